@@ -1,0 +1,119 @@
+"""Turn raw Kafka bytes into a valid event or a rejection a person can act on (SPEC §2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from shared.contracts.events import CHAT_TYPES, ORDER_TYPES, ChatMessageEvent, Event, OrderEvent
+
+MAX_EVENT_BYTES = 64 * 1024
+MAX_FUTURE = timedelta(minutes=5)
+
+
+class RejectReason(StrEnum):
+    OVER_SIZE = "over_size"
+    NOT_JSON = "not_json"
+    NOT_OBJECT = "not_object"
+    UNKNOWN_TYPE = "unknown_type"
+    INVALID_FIELDS = "invalid_fields"
+    UNKNOWN_SHOP = "unknown_shop"
+    FUTURE_TIMESTAMP = "future_timestamp"
+    TOO_OLD = "too_old"
+    WRONG_TOPIC = "wrong_topic"
+    CONFLICTING_DUPLICATE = "conflicting_duplicate"
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    reason: RejectReason
+    detail: str
+    # Whatever could be read of the event, for filtering dead letters by shop and id.
+    shop_id: str | None = None
+    event_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    event: Event
+    body: dict[str, Any]
+
+
+def parse_event(raw: bytes | None) -> Parsed | Rejection:
+    """Size, JSON, type and field checks; shop and clock checks come after (they need state)."""
+    if raw is None:
+        return Rejection(RejectReason.NOT_JSON, "message has no value (a tombstone?)")
+    if len(raw) > MAX_EVENT_BYTES:
+        return Rejection(
+            RejectReason.OVER_SIZE,
+            f"event is {len(raw)} bytes; the limit is {MAX_EVENT_BYTES} bytes (64 KiB)",
+        )
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        return Rejection(RejectReason.NOT_JSON, f"not UTF-8 JSON: {exc}")
+    if not isinstance(body, dict):
+        return Rejection(
+            RejectReason.NOT_OBJECT, f"event must be a JSON object, got {type(body).__name__}"
+        )
+    shop_id = body.get("shop_id") if isinstance(body.get("shop_id"), str) else None
+    event_id = body.get("event_id") if isinstance(body.get("event_id"), str) else None
+    kind = body.get("type")
+    model: type[ChatMessageEvent] | type[OrderEvent]
+    if kind in CHAT_TYPES:
+        model = ChatMessageEvent
+    elif kind in ORDER_TYPES:
+        model = OrderEvent
+    else:
+        known = ", ".join(sorted(CHAT_TYPES | ORDER_TYPES))
+        return Rejection(
+            RejectReason.UNKNOWN_TYPE,
+            f"unknown event type {kind!r}; expected one of {known}",
+            shop_id,
+            event_id,
+        )
+    try:
+        event = model.model_validate(body)
+    except ValidationError as exc:
+        return Rejection(RejectReason.INVALID_FIELDS, describe(exc), shop_id, event_id)
+    return Parsed(event, body)
+
+
+def describe(exc: ValidationError) -> str:
+    """One line per wrong field: where, and what to change."""
+    parts = []
+    for error in exc.errors(include_url=False):
+        where = ".".join(str(p) for p in error["loc"]) or "event"
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "missing":
+            message = "is required"
+        parts.append(f"{where}: {message}")
+    return "; ".join(parts)
+
+
+def check_event_time(event: Event, *, now: datetime, retention_days: int) -> Rejection | None:
+    """Reject timestamps > 5 min in the future or older than the shop's raw retention."""
+    at = event.occurred
+    if at - now > MAX_FUTURE:
+        return Rejection(
+            RejectReason.FUTURE_TIMESTAMP,
+            f"timestamp {at.isoformat()} is {(at - now).total_seconds():.0f} s in the future "
+            f"(more than 5 minutes ahead of the service clock {now.isoformat()}); fix the "
+            f"producer's clock or offset",
+            event.shop_id,
+            event.event_id,
+        )
+    if now - at > timedelta(days=retention_days):
+        return Rejection(
+            RejectReason.TOO_OLD,
+            f"timestamp {at.isoformat()} is older than the shop's raw-event retention of "
+            f"{retention_days} days",
+            event.shop_id,
+            event.event_id,
+        )
+    return None

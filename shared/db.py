@@ -1,0 +1,39 @@
+"""SQLAlchemy 2 async engine and session factory over psycopg 3."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from shared.settings import Settings, get_settings
+
+
+def create_engine(settings: Settings | None = None, *, pool_size: int = 10) -> AsyncEngine:
+    settings = settings or get_settings()
+    return create_async_engine(
+        settings.require_database_url(),
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+    )
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+@asynccontextmanager
+async def transaction(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """One unit of work: commits on success, rolls back on any exception.
+
+    Service functions never commit; the shell that owns the batch does, through this.
+    """
+    async with factory() as session, session.begin():
+        yield session

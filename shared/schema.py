@@ -1,0 +1,435 @@
+"""SQLAlchemy Core tables: how the code names the schema that migrations/ creates.
+
+Migrations are the only way the schema changes; a test compares this module with the
+migrated database so the two cannot drift. Every table is keyed by shop_id first so that
+it can be distributed by shop (Citus); `consumer_offsets` and `rescore_jobs`' progress are
+pipeline state, keyed by consumer group and shop respectively.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = MetaData()
+
+MONEY = Numeric(16, 2)
+
+
+def _now() -> Column:  # type: ignore[type-arg]
+    return Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+shops = Table(
+    "shops",
+    metadata,
+    Column("shop_id", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("settings", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("qa_rules", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    # Greatest sent_at/occurred_at over all valid events of the shop (SPEC §4).
+    Column("watermark", DateTime(timezone=True)),
+    _now(),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("shop_id", Text, nullable=False),
+    Column("key_id", Text, nullable=False),
+    Column("name", Text, nullable=False, server_default=""),
+    Column("prefix", Text, nullable=False),
+    # SHA-256 of the whole key: keys are random 256-bit secrets, so no slow hash is needed.
+    Column("key_hash", LargeBinary, nullable=False),
+    _now(),
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("last_used_at", DateTime(timezone=True)),
+    PrimaryKeyConstraint("shop_id", "key_id"),
+    Index("ix_api_keys_key_hash", "key_hash", unique=True),
+)
+
+agents = Table(
+    "agents",
+    metadata,
+    Column("shop_id", Text, nullable=False),
+    Column("agent_id", Text, nullable=False),
+    Column("display_name", Text),
+    Column("group_name", Text),
+    Column("mentor_id", Text),
+    Column("first_seen_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("shop_id", "agent_id"),
+)
+
+_SOURCE = ("src_topic", "src_partition", "src_offset")
+
+
+def _source_columns() -> list[Column]:  # type: ignore[type-arg]
+    return [
+        Column("src_topic", Text, nullable=False),
+        Column("src_partition", Integer, nullable=False),
+        Column("src_offset", BigInteger, nullable=False),
+        Column("ingested_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    ]
+
+
+chat_messages = Table(
+    "chat_messages",
+    metadata,
+    Column("shop_id", Text, nullable=False),
+    Column("event_id", Text, nullable=False),
+    Column("buyer_id", Text, nullable=False),
+    Column("agent_id", Text),
+    Column("sender", Text, nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=False),
+    Column("msg_type", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("message_id", Text),
+    Column("body", JSONB, nullable=False),
+    *_source_columns(),
+    PrimaryKeyConstraint("shop_id", "event_id"),
+    Index("ix_chat_messages_buyer_timeline", "shop_id", "buyer_id", "sent_at"),
+    Index("ix_chat_messages_shop_time", "shop_id", "sent_at"),
+)
+
+order_events = Table(
+    "order_events",
+    metadata,
+    Column("shop_id", Text, nullable=False),
+    Column("event_id", Text, nullable=False),
+    Column("type", Text, nullable=False),
+    Column("order_id", Text, nullable=False),
+    Column("buyer_id", Text, nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("amount", MONEY),
+    Column("body", JSONB, nullable=False),
+    *_source_columns(),
+    PrimaryKeyConstraint("shop_id", "event_id"),
+    Index("ix_order_events_buyer_timeline", "shop_id", "buyer_id", "occurred_at"),
+    Index("ix_order_events_order", "shop_id", "order_id"),
+    Index("ix_order_events_shop_time", "shop_id", "occurred_at"),
+)
+
+dead_letters = Table(
+    "dead_letters",
+    metadata,
+    # The shop the event claims ('' when unreadable): unknown shops replay by this.
+    Column("shop_id", Text, nullable=False),
+    Column("id", BigInteger, nullable=False, autoincrement=True),
+    Column("reason", Text, nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("event_id", Text),
+    Column("raw", LargeBinary, nullable=False),
+    Column("src_topic", Text, nullable=False),
+    Column("src_partition", Integer, nullable=False),
+    Column("src_offset", BigInteger, nullable=False),
+    _now(),
+    Column("replayed_at", DateTime(timezone=True)),
+    Column("replay_result", Text),
+    PrimaryKeyConstraint("shop_id", "id"),
+    Index(
+        "ix_dead_letters_source", "src_topic", "src_partition", "src_offset", "reason", unique=True
+    ),
+    Index("ix_dead_letters_reason_time", "reason", "created_at"),
+)
+
+consumer_offsets = Table(
+    "consumer_offsets",
+    metadata,
+    Column("group_id", Text, nullable=False),
+    Column("topic", Text, nullable=False),
+    Column("partition", Integer, nullable=False),
+    Column("next_offset", BigInteger, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("group_id", "topic", "partition"),
+)
+
+# --- scoring results (services/scoring writes, services/api reads) -------------------
+
+AGENT_DAY_COUNTS = (
+    "consultations",
+    "inquiries",
+    "ordered_buyers",
+    "paid_buyers",
+    "paid_orders",
+    "lost_inquiries",
+    "buyer_messages",
+    "agent_messages",
+    "responses",
+    "response_us_sum",
+    "first_responses",
+    "first_response_us_sum",
+    "slow_responses",
+    "unreplied_buyers",
+    "sessions",
+    "qa_sessions",
+    "qa_score_sum",
+    "reminded_orders",
+    "reminder_successes",
+    "v_closing_by_agent",
+    "v_min_reply_length",
+    "v_min_emojis",
+    "v_greeting",
+    "v_slow_reply",
+    "v_unanswered",
+    "v_forbidden_words",
+)
+AGENT_DAY_MONEY = ("sales_amount", "refund_amount")
+SHOP_DAY_COUNTS = ("placed_orders", "paid_orders_total", "silent_orders")
+SHOP_DAY_MONEY = ("sales_total", "silent_sales")
+
+
+def _zero_int(name: str) -> Column:  # type: ignore[type-arg]
+    return Column(name, BigInteger, nullable=False, server_default="0")
+
+
+def _zero_money(name: str) -> Column:  # type: ignore[type-arg]
+    return Column(name, MONEY, nullable=False, server_default="0")
+
+
+agent_daily = Table(
+    "agent_daily",
+    metadata,
+    Column("shop_id", Text, nullable=False),
+    Column("day", Date, nullable=False),
+    Column("agent_id", Text, nullable=False),
+    *[_zero_int(name) for name in AGENT_DAY_COUNTS],
+    *[_zero_money(name) for name in AGENT_DAY_MONEY],
+    PrimaryKeyConstraint("shop_id", "day", "agent_id"),
+    Index("ix_agent_daily_agent", "shop_id", "agent_id", "day"),
+)
+
+shop_daily = Table(
+    "shop_daily",
+    metadata,
+    Column("shop_id", Text, nullable=False),
+    Column("day", Date, nullable=False),
+    *[_zero_int(name) for name in SHOP_DAY_COUNTS],
+    *[_zero_money(name) for name in SHOP_DAY_MONEY],
+    PrimaryKeyConstraint("shop_id", "day"),
+)
+
+buyer_state = Table(
+    "buyer_state",
+    metadata,
+    Column("shop_id", Text, nullable=False),
+    Column("buyer_id", Text, nullable=False),
+    # Re-derive this buyer once the shop watermark passes wake_at (a session closes, an
+    # inquiry turns lost); null when only new events can change it.
+    Column("wake_at", DateTime(timezone=True)),
+    # The buyer's last contributions to agent_daily/shop_daily, to apply differences.
+    Column("contributions", JSONB, nullable=False),
+    Column("derived_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("shop_id", "buyer_id"),
+    Index("ix_buyer_state_wake", "shop_id", "wake_at"),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("shop_id", Text, nullable=False),
+    Column("buyer_id", Text, nullable=False),
+    Column("agent_id", Text, nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("closed", Boolean, nullable=False),
+    Column("buyer_messages", Integer, nullable=False),
+    Column("agent_messages", Integer, nullable=False),
+    Column("qa_score", Integer),
+    # Questions with their responses: [{question, response, response_us}], for transcripts.
+    Column("responses", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    PrimaryKeyConstraint("shop_id", "buyer_id", "agent_id", "started_at"),
+    Index("ix_sessions_day_agent", "shop_id", "day", "agent_id"),
+)
+
+violations = Table(
+    "violations",
+    metadata,
+    Column("shop_id", Text, nullable=False),
+    Column("buyer_id", Text, nullable=False),
+    Column("agent_id", Text, nullable=False),
+    Column("session_started_at", DateTime(timezone=True), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("day", Date, nullable=False),
+    Column("rule", Text, nullable=False),
+    Column("message_event_id", Text),
+    Column("occurrences", Integer, nullable=False),
+    Column("penalty", Integer, nullable=False),
+    Column("detail", Text),
+    PrimaryKeyConstraint("shop_id", "buyer_id", "agent_id", "session_started_at", "seq"),
+    Index("ix_violations_day_rule", "shop_id", "day", "rule"),
+)
+
+inquiries = Table(
+    "inquiries",
+    metadata,
+    Column("shop_id", Text, nullable=False),
+    Column("buyer_id", Text, nullable=False),
+    Column("agent_id", Text, nullable=False),
+    Column("day", Date, nullable=False),
+    # presale (an inquiry), aftersale or midsale: every consultation is kept.
+    Column("kind", Text, nullable=False),
+    # ordered / converted / lost / pending for inquiries; null for other consultations.
+    Column("status", Text),
+    Column("first_buyer_at", DateTime(timezone=True), nullable=False),
+    Column("last_buyer_at", DateTime(timezone=True), nullable=False),
+    Column("order_ids", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    PrimaryKeyConstraint("shop_id", "buyer_id", "agent_id", "day"),
+    Index("ix_inquiries_status_day", "shop_id", "status", "day"),
+)
+
+rescore_jobs = Table(
+    "rescore_jobs",
+    metadata,
+    Column("shop_id", Text, nullable=False),
+    Column("job_id", Text, nullable=False),
+    Column("status", Text, nullable=False),  # queued, running, done, failed
+    Column("buyers_total", BigInteger, nullable=False, server_default="0"),
+    Column("buyers_done", BigInteger, nullable=False, server_default="0"),
+    Column("events_total", BigInteger, nullable=False, server_default="0"),
+    Column("events_done", BigInteger, nullable=False, server_default="0"),
+    Column("error", Text),
+    _now(),
+    Column("started_at", DateTime(timezone=True)),
+    Column("finished_at", DateTime(timezone=True)),
+    PrimaryKeyConstraint("shop_id", "job_id"),
+)
+
+# --- alerts and webhooks (services/alerts, services/webhooks; migration 0002) --------
+
+
+def _ts(name: str, *, default: bool = False) -> Column:  # type: ignore[type-arg]
+    """A timestamptz column; `default` = NOT NULL DEFAULT now(), otherwise nullable."""
+    if default:
+        return Column(name, DateTime(timezone=True), nullable=False, server_default=func.now())
+    return Column(name, DateTime(timezone=True))
+
+
+alert_rules = Table(
+    "alert_rules",
+    metadata,
+    Column("shop_id", Text, nullable=False),
+    Column("rule_id", Text, nullable=False),
+    Column("name", Text, nullable=False, server_default=""),
+    Column("scope", Text, nullable=False),  # agent | shop
+    Column("agent_id", Text),  # scope agent: one agent, or null = every agent
+    Column("metric", Text, nullable=False),  # a SPEC §5 name
+    Column("comparison", Text, nullable=False),  # lt | lte | gt | gte
+    Column("threshold", Numeric, nullable=False),
+    Column("time_window", Text, nullable=False),  # today | last_7_days (API name: window)
+    Column("min_sample", BigInteger, nullable=False, server_default="0"),
+    Column("sample_metric", Text),  # null = the metric's natural sample (its denominator)
+    Column("cooldown_seconds", BigInteger, nullable=False, server_default="3600"),
+    Column("enabled", Boolean, nullable=False, server_default=text("true")),
+    _now(),
+    _ts("updated_at", default=True),
+    PrimaryKeyConstraint("shop_id", "rule_id"),
+)
+
+# Last judgement per rule and scope ('shop' or 'agent:<agent_id>'), for edge triggering.
+alert_state = Table(
+    "alert_state",
+    metadata,
+    Column("shop_id", Text, nullable=False),
+    Column("rule_id", Text, nullable=False),
+    Column("scope_key", Text, nullable=False),
+    Column("breached", Boolean, nullable=False),
+    Column("value", Numeric),
+    Column("sample", BigInteger),
+    _ts("last_breached_at"),
+    _ts("last_resolved_at"),
+    _ts("updated_at", default=True),
+    PrimaryKeyConstraint("shop_id", "rule_id", "scope_key"),
+)
+
+webhook_subscriptions = Table(
+    "webhook_subscriptions",
+    metadata,
+    Column("shop_id", Text, nullable=False),
+    Column("subscription_id", Text, nullable=False),
+    Column("url", Text, nullable=False),
+    Column("event_types", JSONB, nullable=False),  # ["alert.breached", ...]
+    Column("description", Text, nullable=False, server_default=""),
+    # whsec_<base64>; kept in clear because HMAC signing needs it (like any webhook sender).
+    Column("secret", Text, nullable=False),
+    # After a rotation the old secret also signs until previous_secret_expires_at (24 h).
+    Column("previous_secret", Text),
+    _ts("previous_secret_expires_at"),
+    Column("enabled", Boolean, nullable=False, server_default=text("true")),
+    _now(),
+    _ts("updated_at", default=True),
+    PrimaryKeyConstraint("shop_id", "subscription_id"),
+)
+
+# The outbox: one row per event, written in the transaction of the change that caused it.
+webhook_events = Table(
+    "webhook_events",
+    metadata,
+    Column("shop_id", Text, nullable=False),
+    Column("event_id", Text, nullable=False),
+    Column("type", Text, nullable=False),
+    Column("data", JSONB, nullable=False),
+    _now(),
+    PrimaryKeyConstraint("shop_id", "event_id"),
+    Index("ix_webhook_events_type_time", "shop_id", "type", "created_at"),
+)
+
+# One per (event x subscription); the dispatcher claims due rows with FOR UPDATE SKIP LOCKED
+# and a lease (lease_until/lease_token) so that concurrent dispatchers never share one.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("shop_id", Text, nullable=False),
+    Column("delivery_id", Text, nullable=False),
+    Column("event_id", Text, nullable=False),
+    Column("subscription_id", Text, nullable=False),
+    Column("status", Text, nullable=False),  # pending | delivered | failed
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    _ts("next_attempt_at", default=True),
+    # Retry until then: set at the first attempt (and reset by a redelivery) to now + 24 h,
+    # so that a dispatcher outage does not eat into a delivery's retry window.
+    _ts("expires_at"),
+    _ts("lease_until"),
+    Column("lease_token", Text),
+    Column("last_status_code", Integer),
+    Column("last_error", Text),
+    _now(),
+    _ts("updated_at", default=True),
+    _ts("finished_at"),
+    PrimaryKeyConstraint("shop_id", "delivery_id"),
+    Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+    Index("ix_webhook_deliveries_event", "shop_id", "event_id", "subscription_id", unique=True),
+    Index("ix_webhook_deliveries_list", "shop_id", "created_at", "delivery_id"),
+)
+
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("shop_id", Text, nullable=False),
+    Column("delivery_id", Text, nullable=False),
+    Column("attempt_no", Integer, nullable=False),
+    _ts("started_at", default=True),
+    _ts("finished_at"),  # null while in flight (or if the dispatcher died mid-attempt)
+    Column("duration_ms", Integer),
+    Column("status_code", Integer),
+    Column("error", Text),
+    PrimaryKeyConstraint("shop_id", "delivery_id", "attempt_no"),
+)
