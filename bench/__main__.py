@@ -1,0 +1,127 @@
+"""`make bench`: start a fresh stack (embedded unless configured), measure, print one table.
+
+Each row is the median of BENCH_REPEATS runs (default 3) on the simulator's event mix.
+Later rows (ingest, scoring, API) come from bench/*_bench.py modules when present.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import os
+import sys
+import tempfile
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bench.ceilings import consume_rate, produce_rate
+from bench.table import Table, median
+from shared import topics
+from shared.embedded import EmbeddedKafka, EmbeddedPostgres
+from shared.kafka import ensure_topics
+from shared.settings import Settings
+from shared.simulator import SimConfig, SimEvent, generate
+
+EVENTS = int(os.environ.get("BENCH_EVENTS", "200000"))
+REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))
+PARTITIONS = int(os.environ.get("BENCH_PARTITIONS", "8"))
+
+
+def simulator_events(count: int, seed: int = 7) -> list[SimEvent]:
+    """Valid simulator events ending now, so none is too old or in the future."""
+    now = datetime.now(UTC)
+    config = SimConfig(
+        seed=seed,
+        shops=4,
+        agents_per_shop=25,
+        buyers_per_shop=5000,
+        start=now - timedelta(days=20),
+        now=now,
+        arrivals_per_hour=2000,
+        id_prefix=f"b{uuid.uuid4().hex[:6]}",
+    )
+    return list(generate(config, count=count))
+
+
+async def ceilings(table: Table, bootstrap: str, events: list[SimEvent]) -> dict[str, float]:
+    produced, consumed = [], []
+    for run in range(REPEATS):
+        suffix = f".bench{run}"
+        names = [topics.CHAT + suffix, topics.ORDER + suffix]
+        await ensure_topics(
+            Settings(kafka_bootstrap_servers=bootstrap), names, partitions=PARTITIONS
+        )
+        produced.append(await produce_rate(bootstrap, events, topic_suffix=suffix))
+        consumed.append(await consume_rate(bootstrap, names, len(events)))
+    result = {"produce": median(produced), "consume": median(consumed)}
+    table.add(
+        "producer → broker (ceiling)",
+        result["produce"],
+        "events/s",
+        f"aiokafka, lz4, acks=all, {len(events):,} events, {PARTITIONS} partitions",
+    )
+    table.add(
+        "bare consumer decode+discard (ceiling)",
+        result["consume"],
+        "events/s",
+        "aiokafka getmany + orjson.loads",
+    )
+    return result
+
+
+async def optional_rows(table: Table, context: dict[str, Any]) -> None:
+    """Rows contributed by the services' own benchmark modules."""
+    for module_name in ("bench.ingest_bench", "bench.scoring_bench", "bench.api_bench"):
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError:
+            continue
+        rows = getattr(module, "rows", None)
+        if rows is None:
+            continue
+        try:
+            await rows(table, context)
+        except Exception as exc:  # one failing benchmark must not hide the others' rows
+            table.add(module_name, None, "", f"failed: {exc!r}"[:120])
+
+
+async def main() -> int:
+    settings = Settings()
+    with tempfile.TemporaryDirectory(prefix="kefu-bench-") as tmp:
+        postgres = kafka = None
+        database_url = settings.database_url
+        bootstrap = settings.kafka_bootstrap_servers
+        if not database_url:
+            postgres = EmbeddedPostgres(Path(tmp) / "pg")
+            database_url = postgres.start()
+        if not bootstrap:
+            kafka = EmbeddedKafka()
+            bootstrap = kafka.start()
+        try:
+            print(f"generating {EVENTS:,} simulator events …", flush=True)
+            events = simulator_events(EVENTS)
+            table = Table()
+            ceiling = await ceilings(table, bootstrap, events)
+            context: dict[str, Any] = {
+                "bootstrap": bootstrap,
+                "database_url": database_url,
+                "events": events,
+                "partitions": PARTITIONS,
+                "repeats": REPEATS,
+                "ceilings": ceiling,
+            }
+            await optional_rows(table, context)
+            print()
+            print(table.render())
+        finally:
+            if kafka:
+                kafka.stop()
+            if postgres:
+                postgres.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
