@@ -31,8 +31,11 @@ async def test_round_trip(kafka_bootstrap: str, compression: str | None) -> None
     finally:
         await producer.stop()
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=kafka_bootstrap, group_id=f"g-{uuid.uuid4().hex[:6]}",
-        auto_offset_reset="earliest", enable_auto_commit=False,
+        topic,
+        bootstrap_servers=kafka_bootstrap,
+        group_id=f"g-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
     )
     await consumer.start()
     received: list[bytes] = []

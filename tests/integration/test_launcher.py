@@ -42,12 +42,19 @@ def _postmaster_pid(data_dir: Path) -> int | None:
 
 
 def test_launcher_starts_the_stack_and_stops_everything(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "ADMIN_TOKEN"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "ADMIN_TOKEN"}
+    }
     env.update(DATA_DIR=str(tmp_path), API_PORT=str(free_port()), DEMO="0", LOG_FORMAT="json")
     launcher = subprocess.Popen(
-        [sys.executable, "-m", "shared.launcher"], cwd=ROOT, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [sys.executable, "-m", "shared.launcher"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         output = _Output(launcher).wait_for("kefu-scorecard is up", timeout=120)
@@ -61,8 +68,11 @@ def test_launcher_starts_the_stack_and_stops_everything(tmp_path: Path) -> None:
         launcher.send_signal(signal.SIGTERM)
         assert launcher.wait(timeout=60) == 0
         time.sleep(0.5)
-        alive = [p for p in [*started, postmaster] if psutil.pid_exists(p)
-                 and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+        alive = [
+            p
+            for p in [*started, postmaster]
+            if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE
+        ]
         assert alive == [], f"left running after SIGTERM: {alive}"
         assert _postmaster_pid(tmp_path) is None
     finally:

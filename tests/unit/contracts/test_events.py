@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 import pytest
 
-from shared.contracts import ChatMessageEvent, OrderEvent, RejectReason, Rejection
+from shared.contracts import ChatMessageEvent, OrderEvent, Rejection, RejectReason
 from shared.contracts.validation import Parsed, check_event_time, parse_event
 
 NOW = datetime(2026, 11, 11, 2, 0, tzinfo=UTC)
