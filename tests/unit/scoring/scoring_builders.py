@@ -33,8 +33,15 @@ def _eid(eid: str | None, prefix: str) -> str:
     return eid if eid is not None else f"{prefix}{next(_ids):06d}"
 
 
-def buyer(at: datetime, agent: str | None = "A", text: str = "在吗", *, b: str = "b1",
-          msg_type: str = "text", eid: str | None = None) -> ChatMessage:
+def buyer(
+    at: datetime,
+    agent: str | None = "A",
+    text: str = "在吗",
+    *,
+    b: str = "b1",
+    msg_type: str = "text",
+    eid: str | None = None,
+) -> ChatMessage:
     return ChatMessage("s1", _eid(eid, "m"), b, agent, "buyer", at, msg_type, text)  # type: ignore[arg-type]
 
 
@@ -42,27 +49,48 @@ def buyer(at: datetime, agent: str | None = "A", text: str = "在吗", *, b: str
 GOOD = "您好亲😀😀😀"
 
 
-def agent(at: datetime, agent: str | None = "A", text: str = GOOD, *, b: str = "b1",
-          msg_type: str = "text", eid: str | None = None, sender: str = "agent") -> ChatMessage:
+def agent(
+    at: datetime,
+    agent: str | None = "A",
+    text: str = GOOD,
+    *,
+    b: str = "b1",
+    msg_type: str = "text",
+    eid: str | None = None,
+    sender: str = "agent",
+) -> ChatMessage:
     return ChatMessage("s1", _eid(eid, "m"), b, agent, sender, at, msg_type, text)  # type: ignore[arg-type]
 
 
-def order(kind: str, oid: str, at: datetime, amount: str | None = None, *, b: str = "b1",
-          eid: str | None = None) -> OrderEvent:
+def order(
+    kind: str,
+    oid: str,
+    at: datetime,
+    amount: str | None = None,
+    *,
+    b: str = "b1",
+    eid: str | None = None,
+) -> OrderEvent:
     money = Decimal(amount) if amount is not None else None
     return OrderEvent("s1", _eid(eid, "o"), f"order.{kind}", oid, b, at, money)  # type: ignore[arg-type]
 
 
-def derive(events: Sequence[Event], watermark: datetime | None = None, *,
-           settings: ShopSettings | None = None, rules: QaRules | None = None,
-           b: str = "b1") -> BuyerFacts:
+def derive(
+    events: Sequence[Event],
+    watermark: datetime | None = None,
+    *,
+    settings: ShopSettings | None = None,
+    rules: QaRules | None = None,
+    b: str = "b1",
+) -> BuyerFacts:
     """Derive buyer `b`; the watermark defaults to the latest event (as the shop's would be)."""
     messages = [e for e in events if isinstance(e, ChatMessage)]
     orders = [e for e in events if isinstance(e, OrderEvent)]
     if watermark is None:
         watermark = max(e.sent_at if isinstance(e, ChatMessage) else e.occurred_at for e in events)
-    return derive_buyer(messages, orders, settings or ShopSettings(), rules or QaRules(),
-                        watermark, buyer_id=b)
+    return derive_buyer(
+        messages, orders, settings or ShopSettings(), rules or QaRules(), watermark, buyer_id=b
+    )
 
 
 def day_parts(facts: BuyerFacts, agent_id: str, local_date: str) -> AgentDayParts:

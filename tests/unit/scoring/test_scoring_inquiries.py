@@ -14,17 +14,29 @@ def test_converted_inquiry_numbers_and_ratios() -> None:
     # Inquiry with A on 11-11; order created 11:00 (199), paid 11:05 with deposit 50 and
     # balance 149.90 -> paid amount 199.90. One buyer: inquiries 1, ordered 1, paid 1,
     # paid_orders 1, sales 199.90 -> conversion 1.0, payment rate 1.0, AOV 199.9.
-    f = derive([
-        buyer(t("2026-11-11 10:00:00")),
-        agent(t("2026-11-11 10:00:10")),
-        order("created", "o1", t("2026-11-11 11:00:00"), "199.90"),
-        order("paid", "o1", t("2026-11-11 11:05:00"), "50"),
-        order("paid", "o1", t("2026-11-12 09:00:00"), "149.90"),
-    ], FAR)
+    f = derive(
+        [
+            buyer(t("2026-11-11 10:00:00")),
+            agent(t("2026-11-11 10:00:10")),
+            order("created", "o1", t("2026-11-11 11:00:00"), "199.90"),
+            order("paid", "o1", t("2026-11-11 11:05:00"), "50"),
+            order("paid", "o1", t("2026-11-12 09:00:00"), "149.90"),
+        ],
+        FAR,
+    )
     r = read_ratios(day_parts(f, "A", "2026-11-11"))
-    assert (r["consultations"], r["inquiries"], r["ordered_buyers"], r["paid_buyers"]) == (1, 1, 1, 1)
+    assert (r["consultations"], r["inquiries"], r["ordered_buyers"], r["paid_buyers"]) == (
+        1,
+        1,
+        1,
+        1,
+    )
     assert (r["paid_orders"], r["sales_amount"], r["avg_order_value"]) == (1, "199.90", 199.9)
-    assert (r["inquiry_conversion_rate"], r["order_payment_rate"], r["lost_inquiries"]) == (1.0, 1.0, 0)
+    assert (r["inquiry_conversion_rate"], r["order_payment_rate"], r["lost_inquiries"]) == (
+        1.0,
+        1.0,
+        0,
+    )
     assert f.orders[0].paid_at == t("2026-11-11 11:05:00")  # paid at the earliest order.paid
     assert f.consultations[0].status == "converted"
 
@@ -35,9 +47,11 @@ def test_conversion_rates_over_three_buyers() -> None:
     ev = []
     for b in ("b1", "b2", "b3"):
         ev += [buyer(t("2026-11-11 10:00:00"), b=b), agent(t("2026-11-11 10:00:10"), b=b)]
-    ev += [order("created", "o1", t("2026-11-11 12:00:00"), "100", b="b1"),
-           order("paid", "o1", t("2026-11-11 12:01:00"), "100", b="b1"),
-           order("created", "o2", t("2026-11-11 12:00:00"), "80", b="b2")]
+    ev += [
+        order("created", "o1", t("2026-11-11 12:00:00"), "100", b="b1"),
+        order("paid", "o1", t("2026-11-11 12:01:00"), "100", b="b1"),
+        order("created", "o2", t("2026-11-11 12:00:00"), "80", b="b2"),
+    ]
     totals = recompute(ev)
     r = read_ratios(totals.agent_days[("s1", "A", t("2026-11-11 00:00:00").date())])
     assert (r["inquiries"], r["ordered_buyers"], r["paid_buyers"]) == (3, 2, 1)
@@ -48,13 +62,16 @@ def test_conversion_rates_over_three_buyers() -> None:
 def test_latest_buyer_message_wins_and_message_at_placement_counts() -> None:
     # A asked at 10:00, B at 12:00; order at 13:00 -> B (latest m <= t). Then the buyer
     # writes to A at exactly 14:00, the instant o2 is placed -> m <= t -> A.
-    f = derive([
-        buyer(t("2026-11-11 10:00:00"), agent="A"),
-        buyer(t("2026-11-11 12:00:00"), agent="B"),
-        order("created", "o1", t("2026-11-11 13:00:00"), "10"),
-        buyer(t("2026-11-11 14:00:00"), agent="A"),
-        order("created", "o2", t("2026-11-11 14:00:00"), "10"),
-    ], FAR)
+    f = derive(
+        [
+            buyer(t("2026-11-11 10:00:00"), agent="A"),
+            buyer(t("2026-11-11 12:00:00"), agent="B"),
+            order("created", "o1", t("2026-11-11 13:00:00"), "10"),
+            buyer(t("2026-11-11 14:00:00"), agent="A"),
+            order("created", "o2", t("2026-11-11 14:00:00"), "10"),
+        ],
+        FAR,
+    )
     d = t("2026-11-11 00:00:00").date()
     assert {o.order_id: o.attributed for o in f.orders} == {"o1": ("B", d), "o2": ("A", d)}
 
@@ -62,8 +79,14 @@ def test_latest_buyer_message_wins_and_message_at_placement_counts() -> None:
 def test_attribution_tie_goes_to_smallest_agent_id_in_code_point_order() -> None:
     # The buyer writes to "a" and "B" at the same instant: "B" (U+0042) < "a" (U+0061).
     at = t("2026-11-11 10:00:00")
-    f = derive([buyer(at, agent="a", eid="m1"), buyer(at, agent="B", eid="m2"),
-                order("created", "o1", t("2026-11-11 11:00:00"), "10")], FAR)
+    f = derive(
+        [
+            buyer(at, agent="a", eid="m1"),
+            buyer(at, agent="B", eid="m2"),
+            order("created", "o1", t("2026-11-11 11:00:00"), "10"),
+        ],
+        FAR,
+    )
     assert f.orders[0].attributed == ("B", at.date())
     assert day_parts(f, "B", "2026-11-11").ordered_buyers == 1
     assert day_parts(f, "a", "2026-11-11").ordered_buyers == 0
@@ -82,12 +105,15 @@ def test_attribution_window_is_inclusive_at_exactly_72_hours() -> None:
 def test_order_counts_on_inquiry_day_whenever_placed_and_paid() -> None:
     # Inquiry 11-11 23:00; order placed 11-13 and paid 11-13, refunded 30 on 11-20.
     # Agent numbers on 11-11 (inquiry day); shop numbers on 11-13 (placement day).
-    f = derive([
-        buyer(t("2026-11-11 23:00:00")),
-        order("created", "o1", t("2026-11-13 10:00:00"), "88"),
-        order("paid", "o1", t("2026-11-13 10:01:00"), "88"),
-        order("refunded", "o1", t("2026-11-20 10:00:00"), "30"),
-    ], FAR)
+    f = derive(
+        [
+            buyer(t("2026-11-11 23:00:00")),
+            order("created", "o1", t("2026-11-13 10:00:00"), "88"),
+            order("paid", "o1", t("2026-11-13 10:01:00"), "88"),
+            order("refunded", "o1", t("2026-11-20 10:00:00"), "30"),
+        ],
+        FAR,
+    )
     p = day_parts(f, "A", "2026-11-11")
     assert (p.paid_orders, p.sales_amount, p.refund_amount) == (1, Decimal("88"), Decimal("30"))
     assert set(f.shop_days) == {t("2026-11-13 00:00:00").date()}
@@ -96,15 +122,23 @@ def test_order_counts_on_inquiry_day_whenever_placed_and_paid() -> None:
 def test_refunds_add_up_and_cancellation_does_not_undo_ordered() -> None:
     # Order placed (unpaid), refunded 20 and 5.50, cancelled: ordered 1, paid 0,
     # refund_amount 25.50 (refunds count whenever they happen). At FAR it is lost.
-    f = derive([
-        buyer(t("2026-11-11 10:00:00")),
-        order("created", "o1", t("2026-11-11 11:00:00"), "99"),
-        order("refunded", "o1", t("2026-11-11 11:10:00"), "20"),
-        order("refunded", "o1", t("2026-11-11 11:20:00"), "5.50"),
-        order("cancelled", "o1", t("2026-11-11 11:30:00")),
-    ], FAR)
+    f = derive(
+        [
+            buyer(t("2026-11-11 10:00:00")),
+            order("created", "o1", t("2026-11-11 11:00:00"), "99"),
+            order("refunded", "o1", t("2026-11-11 11:10:00"), "20"),
+            order("refunded", "o1", t("2026-11-11 11:20:00"), "5.50"),
+            order("cancelled", "o1", t("2026-11-11 11:30:00")),
+        ],
+        FAR,
+    )
     p = day_parts(f, "A", "2026-11-11")
-    assert (p.ordered_buyers, p.paid_buyers, p.refund_amount, p.lost_inquiries) == (1, 0, Decimal("25.50"), 1)
+    assert (p.ordered_buyers, p.paid_buyers, p.refund_amount, p.lost_inquiries) == (
+        1,
+        0,
+        Decimal("25.50"),
+        1,
+    )
     assert f.consultations[0].status == "lost" and f.consultations[0].ordered
 
 
@@ -120,25 +154,35 @@ def test_aftersale_bounds_are_inclusive() -> None:
     later = derive([paid, buyer(at + US)], FAR)
     assert later.consultations[0].kind == "presale"
     # Paid exactly at `first` is "within [first - L, first]" too.
-    assert derive([order("paid", "o2", at, "1"), buyer(at)], FAR).consultations[0].kind == "aftersale"
+    assert (
+        derive([order("paid", "o2", at, "1"), buyer(at)], FAR).consultations[0].kind == "aftersale"
+    )
 
 
 def test_aftersale_neither_takes_the_order_nor_blocks_the_earlier_inquiry() -> None:
     # 10:00 pre-sale inquiry with A; 11:00 o1 created+paid (-> A); 12:00 buyer writes to B:
     # after-sale (o1 paid within lookback); 13:00 o2 created -> latest inquiry message is
     # A's 10:00 (B's does not compete) -> A.
-    f = derive([
-        buyer(t("2026-11-11 10:00:00"), agent="A"),
-        order("created", "o1", t("2026-11-11 11:00:00"), "10"),
-        order("paid", "o1", t("2026-11-11 11:00:01"), "10"),
-        buyer(t("2026-11-11 12:00:00"), agent="B"),
-        order("created", "o2", t("2026-11-11 13:00:00"), "20"),
-    ], FAR)
+    f = derive(
+        [
+            buyer(t("2026-11-11 10:00:00"), agent="A"),
+            order("created", "o1", t("2026-11-11 11:00:00"), "10"),
+            order("paid", "o1", t("2026-11-11 11:00:01"), "10"),
+            buyer(t("2026-11-11 12:00:00"), agent="B"),
+            order("created", "o2", t("2026-11-11 13:00:00"), "20"),
+        ],
+        FAR,
+    )
     d = t("2026-11-11 00:00:00").date()
     assert {c.agent_id: c.kind for c in f.consultations} == {"A": "presale", "B": "aftersale"}
     assert {o.order_id: o.attributed for o in f.orders} == {"o1": ("A", d), "o2": ("A", d)}
     a = day_parts(f, "A", "2026-11-11")
-    assert (a.ordered_buyers, a.paid_buyers, a.paid_orders, a.sales_amount) == (1, 1, 1, Decimal("10"))
+    assert (a.ordered_buyers, a.paid_buyers, a.paid_orders, a.sales_amount) == (
+        1,
+        1,
+        1,
+        Decimal("10"),
+    )
 
 
 def test_midsale_order_open_at_first_and_bounds() -> None:
@@ -182,8 +226,11 @@ def test_lost_inquiry_becomes_converted_when_its_order_is_paid_later() -> None:
     # Inquiry 11-11 10:00, order 11:00 unpaid. A shop event at 11-14 18:00 (> 72 h) makes it
     # lost (and still ordered). The payment on 11-15 turns it into converted on 11-11.
     scorer = IncrementalScorer()
-    base = [buyer(t("2026-11-11 10:00:00")), agent(t("2026-11-11 10:00:05")),
-            order("created", "o1", t("2026-11-11 11:00:00"), "50")]
+    base = [
+        buyer(t("2026-11-11 10:00:00")),
+        agent(t("2026-11-11 10:00:05")),
+        order("created", "o1", t("2026-11-11 11:00:00"), "50"),
+    ]
     scorer.apply_batch(base)
     tick = buyer(t("2026-11-14 18:00:00"), b="b2", agent=None)
     scorer.apply_batch([tick])
@@ -193,7 +240,12 @@ def test_lost_inquiry_becomes_converted_when_its_order_is_paid_later() -> None:
     paid = order("paid", "o1", t("2026-11-15 09:00:00"), "50")
     scorer.apply_batch([paid])
     p = scorer.totals.agent_days[key]
-    assert (p.ordered_buyers, p.lost_inquiries, p.paid_buyers, p.sales_amount) == (1, 0, 1, Decimal(50))
+    assert (p.ordered_buyers, p.lost_inquiries, p.paid_buyers, p.sales_amount) == (
+        1,
+        0,
+        1,
+        Decimal(50),
+    )
     assert scorer.totals == recompute([*base, tick, paid])
 
 
@@ -201,12 +253,15 @@ def test_unreplied_buyers_per_consultation_across_sessions() -> None:
     # Day 11-11: 10:00 buyer gets no reply (session 1), 15:00 buyer gets a reply (session 2):
     # one consultation, some buyer message has a later agent message -> replied.
     # Day 11-12: 10:00 buyer, never answered -> unreplied 1.
-    f = derive([
-        buyer(t("2026-11-11 10:00:00")),
-        buyer(t("2026-11-11 15:00:00")),
-        agent(t("2026-11-11 15:00:10")),
-        buyer(t("2026-11-12 10:00:00")),
-    ], FAR)
+    f = derive(
+        [
+            buyer(t("2026-11-11 10:00:00")),
+            buyer(t("2026-11-11 15:00:00")),
+            agent(t("2026-11-11 15:00:10")),
+            buyer(t("2026-11-12 10:00:00")),
+        ],
+        FAR,
+    )
     d1, d2 = day_parts(f, "A", "2026-11-11"), day_parts(f, "A", "2026-11-12")
     assert (d1.consultations, d1.unreplied_buyers, d1.sessions) == (1, 0, 2)
     assert (d2.consultations, d2.unreplied_buyers) == (1, 1)

@@ -21,17 +21,32 @@ P = t("2026-11-11 10:00:00")  # placement instant used throughout
 def test_order_placed_by_paid_without_created_and_late_created() -> None:
     paid = order("paid", "o1", P, "199")
     o = fold_orders([paid], "Asia/Shanghai")["o1"]
-    assert (o.placed_at, o.placed_by, o.paid_at, o.paid_amount) == (P, "order.paid", P, Decimal(199))
+    assert (o.placed_at, o.placed_by, o.paid_at, o.paid_amount) == (
+        P,
+        "order.paid",
+        P,
+        Decimal(199),
+    )
     # A late order.created (earlier) takes over placement; paid amount is unchanged.
     created = order("created", "o1", P - timedelta(hours=1), "199")
     o = fold_orders([paid, created], "Asia/Shanghai")["o1"]
-    assert (o.placed_at, o.placed_by, o.paid_amount) == (P - timedelta(hours=1), "order.created", Decimal(199))
+    assert (o.placed_at, o.placed_by, o.paid_amount) == (
+        P - timedelta(hours=1),
+        "order.created",
+        Decimal(199),
+    )
 
 
 def test_order_never_placed_counts_nowhere() -> None:
     # Only cancelled + refunded events: no order, no shop row, no refund anywhere.
-    f = derive([buyer(P - timedelta(hours=1)), order("cancelled", "o1", P),
-                order("refunded", "o1", P, "10")], FAR)
+    f = derive(
+        [
+            buyer(P - timedelta(hours=1)),
+            order("cancelled", "o1", P),
+            order("refunded", "o1", P, "10"),
+        ],
+        FAR,
+    )
     assert f.orders == () and f.shop_days == {}
     assert day_parts(f, "A", "2026-11-11").refund_amount == 0
     assert order_buyers([order("refunded", "o9", P, "1")]) == {}
@@ -39,8 +54,11 @@ def test_order_never_placed_counts_nowhere() -> None:
 
 def test_order_belongs_to_the_buyer_of_its_placing_event() -> None:
     # o1 created by b2; its payment event names b1. It counts for b2 only.
-    ev = [order("created", "o1", P, "10", b="b2"), order("paid", "o1", P + US, "10", b="b1"),
-          buyer(P - timedelta(minutes=5), b="b1")]
+    ev = [
+        order("created", "o1", P, "10", b="b2"),
+        order("paid", "o1", P + US, "10", b="b1"),
+        buyer(P - timedelta(minutes=5), b="b1"),
+    ]
     assert order_buyers(ev[:2]) == {"o1": "b2"}
     assert order_event_buyers(ev[:2]) == {"o1": {"b1", "b2"}}
     f1 = derive(ev, FAR, b="b1")
@@ -54,15 +72,25 @@ def test_shop_level_silent_orders_and_cs_sales_share() -> None:
     # b3: order created then cancelled (placed, silent, unpaid).
     # placed 3, paid_orders_total 2, sales_total 150, silent 2, silent_sales 50,
     # cs_sales_share = (150 - 50) / 150 = 2/3.
-    totals = recompute([
-        buyer(P - timedelta(hours=1), b="b1"),
-        order("created", "o1", P, "100", b="b1"), order("paid", "o1", P, "100", b="b1"),
-        order("paid", "o2", P, "50", b="b2"),
-        order("created", "o3", P, "70", b="b3"), order("cancelled", "o3", P + US, b="b3"),
-    ])
+    totals = recompute(
+        [
+            buyer(P - timedelta(hours=1), b="b1"),
+            order("created", "o1", P, "100", b="b1"),
+            order("paid", "o1", P, "100", b="b1"),
+            order("paid", "o2", P, "50", b="b2"),
+            order("created", "o3", P, "70", b="b3"),
+            order("cancelled", "o3", P + US, b="b3"),
+        ]
+    )
     r = read_shop_ratios(totals.shop_days[("s1", P.date())])
-    assert r == {"placed_orders": 3, "paid_orders_total": 2, "sales_total": "150.00",
-                 "silent_orders": 2, "silent_sales": "50.00", "cs_sales_share": 2 / 3}
+    assert r == {
+        "placed_orders": 3,
+        "paid_orders_total": 2,
+        "sales_total": "150.00",
+        "silent_orders": 2,
+        "silent_sales": "50.00",
+        "cs_sales_share": 2 / 3,
+    }
 
 
 def _reminders(*events, settings=None):  # type: ignore[no-untyped-def]
@@ -89,8 +117,10 @@ def test_reminder_first_message_ties_and_success() -> None:
     # qualifying message is at +5 min and the tie goes to "B". Paid at +1 h -> successful.
     at = P + timedelta(minutes=5)
     (r,) = _reminders(
-        order("created", "o1", P, "10"), order("paid", "o1", P + timedelta(hours=1), "10"),
-        agent(P + timedelta(minutes=10), agent="A"), agent(at, agent="a", eid="x1"),
+        order("created", "o1", P, "10"),
+        order("paid", "o1", P + timedelta(hours=1), "10"),
+        agent(P + timedelta(minutes=10), agent="A"),
+        agent(at, agent="a", eid="x1"),
         agent(at, agent="B", eid="x2"),
     )
     assert (r.agent_id, r.message_event_id, r.successful) == ("B", "x2", True)
@@ -99,8 +129,14 @@ def test_reminder_first_message_ties_and_success() -> None:
 def test_reminder_counts_on_message_day_and_rate() -> None:
     # Placed 11-11 23:50, reminded 11-12 00:10 by A, paid later: counts on 11-12.
     placed = t("2026-11-11 23:50:00")
-    f = derive([order("created", "o1", placed, "10"), agent(t("2026-11-12 00:10:00")),
-                order("paid", "o1", t("2026-11-12 08:00:00"), "10")], FAR)
+    f = derive(
+        [
+            order("created", "o1", placed, "10"),
+            agent(t("2026-11-12 00:10:00")),
+            order("paid", "o1", t("2026-11-12 08:00:00"), "10"),
+        ],
+        FAR,
+    )
     p = day_parts(f, "A", "2026-11-12")
     assert (p.reminded_orders, p.reminder_successes) == (1, 1)
     assert day_parts(f, "A", "2026-11-11").reminded_orders == 0

@@ -39,19 +39,31 @@ def test_min_reply_length_per_text_message_counting_emoji_as_one() -> None:
     # "好的" = 2 chars (-2); "好 的 的 的 的" = 5 chars after removing spaces (ok);
     # "好的👍🏽👍🏽👍🏽" = 2 + 3 emoji = 5 (ok); "嗯" (-2); an image with empty text is not
     # checked (msg_type text only). 100 - 4 = 96.
-    r = qa(buyer(at(0)), agent(at(1)), agent(at(2), text="好的"),
-           agent(at(3), text="好 的 的 的 的"), agent(at(4), text="好的👍🏽👍🏽👍🏽"),
-           agent(at(5), text="嗯"), agent(at(6), text="", msg_type="image"))
+    r = qa(
+        buyer(at(0)),
+        agent(at(1)),
+        agent(at(2), text="好的"),
+        agent(at(3), text="好 的 的 的 的"),
+        agent(at(4), text="好的👍🏽👍🏽👍🏽"),
+        agent(at(5), text="嗯"),
+        agent(at(6), text="", msg_type="image"),
+    )
     assert (r.score, rules_of(r)) == (96, {"min_reply_length": 2})
 
 
 def test_min_emojis_counts_text_emoji_and_emoji_messages() -> None:
     # "您好亲😀" has 1; an `emoji` message "[微笑]" adds 1 -> 2 < 3 -> -3 -> 97.
-    r = qa(buyer(at(0)), agent(at(1), text="您好亲😀好的"), agent(at(2), text="[微笑]", msg_type="emoji"))
+    r = qa(
+        buyer(at(0)),
+        agent(at(1), text="您好亲😀好的"),
+        agent(at(2), text="[微笑]", msg_type="emoji"),
+    )
     assert (r.score, rules_of(r)) == (97, {"min_emojis": 1})
     assert r.violations[0].message_event_id is None  # a session-level rule
     # "您好亲😀😀好" (2) + emoji message whose text is "😀" (1 + 1) = 4 -> ok.
-    ok = qa(buyer(at(0)), agent(at(1), text="您好亲😀😀好"), agent(at(2), text="😀", msg_type="emoji"))
+    ok = qa(
+        buyer(at(0)), agent(at(1), text="您好亲😀😀好"), agent(at(2), text="😀", msg_type="emoji")
+    )
     assert ok.score == 100
 
 
@@ -108,8 +120,9 @@ def test_score_floors_at_zero() -> None:
 
 
 def test_disabled_rules_and_custom_penalties() -> None:
-    rules = QaRules.from_dict({"closing_by_agent": {"enabled": False},
-                               "unanswered": {"penalty": 7}})
+    rules = QaRules.from_dict(
+        {"closing_by_agent": {"enabled": False}, "unanswered": {"penalty": 7}}
+    )
     r = qa(buyer(at(0)), buyer(at(10)), rules=rules)
     assert (r.score, rules_of(r)) == (93, {"unanswered": 1})
 

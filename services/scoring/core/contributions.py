@@ -1,0 +1,171 @@
+"""Turning one buyer's facts into additive rollup parts, diffing them, and JSON.
+
+The day each number counts on follows SPEC §5: messages on their own day, sessions and QA
+on the session's day, responses on their question's day, everything about an inquiry on
+the inquiry's day, reminders on the reminding message's day, shop numbers on the order's
+placement day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from typing import Any, Protocol, TypeVar
+
+from .days import local_day
+from .facts import AgentDays, Contributions, Session, ShopDays
+from .inquiries import Consultation
+from .model import ChatMessage
+from .orders import Order
+from .parts import AgentDayParts, ShopDayParts
+from .qa_rules import RULES
+from .reminders import Reminder
+
+
+def _at(rows: AgentDays, agent_id: str, day: date) -> AgentDayParts:
+    return rows.setdefault((agent_id, day), AgentDayParts())
+
+
+def _add_messages(rows: AgentDays, messages: Iterable[ChatMessage], timezone: str) -> None:
+    for m in messages:
+        assert m.agent_id is not None
+        parts = _at(rows, m.agent_id, local_day(m.sent_at, timezone))
+        if m.sender == "buyer":
+            parts.buyer_messages += 1
+        else:
+            parts.agent_messages += 1
+
+
+def _add_session(rows: AgentDays, s: Session, slow_reply_us: int) -> None:
+    _at(rows, s.agent_id, s.day).sessions += 1
+    for q in s.questions:
+        if q.response_us is None:
+            continue
+        parts = _at(rows, s.agent_id, q.day)
+        parts.responses += 1
+        parts.response_us_sum += q.response_us
+        parts.slow_responses += q.response_us > slow_reply_us
+        if q.first:
+            parts.first_responses += 1
+            parts.first_response_us_sum += q.response_us
+    if s.qa is not None:
+        parts = _at(rows, s.agent_id, s.day)
+        parts.qa_sessions += 1
+        parts.qa_score_sum += s.qa.score
+        for rule in RULES:
+            field = f"v_{rule}"
+            setattr(parts, field, getattr(parts, field) + s.qa.count(rule))
+
+
+def _add_consultation(rows: AgentDays, c: Consultation, orders: Mapping[str, Order]) -> None:
+    parts = _at(rows, c.agent_id, c.day)
+    parts.consultations += 1
+    parts.unreplied_buyers += not c.replied
+    if not c.is_inquiry:
+        return
+    parts.inquiries += 1
+    parts.ordered_buyers += c.ordered
+    parts.paid_buyers += c.converted
+    parts.lost_inquiries += c.lost
+    for order in (orders[oid] for oid in c.order_ids):
+        parts.refund_amount += order.refund_amount
+        if order.paid:
+            parts.paid_orders += 1
+            parts.sales_amount += order.paid_amount
+
+
+def _add_reminder(rows: AgentDays, r: Reminder) -> None:
+    parts = _at(rows, r.agent_id, r.day)
+    parts.reminded_orders += 1
+    parts.reminder_successes += r.successful
+
+
+def _shop_days(orders: Iterable[Order]) -> ShopDays:
+    rows: ShopDays = {}
+    for o in orders:
+        parts = rows.setdefault(o.day, ShopDayParts())
+        parts.placed_orders += 1
+        parts.silent_orders += o.silent
+        if o.paid:
+            parts.paid_orders_total += 1
+            parts.sales_total += o.paid_amount
+            if o.silent:
+                parts.silent_sales += o.paid_amount
+    return rows
+
+
+def build(
+    messages: Sequence[ChatMessage],
+    sessions: Sequence[Session],
+    consultations: Sequence[Consultation],
+    orders: Sequence[Order],
+    reminders: Sequence[Reminder],
+    *,
+    timezone: str,
+    slow_reply_us: int,
+) -> Contributions:
+    """All of one buyer's parts. `messages` are the counting (buyer/agent) messages."""
+    rows: AgentDays = {}
+    _add_messages(rows, messages, timezone)
+    for s in sessions:
+        _add_session(rows, s, slow_reply_us)
+    by_id = {o.order_id: o for o in orders}
+    for c in consultations:
+        _add_consultation(rows, c, by_id)
+    for r in reminders:
+        _add_reminder(rows, r)
+    return Contributions(_nonzero(rows), _nonzero(_shop_days(orders)))
+
+
+class _HasParts(Protocol):
+    @property
+    def agent_days(self) -> AgentDays: ...
+    @property
+    def shop_days(self) -> ShopDays: ...
+
+
+K = TypeVar("K")
+P = TypeVar("P", AgentDayParts, ShopDayParts)
+
+
+def _nonzero(rows: Mapping[K, P]) -> dict[K, P]:
+    return {k: v for k, v in rows.items() if not v.is_zero()}
+
+
+def _diff(new: Mapping[K, P], old: Mapping[K, P], zero: P) -> dict[K, P]:
+    return _nonzero({k: new.get(k, zero) - old.get(k, zero) for k in new.keys() | old.keys()})
+
+
+def diff(new: _HasParts, old: _HasParts | None) -> Contributions:
+    """new - old, row by row, zero rows dropped: what to add to the running totals."""
+    before = old or Contributions()
+    return Contributions(
+        _diff(new.agent_days, before.agent_days, AgentDayParts()),
+        _diff(new.shop_days, before.shop_days, ShopDayParts()),
+    )
+
+
+def contributions_to_json(facts: _HasParts) -> dict[str, Any]:
+    """{"agent_days": [{agent_id, day, <parts>}], "shop_days": [{day, <parts>}]}, sorted."""
+    return {
+        "agent_days": [
+            {"agent_id": agent, "day": day.isoformat(), **parts.to_json()}
+            for (agent, day), parts in sorted(facts.agent_days.items())
+        ],
+        "shop_days": [
+            {"day": day.isoformat(), **parts.to_json()}
+            for day, parts in sorted(facts.shop_days.items())
+        ],
+    }
+
+
+def contributions_from_json(data: Mapping[str, Any]) -> Contributions:
+    agent_days = {
+        (row["agent_id"], date.fromisoformat(row["day"])): AgentDayParts.from_json(row)
+        for row in data.get("agent_days", [])
+    }
+    shop_days = {
+        date.fromisoformat(row["day"]): ShopDayParts.from_json(row)
+        for row in data.get("shop_days", [])
+    }
+    return Contributions(agent_days, shop_days)

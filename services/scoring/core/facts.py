@@ -1,0 +1,64 @@
+"""Derived facts of one (shop, buyer): what the shell stores and the API shows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from .inquiries import Consultation
+from .orders import Order
+from .parts import AgentDayParts, ShopDayParts
+from .qa import QaResult
+from .reminders import Reminder
+from .responses import Question
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    agent_id: str
+    day: date  # local day of the first message: sessions and QA count here
+    first_at: datetime
+    last_at: datetime
+    closed: bool
+    message_ids: tuple[str, ...]
+    questions: tuple[Question, ...]
+    qa: QaResult | None  # only once closed
+
+    @property
+    def first_response(self) -> Question | None:
+        first = self.questions[0] if self.questions else None
+        return first if first is not None and first.answered else None
+
+
+AgentDays = dict[tuple[str, date], AgentDayParts]
+ShopDays = dict[date, ShopDayParts]
+
+
+@dataclass(frozen=True, slots=True)
+class Contributions:
+    """One buyer's additive rollup parts; zero rows are never present."""
+
+    agent_days: AgentDays = field(default_factory=dict)
+    shop_days: ShopDays = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class BuyerFacts:
+    shop_id: str
+    buyer_id: str
+    sessions: tuple[Session, ...]
+    consultations: tuple[Consultation, ...]  # inquiries are those with kind "presale"
+    orders: tuple[Order, ...]  # placed orders whose buyer is this buyer
+    reminders: tuple[Reminder, ...]
+    agent_days: AgentDays
+    shop_days: ShopDays
+    # Re-derive once the shop watermark is strictly greater than this; None = never needed.
+    wake_at: datetime | None
+
+    @property
+    def contributions(self) -> Contributions:
+        return Contributions(self.agent_days, self.shop_days)
+
+    @property
+    def inquiries(self) -> tuple[Consultation, ...]:
+        return tuple(c for c in self.consultations if c.is_inquiry)

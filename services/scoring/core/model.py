@@ -1,0 +1,60 @@
+"""Input events of the scoring core (SPEC §2), as plain immutable values.
+
+The core never validates: ingest has already rejected malformed events, so these
+types only describe what a valid event looks like.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+Sender = Literal["buyer", "agent", "bot", "system"]
+MsgType = Literal["text", "emoji", "image", "item_link", "order_card", "other"]
+OrderEventType = Literal["order.created", "order.paid", "order.cancelled", "order.refunded"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessage:
+    """A `chat.message` event. `sent_at` must be timezone-aware."""
+
+    shop_id: str
+    event_id: str
+    buyer_id: str
+    agent_id: str | None
+    sender: Sender
+    sent_at: datetime
+    msg_type: MsgType
+    text: str
+
+    @property
+    def counts(self) -> bool:
+        """Whether the message takes part in the §4 definitions at all.
+
+        Bots and system notices never count for an agent, and a message not yet routed to
+        an agent (agent_id null) has nobody to count for. They still move the watermark.
+        """
+        return self.sender in ("buyer", "agent") and self.agent_id is not None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderEvent:
+    """An `order.*` event. `amount` is None only where SPEC allows it (cancelled)."""
+
+    shop_id: str
+    event_id: str
+    type: OrderEventType
+    order_id: str
+    buyer_id: str
+    occurred_at: datetime
+    amount: Decimal | None
+
+
+Event = ChatMessage | OrderEvent
+
+
+def event_time(event: Event) -> datetime:
+    """The timestamp that moves the shop's watermark (sent_at or occurred_at)."""
+    return event.sent_at if isinstance(event, ChatMessage) else event.occurred_at

@@ -1,0 +1,96 @@
+"""Additive rollup parts (SPEC §5): counts and sums that add up across buyers and days.
+
+Field names are DB column names: do not rename. Everything is an int or an exact Decimal
+(response times are integer microseconds) so that adding a buyer's new contribution and
+subtracting its old one gives exactly the batch result, whatever the order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from decimal import Decimal
+from typing import Any, ClassVar, Self
+
+_ZERO = Decimal(0)
+
+
+class _Additive:
+    """Field-wise +, -, zero test and JSON for the parts dataclasses below."""
+
+    __slots__ = ()
+    FIELDS: ClassVar[tuple[str, ...]]
+    DECIMAL_FIELDS: ClassVar[frozenset[str]]
+
+    def _combine(self, other: Self, sign: int) -> Self:
+        values = {f: getattr(self, f) + sign * getattr(other, f) for f in self.FIELDS}
+        return type(self)(**values)
+
+    def __add__(self, other: Self) -> Self:
+        return self._combine(other, 1)
+
+    def __sub__(self, other: Self) -> Self:
+        return self._combine(other, -1)
+
+    def is_zero(self) -> bool:
+        return all(getattr(self, f) == 0 for f in self.FIELDS)
+
+    def to_json(self) -> dict[str, Any]:
+        """Decimals as strings (exact); ints as ints."""
+        return {
+            f: str(getattr(self, f)) if f in self.DECIMAL_FIELDS else getattr(self, f)
+            for f in self.FIELDS
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        values = {
+            f: Decimal(str(data.get(f, 0))) if f in cls.DECIMAL_FIELDS else int(data.get(f, 0))
+            for f in cls.FIELDS
+        }
+        return cls(**values)
+
+
+@dataclass(slots=True)
+class AgentDayParts(_Additive):
+    consultations: int = 0
+    inquiries: int = 0
+    ordered_buyers: int = 0
+    paid_buyers: int = 0
+    paid_orders: int = 0
+    sales_amount: Decimal = _ZERO
+    refund_amount: Decimal = _ZERO
+    lost_inquiries: int = 0
+    buyer_messages: int = 0
+    agent_messages: int = 0
+    responses: int = 0
+    response_us_sum: int = 0
+    first_responses: int = 0
+    first_response_us_sum: int = 0
+    slow_responses: int = 0
+    unreplied_buyers: int = 0
+    sessions: int = 0
+    qa_sessions: int = 0
+    qa_score_sum: int = 0
+    reminded_orders: int = 0
+    reminder_successes: int = 0
+    v_closing_by_agent: int = 0
+    v_min_reply_length: int = 0
+    v_min_emojis: int = 0
+    v_greeting: int = 0
+    v_slow_reply: int = 0
+    v_unanswered: int = 0
+    v_forbidden_words: int = 0
+
+
+@dataclass(slots=True)
+class ShopDayParts(_Additive):
+    placed_orders: int = 0
+    paid_orders_total: int = 0
+    sales_total: Decimal = _ZERO
+    silent_orders: int = 0
+    silent_sales: Decimal = _ZERO
+
+
+for _cls in (AgentDayParts, ShopDayParts):
+    _cls.FIELDS = tuple(f.name for f in fields(_cls))
+    _cls.DECIMAL_FIELDS = frozenset(f.name for f in fields(_cls) if f.type in ("Decimal", Decimal))

@@ -1,0 +1,36 @@
+"""Running rollup totals over many buyers and shops (what the DB rollup tables hold)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TypeVar
+
+from .facts import Contributions
+from .parts import AgentDayParts, ShopDayParts
+
+
+@dataclass(slots=True)
+class Totals:
+    agent_days: dict[tuple[str, str, date], AgentDayParts] = field(default_factory=dict)
+    shop_days: dict[tuple[str, date], ShopDayParts] = field(default_factory=dict)
+
+    def add(self, shop_id: str, delta: Contributions) -> None:
+        """Add a buyer's contribution (or a new-minus-old diff); rows reaching zero vanish."""
+        for (agent, day), parts in delta.agent_days.items():
+            key = (shop_id, agent, day)
+            _put(self.agent_days, key, self.agent_days.get(key, AgentDayParts()) + parts)
+        for day, shop_parts in delta.shop_days.items():
+            skey = (shop_id, day)
+            _put(self.shop_days, skey, self.shop_days.get(skey, ShopDayParts()) + shop_parts)
+
+
+K = TypeVar("K")
+P = TypeVar("P", AgentDayParts, ShopDayParts)
+
+
+def _put(rows: dict[K, P], key: K, value: P) -> None:
+    if value.is_zero():
+        rows.pop(key, None)
+    else:
+        rows[key] = value
