@@ -64,6 +64,9 @@ def parse_event(raw: bytes | None) -> Parsed | Rejection:
     shop_id = body.get("shop_id") if isinstance(body.get("shop_id"), str) else None
     event_id = body.get("event_id") if isinstance(body.get("event_id"), str) else None
     kind = body.get("type")
+    if not isinstance(kind, str):
+        problem = "is required" if kind is None else "must be a string"
+        return Rejection(RejectReason.INVALID_FIELDS, f"type: {problem}", shop_id, event_id)
     model: type[ChatMessageEvent] | type[OrderEvent]
     if kind in CHAT_TYPES:
         model = ChatMessageEvent
