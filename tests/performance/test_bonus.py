@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal as D
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,8 @@ SPEC_PLAN = BonusPlan(
 
 
 def conv(paid: int, inquiries: int, **extra: int) -> AgentDayParts:
-    return AgentDayParts(inquiries=inquiries, paid_buyers=paid, **extra)
+    fields: dict[str, Any] = {"inquiries": inquiries, "paid_buyers": paid, **extra}
+    return AgentDayParts(**fields)
 
 
 @pytest.mark.parametrize(
@@ -37,8 +39,9 @@ def conv(paid: int, inquiries: int, **extra: int) -> AgentDayParts:
         (1000, 1000, "10800.00", 2, 23),  # no cap: 1600 + 23 × 400
     ],
 )
-def test_spec_example_plan(paid: int, inquiries: int, total: str, tier: int | None,
-                           steps: int) -> None:
+def test_spec_example_plan(
+    paid: int, inquiries: int, total: str, tier: int | None, steps: int
+) -> None:
     result = compute_bonus(SPEC_PLAN, conv(paid, inquiries))
     assert (result.total, result.tier, result.steps_beyond_top) == (D(total), tier, steps)
     assert result.reason is None
@@ -84,7 +87,8 @@ def test_relative_plan_without_any_baseline_pays_nothing() -> None:
 
 def test_deductions_per_violation_never_below_zero() -> None:
     plan = BonusPlan(
-        metric="inquiry_conversion_rate", period="week",
+        metric="inquiry_conversion_rate",
+        period="week",
         tiers=(Tier(D("0.5"), D(800)),),
         deductions={"forbidden_words": D(100), "slow_reply": D("2.5")},
     )
@@ -92,7 +96,8 @@ def test_deductions_per_violation_never_below_zero() -> None:
     result = compute_bonus(plan, conv(60, 100, v_forbidden_words=3, v_slow_reply=4))
     assert (result.gross, result.deductions_total, result.total) == (D(800), D(310), D(490))
     assert [(d.rule, d.violations, d.amount) for d in result.deductions] == [
-        ("forbidden_words", 3, D(300)), ("slow_reply", 4, D(10)),
+        ("forbidden_words", 3, D(300)),
+        ("slow_reply", 4, D(10)),
     ]
     # 800 − 9 × 100 − 0 is negative: the bonus floors at 0.
     assert compute_bonus(plan, conv(60, 100, v_forbidden_words=9)).total == 0
@@ -100,7 +105,9 @@ def test_deductions_per_violation_never_below_zero() -> None:
 
 def test_minimum_sample() -> None:
     plan = BonusPlan(
-        metric="inquiry_conversion_rate", period="week", tiers=(Tier(D("0.5"), D(800)),),
+        metric="inquiry_conversion_rate",
+        period="week",
+        tiers=(Tier(D("0.5"), D(800)),),
         min_sample=MinSample("inquiries", D(20)),
     )
     assert compute_bonus(plan, conv(19, 19)).reason == "below_min_sample"
@@ -111,8 +118,11 @@ def test_minimum_sample() -> None:
 def test_lower_is_better_plan_tiers_go_down() -> None:
     # avg_response_seconds: ≤ 30 s → 200, ≤ 20 s → 500, then +50 per 5 s faster.
     plan = BonusPlan(
-        metric="avg_response_seconds", period="month", direction="lower",
-        tiers=(Tier(D(30), D(200)), Tier(D(20), D(500))), step=Step(D(5), D(50)),
+        metric="avg_response_seconds",
+        period="month",
+        direction="lower",
+        tiers=(Tier(D(30), D(200)), Tier(D(20), D(500))),
+        step=Step(D(5), D(50)),
     )
     assert check_bonus_plan(plan) == []
 
@@ -141,14 +151,19 @@ def test_invalid_plans_are_described() -> None:
     assert _fields(BonusPlan("conversion", "week", SPEC_PLAN.tiers)) == ["metric"]
     assert _fields(BonusPlan("inquiries", "week", ())) == ["tiers"]
     bad = BonusPlan(
-        "inquiry_conversion_rate", "week", SPEC_PLAN.tiers, baseline_periods=0,
-        step=Step(D(0), D(-1)), deductions={"rudeness": D(1)},
+        "inquiry_conversion_rate",
+        "week",
+        SPEC_PLAN.tiers,
+        baseline_periods=0,
+        step=Step(D(0), D(-1)),
+        deductions={"rudeness": D(1)},
         min_sample=MinSample("inquiry", D(1)),
     )
     assert _fields(bad) == [
-        "baseline_periods", "step.every", "step.amount", "deductions.rudeness",
+        "baseline_periods",
+        "step.every",
+        "step.amount",
+        "deductions.rudeness",
         "min_sample.metric",
     ]
-    assert _fields(BonusPlan("inquiries", "week", (Tier(D(1), D("0.001")),))) == [
-        "tiers.0.amount"
-    ]
+    assert _fields(BonusPlan("inquiries", "week", (Tier(D(1), D("0.001")),))) == ["tiers.0.amount"]

@@ -1,0 +1,148 @@
+"""/v1/leaderboards/{best,most-improved} and /v1/mentors/{agent_id}/apprentices."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from services.performance.metric_values import Direction
+
+from ..deps import CurrentShop, SessionDep
+from ..exceptions import Unprocessable
+from ..problems import problem_responses
+from . import boards_service as service
+from .boards_schemas import LeaderboardOut, MentorViewOut
+from .codec import period_param
+from .schemas import NO_NUL
+
+boards_router = APIRouter(prefix="/leaderboards", tags=["performance: leaderboards"])
+mentors_router = APIRouter(prefix="/mentors", tags=["performance: mentors"])
+
+MAX_RANGE_DAYS = 400
+
+OptionalPeriod = Annotated[str | None, Query(max_length=16, pattern=NO_NUL, examples=["2026-W46"])]
+Metric = Annotated[str, Query(max_length=64, pattern=NO_NUL, examples=["inquiry_conversion_rate"])]
+PeriodQuery = Annotated[
+    str,
+    Query(
+        max_length=16,
+        pattern=NO_NUL,
+        examples=["2026-W46"],
+        description="ISO week or month; compared with the one before",
+    ),
+]
+Group = Annotated[
+    str | None, Query(max_length=128, pattern=NO_NUL, description="only agents of this group")
+]
+SampleMetric = Annotated[
+    str, Query(max_length=64, pattern=NO_NUL, description="metric of the minimum sample")
+]
+MinSample = Annotated[
+    int,
+    Query(ge=0, description="agents below it (in either period for most-improved) are left out"),
+]
+Way = Annotated[
+    Direction | None, Query(description="higher or lower is better; default: the metric's own")
+]
+
+
+async def _board(
+    kind: service.Board,
+    shop: CurrentShop,
+    session: SessionDep,
+    metric: str,
+    period: str,
+    group: str | None,
+    sample_metric: str,
+    min_sample: int,
+    direction: Direction | None,
+) -> dict[str, Any]:
+    return await service.board(
+        session=session,
+        shop_id=shop.shop_id,
+        kind=kind,
+        metric=metric,
+        period_label=period,
+        group=group,
+        sample_metric=sample_metric,
+        min_sample=min_sample,
+        direction=direction,
+    )
+
+
+@boards_router.get(
+    "/best",
+    response_model=LeaderboardOut,
+    summary="Agents ranked by a metric over a period, with the change against the previous",
+    responses=problem_responses(422),
+)
+async def best(
+    shop: CurrentShop,
+    session: SessionDep,
+    metric: Metric,
+    period: PeriodQuery,
+    group: Group = None,
+    sample_metric: SampleMetric = "inquiries",
+    min_sample: MinSample = 0,
+    direction: Way = None,
+) -> dict[str, Any]:
+    return await _board(
+        "best", shop, session, metric, period, group, sample_metric, min_sample, direction
+    )
+
+
+@boards_router.get(
+    "/most-improved",
+    response_model=LeaderboardOut,
+    summary="进步最快: agents by improvement against the previous period",
+    description="Only agents with a value (and the minimum sample) in both periods.",
+    responses=problem_responses(422),
+)
+async def most_improved(
+    shop: CurrentShop,
+    session: SessionDep,
+    metric: Metric,
+    period: PeriodQuery,
+    group: Group = None,
+    sample_metric: SampleMetric = "inquiries",
+    min_sample: MinSample = 0,
+    direction: Way = None,
+) -> dict[str, Any]:
+    return await _board(
+        "most_improved", shop, session, metric, period, group, sample_metric, min_sample, direction
+    )
+
+
+def _range(period: str | None, start: date | None, end: date | None) -> tuple[date, date]:
+    if period is not None:
+        p = period_param(period)
+        return p.first, p.last
+    if start is None or end is None:
+        raise Unprocessable.field(["query", "period"], "give ?period= or both ?from= and ?to=")
+    if start > end:
+        raise Unprocessable.field(["query", "from"], f"from ({start}) is after to ({end})")
+    if (end - start).days >= MAX_RANGE_DAYS:
+        raise Unprocessable.field(["query", "to"], f"at most {MAX_RANGE_DAYS} days per request")
+    return start, end
+
+
+@mentors_router.get(
+    "/{agent_id}/apprentices",
+    response_model=MentorViewOut,
+    summary="A mentor's view (师傅制): own metrics, each apprentice's, and the team's sum",
+    responses=problem_responses(404, 422),
+)
+async def apprentices(
+    shop: CurrentShop,
+    session: SessionDep,
+    agent_id: Annotated[str, Path(max_length=128, pattern=NO_NUL)],
+    period: OptionalPeriod = None,
+    start: Annotated[date | None, Query(alias="from")] = None,
+    end: Annotated[date | None, Query(alias="to")] = None,
+) -> dict[str, Any]:
+    first, last = _range(period, start, end)
+    return await service.mentor(
+        session=session, shop_id=shop.shop_id, mentor_id=agent_id, start=first, end=last
+    )

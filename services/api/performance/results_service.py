@@ -1,0 +1,161 @@
+"""Computed bonuses and honour levels of one plan and period, from agent_daily."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.performance.bonus import BonusResult, compute_bonus
+from services.performance.bonus_plan import BonusPlan
+from services.performance.honour import HonourResult, evaluate_levels
+from services.performance.metric_values import render, render_decimal
+from services.performance.periods import Period
+from services.scoring.core.parts import AgentDayParts
+
+from . import codec, daily
+from .plans_service import fetch_plan_row
+
+
+def _money(value: Decimal) -> str:
+    return str(value.quantize(Decimal("0.01")))
+
+
+def _bonus_json(agent_id: str, plan: BonusPlan, r: BonusResult) -> dict[str, Any]:
+    return {
+        "agent_id": agent_id,
+        "value": render(plan.metric, r.value),
+        "reason": r.reason,
+        "baseline": render_decimal(r.baseline),
+        "thresholds": [render_decimal(t) for t in r.thresholds],
+        "tier": r.tier,
+        "tier_amount": _money(r.tier_amount),
+        "steps_beyond_top": r.steps_beyond_top,
+        "step_amount": _money(r.step_amount),
+        "gross": _money(r.gross),
+        "deductions": [
+            {
+                "rule": d.rule,
+                "violations": d.violations,
+                "amount_per_violation": _money(d.amount_per_violation),
+                "amount": _money(d.amount),
+            }
+            for d in r.deductions
+        ],
+        "deductions_total": _money(r.deductions_total),
+        "total": _money(r.total),
+    }
+
+
+async def _history(
+    session: AsyncSession, shop_id: str, plan: BonusPlan, period: Period, agent_ids: list[str]
+) -> dict[str, list[AgentDayParts | None]]:
+    """Each agent's parts in each of the plan's baseline periods (None: no activity)."""
+    if plan.baseline_periods is None or not agent_ids:
+        return {}
+    before = period.previous_n(plan.baseline_periods)
+    sums = await daily.parts_by_agent_and_period(
+        session,
+        shop_id=shop_id,
+        kind=plan.period,
+        start=before[-1].first,
+        end=before[0].last,
+        agent_ids=agent_ids,
+    )
+    return {a: [sums.get((a, p)) for p in before] for a in agent_ids}
+
+
+async def bonuses(
+    *,
+    session: AsyncSession,
+    shop_id: str,
+    plan_id: str,
+    period_label: str,
+    agent_id: str | None,
+    group: str | None,
+) -> dict[str, Any]:
+    """Every agent active in the period (or the one asked for), in agent_id order."""
+    row = await fetch_plan_row(session=session, kind="bonus", shop_id=shop_id, plan_id=plan_id)
+    plan = codec.bonus_plan_of_row(row)
+    period = codec.period_param(period_label, plan.period)
+    current: dict[str, AgentDayParts | None] = dict(
+        await daily.parts_by_agent(
+            session,
+            shop_id=shop_id,
+            start=period.first,
+            end=period.last,
+            agent_ids=None if agent_id is None else [agent_id],
+            group=group,
+        )
+    )
+    if agent_id is not None:
+        current.setdefault(agent_id, None)
+    ids = sorted(current)
+    history = await _history(session, shop_id, plan, period, ids)
+    results = [(a, compute_bonus(plan, current[a], history.get(a, []))) for a in ids]
+    return {
+        "plan_id": plan_id,
+        "period": period.label,
+        "from": period.first.isoformat(),
+        "to": period.last.isoformat(),
+        "total": _money(sum((r.total for _, r in results), Decimal(0))),
+        "bonuses": [_bonus_json(a, plan, r) for a, r in results],
+    }
+
+
+def _level_json(agent_id: str, r: HonourResult) -> dict[str, Any]:
+    return {
+        "agent_id": agent_id,
+        "level": r.level,
+        "levels": [
+            {
+                "name": lv.name,
+                "held": lv.held,
+                "requirements": [
+                    {
+                        "metric": q.requirement.metric,
+                        "comparison": q.requirement.comparison,
+                        "value": render_decimal(q.requirement.value),
+                        "actual": render(q.requirement.metric, q.actual),
+                        "held": q.held,
+                    }
+                    for q in lv.requirements
+                ],
+            }
+            for lv in r.levels
+        ],
+    }
+
+
+async def levels(
+    *,
+    session: AsyncSession,
+    shop_id: str,
+    plan_id: str,
+    period_label: str,
+    agent_id: str | None,
+    group: str | None,
+) -> dict[str, Any]:
+    row = await fetch_plan_row(session=session, kind="honour", shop_id=shop_id, plan_id=plan_id)
+    plan = codec.honour_plan_of_row(row)
+    period = codec.period_param(period_label, plan.period)
+    current: dict[str, AgentDayParts | None] = dict(
+        await daily.parts_by_agent(
+            session,
+            shop_id=shop_id,
+            start=period.first,
+            end=period.last,
+            agent_ids=None if agent_id is None else [agent_id],
+            group=group,
+        )
+    )
+    if agent_id is not None:
+        current.setdefault(agent_id, None)
+    return {
+        "plan_id": plan_id,
+        "period": period.label,
+        "from": period.first.isoformat(),
+        "to": period.last.isoformat(),
+        "agents": [_level_json(a, evaluate_levels(plan, current[a])) for a in sorted(current)],
+    }

@@ -1,0 +1,17 @@
+"""The performance routers, mounted under /v1 by services/api/app.py."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from .boards_endpoints import boards_router, mentors_router
+from .plans_endpoints import bonus_router, honour_router
+from .targets_endpoints import router as targets_router
+
+ROUTERS: list[APIRouter] = [
+    targets_router,
+    bonus_router,
+    honour_router,
+    boards_router,
+    mentors_router,
+]
