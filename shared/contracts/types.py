@@ -30,7 +30,7 @@ def _parse_timestamp(value: object) -> datetime:
         )
     if match.group("offset") is None:
         raise ValueError(f"{value!r} has no UTC offset; add one such as +08:00 or Z (RFC 3339)")
-    text = value
+    text = value.upper()  # "t" and "z" are allowed; fromisoformat wants "T" and "Z"
     if "." in text:  # Python keeps microseconds: cut longer fractions before parsing
         head, _, tail = text.partition(".")
         digits = len(tail) - len(match.group("offset"))

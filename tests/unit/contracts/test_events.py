@@ -86,6 +86,9 @@ def test_null_agent_and_non_text_empty_text_are_valid() -> None:
     accepted(chat(msg_type="image", text=""))
     accepted(chat(sender="bot"))
     accepted(chat(sent_at="2026-11-11T02:00:03Z"))
+    lower = accepted(chat(sent_at="2026-11-11t02:00:03.5z")).event
+    assert isinstance(lower, ChatMessageEvent)
+    assert lower.sent_at == datetime(2026, 11, 11, 2, 0, 3, 500000, tzinfo=UTC)
 
 
 def test_over_size() -> None:
