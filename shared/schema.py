@@ -433,3 +433,56 @@ webhook_attempts = Table(
     Column("error", Text),
     PrimaryKeyConstraint("shop_id", "delivery_id", "attempt_no"),
 )
+
+# --- performance management (services/performance, services/api/performance; 0003) -----
+
+# One target per agent, period and metric (SPEC §7); `period` is a label: 2026-W46, 2026-11.
+targets = Table(
+    "targets",
+    metadata,
+    Column("shop_id", Text, nullable=False),
+    Column("target_id", Text, nullable=False),
+    Column("agent_id", Text, nullable=False),
+    Column("period", Text, nullable=False),
+    Column("metric", Text, nullable=False),
+    Column("comparison", Text, nullable=False),  # >= > <= < ==
+    Column("value", Numeric, nullable=False),
+    _now(),
+    _ts("updated_at", default=True),
+    PrimaryKeyConstraint("shop_id", "target_id"),
+    Index("ix_targets_agent_period_metric", "shop_id", "agent_id", "period", "metric",
+          unique=True),
+    Index("ix_targets_list", "shop_id", "created_at", "target_id"),
+)
+
+# Tiered bonus plans; `definition` holds tiers, step, deductions, min_sample, baseline
+# (services/api/performance/schemas.BonusPlanIn, validated by the pure core).
+bonus_plans = Table(
+    "bonus_plans",
+    metadata,
+    Column("shop_id", Text, nullable=False),
+    Column("plan_id", Text, nullable=False),
+    Column("name", Text, nullable=False, server_default=""),
+    Column("metric", Text, nullable=False),
+    Column("period", Text, nullable=False),  # week | month
+    Column("definition", JSONB, nullable=False),
+    _now(),
+    _ts("updated_at", default=True),
+    PrimaryKeyConstraint("shop_id", "plan_id"),
+    Index("ix_bonus_plans_list", "shop_id", "created_at", "plan_id"),
+)
+
+# Honour level plans (铜牌/银牌/金牌/钻石): `levels` lowest first, each with requirements.
+honour_plans = Table(
+    "honour_plans",
+    metadata,
+    Column("shop_id", Text, nullable=False),
+    Column("plan_id", Text, nullable=False),
+    Column("name", Text, nullable=False, server_default=""),
+    Column("period", Text, nullable=False),  # week | month
+    Column("levels", JSONB, nullable=False),
+    _now(),
+    _ts("updated_at", default=True),
+    PrimaryKeyConstraint("shop_id", "plan_id"),
+    Index("ix_honour_plans_list", "shop_id", "created_at", "plan_id"),
+)

@@ -1,0 +1,147 @@
+"""`evaluate_after_batch`: the scoring shell's hook, run inside its batch transaction.
+
+Per enabled rule: for scope agent, each agent the batch changed (or the rule's one agent,
+if changed); for scope shop, the shop (every batch). Values are summed over the rule's
+window, counted in local days back from the shop's watermark day (event time, so that a
+replay judges exactly the same days). Transitions update alert_state and go to the
+webhook outbox — all in the caller's transaction, so a rollback sends nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+from services.webhooks.outbox import enqueue_event
+
+from . import store
+from .judge import judge
+from .notices import ViolationNotice
+from .rules import AlertRule, window_days
+from .values import flatten, observe
+
+
+def scope_key(rule: AlertRule, agent_id: str | None) -> str:
+    return "shop" if rule.scope == "shop" else f"agent:{agent_id}"
+
+
+async def evaluate_after_batch(
+    *,
+    session: store.Session,
+    shop_id: str,
+    changed_agent_days: set[tuple[str, date]],
+    new_violations: Iterable[ViolationNotice],
+    now: datetime,
+) -> int:
+    """Judge the shop's alert rules after a batch and queue the resulting webhooks.
+
+    `changed_agent_days`: (agent_id, local day) pairs whose agent_daily rows the batch
+    changed (already written in this transaction). `new_violations`: violations the batch
+    stored (those with notify off are skipped; the same violation is notified once, ever).
+    `now`: the batch's wall-clock time, for event timestamps and cooldowns. Returns how
+    many events were queued. Never commits.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    queued = 0
+    for notice in new_violations:
+        if notice.notify:
+            stored = await enqueue_event(
+                session=session,
+                shop_id=shop_id,
+                type="qa.violation",
+                data=notice.data(),
+                now=now,
+                event_id=notice.event_id(shop_id),
+            )
+            queued += stored is not None
+    rules = await store.enabled_rules(session, shop_id)
+    watermark, timezone = await store.shop_clock(session, shop_id)
+    if not rules or watermark is None:
+        return queued
+    agents = {agent_id for agent_id, _ in changed_agent_days}
+    observations = await _observations(session, shop_id, rules, agents, watermark, timezone)
+    states = await store.load_states(
+        session, shop_id, ((r.rule_id, k) for r, k, _, _ in observations)
+    )
+    for rule, key, flat, days in observations:
+        state = states.get((rule.rule_id, key), store.AlertState())
+        seen = observe(rule, flat)
+        transition = judge(rule, seen, state, now)
+        if transition is None:
+            continue
+        await store.save_state(
+            session,
+            shop_id=shop_id,
+            rule_id=rule.rule_id,
+            scope_key=key,
+            state=transition.state,
+            value=seen.number,
+            sample=seen.sample,
+            now=now,
+        )
+        data = _alert_data(rule, key, seen.value, seen.sample, days, watermark)
+        await enqueue_event(
+            session=session, shop_id=shop_id, type=transition.kind, data=data, now=now
+        )
+        queued += 1
+    return queued
+
+
+Judged = tuple[AlertRule, str, dict[str, Any], tuple[date, date]]
+
+
+async def _observations(
+    session: store.Session,
+    shop_id: str,
+    rules: list[AlertRule],
+    agents: set[str],
+    watermark: datetime,
+    timezone: str,
+) -> list[Judged]:
+    """(rule, scope key, flat metrics, days) for every scope a rule must judge now."""
+    out: list[Judged] = []
+    for window in sorted({r.window for r in rules}):
+        days = window_days(window, watermark, timezone)
+        in_window = [r for r in rules if r.window == window]
+        agent_rules = [r for r in in_window if r.scope == "agent"]
+        if agent_rules and agents:
+            sums = await store.agent_sums(session, shop_id, agents, days)
+            for rule in agent_rules:
+                for agent_id in sorted(agents):
+                    if rule.agent_id not in (None, agent_id) or agent_id not in sums:
+                        continue
+                    out.append((rule, scope_key(rule, agent_id), flatten(sums[agent_id]), days))
+        shop_rules = [r for r in in_window if r.scope == "shop"]
+        if shop_rules:
+            flat = flatten(*await store.shop_sums(session, shop_id, days))
+            out.extend((rule, "shop", flat, days) for rule in shop_rules)
+    return out
+
+
+def _alert_data(
+    rule: AlertRule,
+    key: str,
+    value: Any,
+    sample: int,
+    days: tuple[date, date],
+    watermark: datetime,
+) -> dict[str, Any]:
+    return {
+        "rule_id": rule.rule_id,
+        "rule_name": rule.name,
+        "scope": rule.scope,
+        "agent_id": key.removeprefix("agent:") if rule.scope == "agent" else None,
+        "metric": rule.metric,
+        "comparison": rule.comparison,
+        "threshold": float(rule.threshold),
+        "window": rule.window,
+        "from": days[0].isoformat(),
+        "to": days[1].isoformat(),
+        "value": value,
+        "sample_metric": rule.sample_of,
+        "sample": sample,
+        "min_sample": rule.min_sample,
+        "watermark": watermark.isoformat(),
+    }

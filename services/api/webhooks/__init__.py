@@ -1,0 +1,2 @@
+"""/v1/webhooks: subscriptions (secret shown once, rotatable) and deliveries (attempts,
+redeliver). Signing and sending: services/webhooks."""

@@ -1,0 +1,38 @@
+"""Dispatcher tuning from the environment (WEBHOOK_*).
+
+Whether private targets are allowed is the operator's shared setting
+(`Settings.webhook_allow_private_targets`, env WEBHOOK_ALLOW_PRIVATE_TARGETS), read by both
+the API (at subscription time) and the dispatcher (at delivery time).
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class WebhookSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WEBHOOK_", extra="ignore", case_sensitive=False)
+
+    # One attempt's budget (connect + send + response headers), SPEC §8.
+    timeout_seconds: float = Field(default=10.0, gt=0)
+    # Retry schedule: base * 2^(n-1) capped at max_delay, jittered, for up to max_age after
+    # the first attempt. `retry_schedule_scale` multiplies all three (tests use ~1e-4).
+    base_delay_seconds: float = Field(default=5.0, gt=0)
+    max_delay_seconds: float = Field(default=3600.0, gt=0)
+    max_age_seconds: float = Field(default=86400.0, gt=0)
+    retry_schedule_scale: float = Field(default=1.0, gt=0)
+    # A claimed delivery belongs to its dispatcher until then; must exceed timeout_seconds
+    # so that a live dispatcher's attempt is never taken over (a dead one's is, after it).
+    lease_seconds: float = Field(default=60.0, gt=0)
+    poll_seconds: float = Field(default=1.0, gt=0)
+    batch_size: int = Field(default=20, ge=1, le=500)
+    # Port for this dispatcher's own /metrics (0 = none; the API's /metrics shows backlog).
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+
+    def scaled(self, seconds: float) -> float:
+        return seconds * self.retry_schedule_scale
+
+    @property
+    def max_age(self) -> float:
+        return self.scaled(self.max_age_seconds)

@@ -1,0 +1,228 @@
+"""evaluate_after_batch against a real migrated Postgres, with rollups written directly."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from services.alerts import ViolationNotice, evaluate_after_batch
+from shared.schema import agent_daily, alert_rules, shops, webhook_deliveries, webhook_events
+
+SHOP = "shop-alerts"
+# 2026-11-11 12:00 in Shanghai; "today" is 2026-11-11 there whatever the wall clock says.
+WATERMARK = datetime(2026, 11, 11, 4, 0, tzinfo=UTC)
+TODAY = date(2026, 11, 11)
+T0 = datetime(2030, 1, 1, tzinfo=UTC)  # the batches' wall clock (cooldowns)
+
+
+async def _shop(conn: AsyncConnection, shop_id: str = SHOP) -> None:
+    await conn.execute(insert(shops).values(shop_id=shop_id, name=shop_id, watermark=WATERMARK))
+    await conn.execute(
+        text(
+            "INSERT INTO webhook_subscriptions (shop_id, subscription_id, url, event_types, "
+            "secret) VALUES (:s, 'sub1', 'https://example.com/hook', "
+            '\'["alert.breached", "alert.resolved", "qa.violation"]\', \'whsec_AAAA\')'
+        ),
+        {"s": shop_id},
+    )
+
+
+async def _rule(conn: AsyncConnection, rule_id: str, **overrides: Any) -> None:
+    values: dict[str, Any] = {
+        "shop_id": SHOP,
+        "rule_id": rule_id,
+        "scope": "agent",
+        "metric": "inquiry_conversion_rate",
+        "comparison": "lt",
+        "threshold": Decimal("0.5"),
+        "time_window": "today",
+        "min_sample": 4,
+        "cooldown_seconds": 3600,
+    }
+    await conn.execute(insert(alert_rules).values({**values, **overrides}))
+
+
+async def _day(conn: AsyncConnection, agent: str, day: date, **parts: int) -> None:
+    await conn.execute(
+        insert(agent_daily)
+        .values(shop_id=SHOP, agent_id=agent, day=day, **parts)
+        .on_conflict_do_update(index_elements=["shop_id", "day", "agent_id"], set_=parts)
+    )
+
+
+async def _events(conn: AsyncConnection) -> list[tuple[str, dict[str, Any]]]:
+    rows = await conn.execute(
+        select(webhook_events.c.type, webhook_events.c.data)
+        .where(webhook_events.c.shop_id == SHOP)
+        .order_by(webhook_events.c.created_at, webhook_events.c.event_id)
+    )
+    return [(r.type, r.data) for r in rows]
+
+
+async def _run(
+    conn: AsyncConnection,
+    changed: set[tuple[str, date]],
+    now: datetime = T0,
+    violations: list[ViolationNotice] | None = None,
+) -> int:
+    return await evaluate_after_batch(
+        session=conn,
+        shop_id=SHOP,
+        changed_agent_days=changed,
+        new_violations=violations or [],
+        now=now,
+    )
+
+
+async def test_breach_then_resolve_is_edge_triggered(db: AsyncConnection) -> None:
+    await _shop(db)
+    await _rule(db, "conv")
+    a1 = {("a1", TODAY)}
+    await _day(db, "a1", TODAY, inquiries=4, paid_buyers=3)
+    assert await _run(db, a1) == 0
+    await _day(db, "a1", TODAY, inquiries=6, paid_buyers=3)  # 0.5: not below
+    assert await _run(db, a1) == 0
+    await _day(db, "a1", TODAY, inquiries=8, paid_buyers=3)  # 0.375
+    assert await _run(db, a1, T0 + timedelta(minutes=1)) == 1
+    assert await _run(db, a1, T0 + timedelta(minutes=2)) == 0  # still breached: no repeat
+    await _day(db, "a1", TODAY, inquiries=9, paid_buyers=3)
+    assert await _run(db, a1, T0 + timedelta(minutes=3)) == 0
+    await _day(db, "a1", TODAY, inquiries=9, paid_buyers=5)  # 0.556: recovered
+    assert await _run(db, a1, T0 + timedelta(minutes=4)) == 1
+    assert await _run(db, a1, T0 + timedelta(minutes=5)) == 0
+    events = await _events(db)
+    assert [t for t, _ in events] == ["alert.breached", "alert.resolved"]
+    breached = events[0][1]
+    assert breached["agent_id"] == "a1" and breached["value"] == pytest.approx(0.375)
+    assert breached["sample"] == 8 and breached["sample_metric"] == "inquiries"
+    assert (breached["from"], breached["to"]) == ("2026-11-11", "2026-11-11")
+    deliveries = await db.execute(
+        select(webhook_deliveries.c.status).where(webhook_deliveries.c.shop_id == SHOP)
+    )
+    assert [r.status for r in deliveries] == ["pending", "pending"]
+
+
+async def test_min_sample_is_respected(db: AsyncConnection) -> None:
+    await _shop(db)
+    await _rule(db, "conv")
+    await _day(db, "a2", TODAY, inquiries=3, paid_buyers=0)  # 0 %, but only 3 inquiries
+    assert await _run(db, {("a2", TODAY)}) == 0
+    await _day(db, "a2", TODAY, inquiries=4, paid_buyers=0)
+    assert await _run(db, {("a2", TODAY)}) == 1
+
+
+async def test_cooldown_suppresses_a_second_breach(db: AsyncConnection) -> None:
+    await _shop(db)
+    await _rule(db, "conv", cooldown_seconds=3600)
+    a1 = {("a1", TODAY)}
+    await _day(db, "a1", TODAY, inquiries=10, paid_buyers=1)
+    assert await _run(db, a1, T0) == 1
+    await _day(db, "a1", TODAY, inquiries=10, paid_buyers=9)
+    assert await _run(db, a1, T0 + timedelta(minutes=10)) == 1  # resolved
+    await _day(db, "a1", TODAY, inquiries=10, paid_buyers=1)
+    assert await _run(db, a1, T0 + timedelta(minutes=20)) == 0  # within cooldown
+    assert await _run(db, a1, T0 + timedelta(minutes=59)) == 0
+    assert await _run(db, a1, T0 + timedelta(minutes=61)) == 1  # announced once it is over
+    assert [t for t, _ in await _events(db)] == [
+        "alert.breached",
+        "alert.resolved",
+        "alert.breached",
+    ]
+
+
+async def test_window_counts_back_from_the_watermark_day(db: AsyncConnection) -> None:
+    await _shop(db)
+    await _rule(db, "week", time_window="last_7_days", min_sample=10)
+    # 8 days before the watermark day: outside last_7_days.
+    await _day(db, "a1", TODAY - timedelta(days=7), inquiries=20, paid_buyers=0)
+    await _day(db, "a1", TODAY - timedelta(days=6), inquiries=6, paid_buyers=3)
+    assert await _run(db, {("a1", TODAY - timedelta(days=6))}) == 0  # 6 < min sample
+    await _day(db, "a1", TODAY, inquiries=6, paid_buyers=1)  # 4/12 over the window
+    assert await _run(db, {("a1", TODAY)}) == 1
+    ((_, data),) = await _events(db)
+    assert data["sample"] == 12 and (data["from"], data["to"]) == ("2026-11-05", "2026-11-11")
+
+
+async def test_shop_scope_and_single_agent_rules(db: AsyncConnection) -> None:
+    await _shop(db)
+    await _rule(db, "shop-conv", scope="shop", min_sample=10)
+    await _rule(db, "only-a3", agent_id="a3", min_sample=1)
+    await _day(db, "a1", TODAY, inquiries=6, paid_buyers=1)
+    await _day(db, "a2", TODAY, inquiries=6, paid_buyers=6)
+    assert await _run(db, {("a1", TODAY), ("a2", TODAY)}) == 0  # 7/12 for the shop
+    await _day(db, "a2", TODAY, inquiries=6, paid_buyers=2)
+    assert await _run(db, {("a2", TODAY)}) == 1  # shop: 3/12
+    ((_, data),) = await _events(db)
+    assert data["scope"] == "shop" and data["agent_id"] is None
+
+
+def _violation(notify: bool, message: str = "m1") -> ViolationNotice:
+    return ViolationNotice(
+        agent_id="a1",
+        buyer_id="b1",
+        session_started_at=WATERMARK,
+        day=TODAY,
+        rule="forbidden_words",
+        message_event_id=message,
+        occurrences=1,
+        penalty=10,
+        notify=notify,
+        detail="滚",
+    )
+
+
+async def test_forbidden_word_with_notify_yields_one_qa_violation(db: AsyncConnection) -> None:
+    await _shop(db)
+    assert await _run(db, set(), violations=[_violation(True)]) == 1
+    # The same violation re-derived (a late event re-scores the session): not again.
+    assert await _run(db, set(), violations=[_violation(True)]) == 0
+    assert await _run(db, set(), violations=[_violation(False, "m2")]) == 0
+    ((kind, data),) = await _events(db)
+    assert kind == "qa.violation"
+    assert data["rule"] == "forbidden_words" and data["detail"] == "滚"
+    assert data["message_event_id"] == "m1" and data["agent_id"] == "a1"
+
+
+async def test_rolled_back_batch_queues_nothing(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(insert(shops).values(shop_id="shop-rb", name="rb", watermark=WATERMARK))
+    async with engine.connect() as conn:
+        tx = await conn.begin()
+        await conn.execute(
+            insert(alert_rules).values(
+                shop_id="shop-rb",
+                rule_id="r",
+                scope="agent",
+                metric="inquiries",
+                comparison="gte",
+                threshold=1,
+                time_window="today",
+                min_sample=0,
+            )
+        )
+        await conn.execute(
+            insert(agent_daily).values(shop_id="shop-rb", agent_id="a1", day=TODAY, inquiries=3)
+        )
+        notice = _violation(True)
+        queued = await evaluate_after_batch(
+            session=conn,
+            shop_id="shop-rb",
+            changed_agent_days={("a1", TODAY)},
+            new_violations=[notice],
+            now=T0,
+        )
+        assert queued == 2
+        await tx.rollback()
+    async with engine.connect() as conn:
+        count = await conn.scalar(
+            select(text("count(*)"))
+            .select_from(webhook_events)
+            .where(webhook_events.c.shop_id == "shop-rb")
+        )
+        assert count == 0
