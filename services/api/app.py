@@ -1,0 +1,112 @@
+"""The FastAPI application: `create_app(settings)` builds it (tests, `python -m services.api`).
+
+Routers are listed in SHOP_ROUTERS / ADMIN_ROUTERS (tests may pass `extra_*_routers`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.db import create_engine, session_factory
+from shared.settings import Settings, get_settings
+
+from .agents.endpoints import router as agents_router
+from .alerts.endpoints import router as alerts_router
+from .api_keys.endpoints import router as api_keys_router
+from .dead_letters.endpoints import router as dead_letters_router
+from .deps import AdminDep
+from .health.endpoints import router as health_router
+from .inquiries.endpoints import router as inquiries_router
+from .kafka import KafkaLink
+from .leaderboard.endpoints import router as leaderboard_router
+from .metrics.endpoints import router as metrics_router
+from .openapi import install_openapi
+from .performance.routers import ROUTERS as performance_routers
+from .pipeline.endpoints import router as pipeline_router
+from .problems import install_problem_handlers, problem_responses
+from .prometheus import PrometheusMiddleware, RequestMetrics
+from .qa_rules.endpoints import router as qa_rules_router
+from .rescore.endpoints import router as rescore_router
+from .shop_settings.endpoints import router as settings_router
+from .shops.endpoints import router as shops_router
+from .transcripts.endpoints import router as transcripts_router
+from .violations.endpoints import router as violations_router
+from .webhooks.endpoints import router as webhooks_router
+
+# Mounted under /v1 behind the shop API key.
+SHOP_ROUTERS: list[APIRouter] = [
+    agents_router,
+    metrics_router,
+    leaderboard_router,
+    inquiries_router,
+    transcripts_router,
+    violations_router,
+    qa_rules_router,
+    settings_router,
+    alerts_router,
+    webhooks_router,
+    *performance_routers,
+]
+# Mounted under /admin behind ADMIN_TOKEN.
+ADMIN_ROUTERS: list[APIRouter] = [
+    shops_router,
+    api_keys_router,
+    dead_letters_router,
+    rescore_router,
+    pipeline_router,
+]
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: AsyncEngine | None = None,
+    extra_shop_routers: Sequence[APIRouter] = (),
+    extra_admin_routers: Sequence[APIRouter] = (),
+) -> FastAPI:
+    settings = settings or get_settings()
+    settings.require_admin_token()  # refuse to start with a missing or well-known token
+    engine = engine or create_engine(settings, pool_size=10)
+    kafka = KafkaLink(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await kafka.close()
+        await engine.dispose()
+
+    app = FastAPI(
+        title="kefu-scorecard API",
+        version="1.0.0",
+        description="Customer-service performance scoring: the shop API (/v1, shop API key) "
+        "and the operator's /admin (ADMIN_TOKEN). Errors are RFC 9457 problem details.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = session_factory(engine)
+    app.state.kafka = kafka
+    app.state.request_metrics = RequestMetrics()
+
+    install_problem_handlers(app)
+    app.include_router(health_router)
+    for router in [*SHOP_ROUTERS, *extra_shop_routers]:
+        app.include_router(router, prefix="/v1", responses=problem_responses(401, 422, 500))
+    for router in [*ADMIN_ROUTERS, *extra_admin_routers]:
+        app.include_router(
+            router,
+            prefix="/admin",
+            dependencies=[AdminDep],
+            responses=problem_responses(401, 403, 422, 500),
+        )
+    install_openapi(app)
+    app.add_middleware(
+        PrometheusMiddleware,
+        metrics=app.state.request_metrics,
+        templates=lambda: app.openapi()["paths"].keys(),
+    )
+    return app

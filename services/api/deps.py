@@ -1,0 +1,87 @@
+"""FastAPI dependencies, declared once as `Annotated` aliases.
+
+SessionDep is the request's unit of work: it commits when the endpoint returns (before the
+response is sent, `scope="function"`) and rolls back if it raises. Service functions
+never commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.settings import Settings
+
+from .auth.keys import KEY_PREFIX
+from .auth.service import ShopCaller, authenticate_shop, check_admin_token
+from .exceptions import Forbidden, Unauthorized
+from .kafka import KafkaLink
+
+_shop_bearer = HTTPBearer(
+    scheme_name="ShopApiKey",
+    description="A shop API key (`kfs_…`) issued by the operator; scoped to one shop.",
+    auto_error=False,
+)
+_admin_bearer = HTTPBearer(
+    scheme_name="AdminToken",
+    description="The operator's ADMIN_TOKEN.",
+    auto_error=False,
+)
+
+
+async def _session(request: Request) -> AsyncIterator[AsyncSession]:
+    factory: async_sessionmaker[AsyncSession] = request.app.state.sessions
+    async with factory() as session, session.begin():
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
+
+
+def _kafka(request: Request) -> KafkaLink:
+    link: KafkaLink = request.app.state.kafka
+    return link
+
+
+KafkaDep = Annotated[KafkaLink, Depends(_kafka)]
+
+
+def _bearer(credentials: HTTPAuthorizationCredentials | None) -> str:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("send 'Authorization: Bearer <key>'")
+    return credentials.credentials
+
+
+async def _current_shop(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_shop_bearer)],
+) -> ShopCaller:
+    return await authenticate_shop(session=session, key=_bearer(credentials))
+
+
+CurrentShop = Annotated[ShopCaller, Depends(_current_shop)]
+
+
+async def _admin(
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_admin_bearer)],
+) -> None:
+    token = _bearer(credentials)
+    if token.startswith(KEY_PREFIX):
+        raise Forbidden("shop API keys cannot use /admin; use the operator's ADMIN_TOKEN")
+    check_admin_token(presented=token, expected=settings.require_admin_token())
+
+
+AdminDep = Depends(_admin)

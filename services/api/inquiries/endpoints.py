@@ -1,0 +1,43 @@
+"""GET /v1/inquiries."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from ..deps import CurrentShop, SessionDep
+from ..pagination import Page, PageDep
+from . import service
+from .schemas import InquiryOut, InquiryStatus
+
+router = APIRouter(tags=["inquiries"])
+
+
+@router.get(
+    "/inquiries",
+    response_model=Page[InquiryOut],
+    summary="Inquiries by status (status=lost: the lost-inquiry review list)",
+    description="Newest day first; each links to the buyer's transcript of that day.",
+)
+async def list_inquiries(
+    shop: CurrentShop,
+    session: SessionDep,
+    page: PageDep,
+    status: InquiryStatus | None = None,
+    from_: Annotated[date | None, Query(alias="from")] = None,
+    to: date | None = None,
+    agent_id: Annotated[str | None, Query(max_length=128)] = None,
+) -> dict[str, Any]:
+    items, next_cursor = await service.list_inquiries(
+        session=session,
+        shop_id=shop.shop_id,
+        status=status,
+        start=from_,
+        end=to,
+        agent_id=agent_id,
+        cursor=page.cursor,
+        limit=page.limit,
+    )
+    return {"items": items, "next_cursor": next_cursor}

@@ -1,0 +1,21 @@
+"""Inquiries (询单) by status: the lost-inquiry review list."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+InquiryStatus = Literal["lost", "pending", "converted", "ordered"]
+
+
+class InquiryOut(BaseModel):
+    buyer_id: str
+    agent_id: str
+    day: date = Field(description="The inquiry's local day")
+    status: InquiryStatus
+    first_buyer_at: datetime
+    last_buyer_at: datetime
+    order_ids: list[str] = Field(description="Orders attributed to the inquiry")
+    transcript_url: str = Field(examples=["/v1/buyers/b1/transcript?from=2026-11-11&to=2026-11-11"])

@@ -1,0 +1,67 @@
+"""GET /v1/metrics (SPEC §10)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Query
+from starlette.responses import Response
+
+from ..deps import CurrentShop, SessionDep
+from . import service
+from .periods import MAX_RANGE_DAYS, Granularity
+from .repository import GroupBy
+from .schemas import MetricsOut
+
+router = APIRouter(tags=["metrics"])
+
+FromQuery = Annotated[date, Query(alias="from", description="First local day (inclusive)")]
+ToQuery = Annotated[date, Query(description=f"Last local day (inclusive; ≤ {MAX_RANGE_DAYS} days)")]
+
+
+@router.get(
+    "/metrics",
+    response_model=MetricsOut,
+    summary="Metrics per period, grouped by agent, group, mentor or shop",
+    description=(
+        "Sums the daily rollups of the days in [from, to] (a week or month row sums only "
+        "its days inside the range; weeks are ISO weeks labelled by ISO year) and computes "
+        "every ratio from the summed parts. group_by=mentor: one row per agent who mentors "
+        "someone, summing the mentor and its direct apprentices. group_by=group: agents "
+        'without a group are "ungrouped". Shop rows add placed_orders … cs_sales_share '
+        "(whole-shop numbers, not narrowed by agent_id/group)."
+    ),
+)
+async def get_metrics(
+    shop: CurrentShop,
+    session: SessionDep,
+    from_: FromQuery,
+    to: ToQuery,
+    granularity: Granularity = "day",
+    group_by: GroupBy = "agent",
+    agent_id: Annotated[
+        list[str] | None, Query(description="Only these agents (repeatable)", max_length=500)
+    ] = None,
+    group: Annotated[str | None, Query(max_length=100, description="Only this group")] = None,
+) -> Response:
+    rows = await service.metric_rows(
+        session=session,
+        shop_id=shop.shop_id,
+        start=from_,
+        end=to,
+        granularity=granularity,
+        group_by=group_by,
+        agent_ids=agent_id,
+        group=group,
+    )
+    body = {
+        "from": from_.isoformat(),
+        "to": to.isoformat(),
+        "granularity": granularity,
+        "group_by": group_by,
+        "rows": rows,
+    }
+    # Built and serialised directly: the hot path of every dashboard.
+    return Response(orjson.dumps(body), media_type="application/json")

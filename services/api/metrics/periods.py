@@ -1,0 +1,51 @@
+"""Periods of a metrics query: validated local-date ranges and their row labels."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from sqlalchemy import ColumnElement, func, literal_column
+from sqlalchemy.sql.elements import ColumnClause
+
+from ..exceptions import Unprocessable
+
+Granularity = Literal["day", "week", "month", "total"]
+MAX_RANGE_DAYS = 400  # about the raw-event retention: older numbers cannot be rescored
+
+# to_char formats; IYYY/IW are the ISO year and week, so 2027-01-01 is 2026-W53.
+_LABELS: dict[str, str] = {"day": "YYYY-MM-DD", "week": 'IYYY-"W"IW', "month": "YYYY-MM"}
+
+
+EARLIEST, LATEST = date(1970, 1, 1), date(2999, 12, 31)
+
+
+def check_range(start: date, end: date, max_days: int = MAX_RANGE_DAYS) -> int:
+    """Days in [start, end]; 422 naming the parameter when the range is unusable."""
+    for name, day in (("from", start), ("to", end)):
+        if not EARLIEST <= day <= LATEST:
+            raise Unprocessable.field(
+                ["query", name], f"{name} must be between {EARLIEST} and {LATEST}"
+            )
+    if start > end:
+        raise Unprocessable.field(["query", "from"], f"from ({start}) is after to ({end})")
+    days = (end - start).days + 1
+    if days > max_days:
+        raise Unprocessable.field(
+            ["query", "to"], f"the range holds {days} days; at most {max_days} per request"
+        )
+    return days
+
+
+def period_label(day: ColumnClause[date], granularity: Granularity) -> ColumnElement[str]:
+    """The SQL label of a day's period; rows only sum days inside the range (WHERE)."""
+    # Inline constants, not bind parameters: the same expression appears in SELECT and
+    # GROUP BY, and Postgres only matches them when they are textually identical.
+    if granularity == "total":
+        return literal_column("'total'")
+    return func.to_char(day, literal_column(f"'{_LABELS[granularity]}'"))
+
+
+def iso_week_label(day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"

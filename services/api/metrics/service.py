@@ -1,0 +1,98 @@
+"""/v1/metrics: sums of the daily rollups per period and key, ratios from summed parts.
+
+The ratio formulas are the scoring core's (`services.scoring.core.metrics`), so the API
+and any batch recomputation can never disagree on a definition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.scoring.core.metrics import read_ratios, read_shop_ratios
+from services.scoring.core.parts import AgentDayParts, ShopDayParts
+
+from . import repository
+from .periods import Granularity, check_range
+from .repository import GroupBy
+
+KEY_FIELD: dict[str, str | None] = {
+    "agent": "agent_id",
+    "group": "group",
+    "mentor": "mentor_id",
+    "shop": None,
+}
+
+
+def _agent_parts(row: Any) -> AgentDayParts:
+    data = row._mapping
+    return AgentDayParts(**{name: data[name] for name in AgentDayParts.FIELDS})
+
+
+def _shop_parts(row: Any) -> ShopDayParts:
+    data = row._mapping
+    return ShopDayParts(**{name: data[name] for name in ShopDayParts.FIELDS})
+
+
+def agent_row(period: str, key_field: str | None, key: Any, parts: AgentDayParts) -> dict[str, Any]:
+    row: dict[str, Any] = {"period": period}
+    if key_field is not None:
+        row[key_field] = key
+    row.update(read_ratios(parts))
+    return row
+
+
+async def metric_rows(
+    *,
+    session: AsyncSession,
+    shop_id: str,
+    start: date,
+    end: date,
+    granularity: Granularity,
+    group_by: GroupBy,
+    agent_ids: Sequence[str] | None = None,
+    group: str | None = None,
+) -> list[dict[str, Any]]:
+    """Rows ordered by period then key. Shop rows add the shop-level order numbers, which
+    are always the whole shop's (orders belong to no agent), filters or not."""
+    check_range(start, end)
+    stmt = repository.agent_query(
+        shop_id=shop_id,
+        start=start,
+        end=end,
+        granularity=granularity,
+        group_by=group_by,
+        agent_ids=agent_ids,
+        group=group,
+    )
+    key_field = KEY_FIELD[group_by]
+    rows = [
+        agent_row(r.period, key_field, r.key, _agent_parts(r))
+        for r in await repository.agent_sums(session, stmt)
+    ]
+    if group_by != "shop":
+        return rows
+    return _with_shop_numbers(
+        rows,
+        await repository.shop_sums(
+            session, shop_id=shop_id, start=start, end=end, granularity=granularity
+        ),
+    )
+
+
+def _with_shop_numbers(rows: list[dict[str, Any]], shop: list[Any]) -> list[dict[str, Any]]:
+    """One row per period having either agent or shop numbers."""
+    by_period = {row["period"]: row for row in rows}
+    for s in shop:
+        row = by_period.get(s.period)
+        if row is None:
+            row = by_period[s.period] = agent_row(s.period, None, None, AgentDayParts())
+        row.update(read_shop_ratios(_shop_parts(s)))
+    empty_shop = read_shop_ratios(ShopDayParts())
+    for row in by_period.values():
+        for name, value in empty_shop.items():
+            row.setdefault(name, value)
+    return [by_period[p] for p in sorted(by_period)]

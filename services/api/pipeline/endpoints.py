@@ -1,0 +1,28 @@
+"""GET /admin/pipeline: lag, throughput, dead letters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from ..deps import KafkaDep, SessionDep
+from . import service
+from .schemas import PipelineHealth
+
+router = APIRouter(tags=["admin: pipeline"])
+
+
+@router.get(
+    "/pipeline",
+    response_model=PipelineHealth,
+    summary="Consumer lag per group, events/s ingested, dead letters by reason",
+    description=(
+        "Lag: scoring's offsets (stored in Postgres with its results) against the end "
+        "offsets of cs.events.v1; ingest's (group kefu-ingest, committed in Kafka) against "
+        "cs.chat.v1 and cs.order.v1. A broker that cannot be reached is reported in "
+        "broker_error, with the database figures still given."
+    ),
+)
+async def pipeline_health(session: SessionDep, kafka: KafkaDep) -> dict[str, Any]:
+    return await service.pipeline_health(session=session, kafka=kafka)

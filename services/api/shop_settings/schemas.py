@@ -1,0 +1,76 @@
+"""Shop settings (SPEC §3) as the API reads and writes them."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Annotated
+from zoneinfo import available_timezones
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+# Strict: "1800" or true for a number of seconds is a mistake, not something to coerce.
+PositiveInt = Annotated[int, Field(gt=0, le=10**9, strict=True)]
+
+
+@lru_cache(maxsize=1)
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def check_timezone(value: str) -> str:
+    if value not in _zones():
+        raise ValueError(f"{value!r} is not an IANA time zone name (e.g. 'Asia/Shanghai')")
+    return value
+
+
+class ShopSettingsPatch(BaseModel):
+    """Settings to change; an omitted one is kept, `null` resets it to its default."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"timezone": "Asia/Shanghai", "slow_reply_seconds": 45}]},
+    )
+
+    timezone: str | None = Field(default=None, max_length=64)
+    session_gap_seconds: PositiveInt | None = None
+    attribution_window_seconds: PositiveInt | None = None
+    aftersale_lookback_days: PositiveInt | None = None
+    slow_reply_seconds: PositiveInt | None = None
+    reminder_window_seconds: PositiveInt | None = None
+    raw_retention_days: PositiveInt | None = None
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        return None if value is None else check_timezone(value)
+
+
+class ShopSettingsOut(BaseModel):
+    """Every setting in effect (overrides over the SPEC §3 defaults)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "timezone": "Asia/Shanghai",
+                    "session_gap_seconds": 1800,
+                    "attribution_window_seconds": 259200,
+                    "aftersale_lookback_days": 15,
+                    "slow_reply_seconds": 30,
+                    "reminder_window_seconds": 86400,
+                    "raw_retention_days": 400,
+                    "currency": "CNY",
+                }
+            ]
+        }
+    )
+
+    timezone: str
+    session_gap_seconds: int
+    attribution_window_seconds: int
+    aftersale_lookback_days: int
+    slow_reply_seconds: int
+    reminder_window_seconds: int
+    raw_retention_days: int
+    currency: str

@@ -1,0 +1,57 @@
+"""/admin/shops: register shops, list them, change their name and settings."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Response
+
+from ..deps import SessionDep
+from ..pagination import Page, PageDep
+from ..problems import problem_responses
+from . import service
+from .schemas import ShopCreate, ShopOut, ShopUpdate
+
+router = APIRouter(prefix="/shops", tags=["admin: shops"])
+
+ShopIdPath = Annotated[str, Path(description="The shop's id", max_length=128)]
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=ShopOut,
+    summary="Register a shop",
+    responses=problem_responses(409),
+)
+async def create_shop(shop: ShopCreate, session: SessionDep, response: Response) -> dict[str, Any]:
+    created = await service.create_shop(session=session, shop=shop)
+    response.headers["Location"] = f"/admin/shops/{created['shop_id']}"
+    return created
+
+
+@router.get("", response_model=Page[ShopOut], summary="List shops (by shop_id)")
+async def list_shops(session: SessionDep, page: PageDep) -> dict[str, Any]:
+    items, next_cursor = await service.list_shops(
+        session=session, cursor=page.cursor, limit=page.limit
+    )
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.get(
+    "/{shop_id}", response_model=ShopOut, summary="One shop", responses=problem_responses(404)
+)
+async def get_shop(shop_id: ShopIdPath, session: SessionDep) -> dict[str, Any]:
+    return await service.get_shop(session=session, shop_id=shop_id)
+
+
+@router.patch(
+    "/{shop_id}",
+    response_model=ShopOut,
+    summary="Rename a shop or change its settings (null resets a setting)",
+    responses=problem_responses(404),
+)
+async def update_shop(
+    shop_id: ShopIdPath, change: ShopUpdate, session: SessionDep
+) -> dict[str, Any]:
+    return await service.update_shop(session=session, shop_id=shop_id, change=change)

@@ -1,0 +1,132 @@
+"""An API over the fixtures' real Postgres and Kafka, driven through httpx's ASGI transport."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from datetime import date
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from services.api.app import create_app
+from shared.schema import (
+    AGENT_DAY_COUNTS,
+    AGENT_DAY_MONEY,
+    SHOP_DAY_COUNTS,
+    SHOP_DAY_MONEY,
+    agent_daily,
+    agents,
+    shop_daily,
+)
+from shared.settings import Settings
+
+
+@pytest.fixture(scope="module")
+async def api_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(database_url, pool_size=5)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def app(settings: Settings, api_engine: AsyncEngine) -> FastAPI:
+    return create_app(settings, engine=api_engine)
+
+
+@pytest.fixture(scope="module")
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def admin(settings: Settings) -> dict[str, str]:
+    return {"Authorization": f"Bearer {settings.admin_token}"}
+
+
+def new_shop_id() -> str:
+    return f"shop-{uuid.uuid4().hex[:8]}"
+
+
+async def make_shop(
+    client: httpx.AsyncClient, admin: Mapping[str, str], settings: Mapping[str, Any] | None = None
+) -> tuple[str, dict[str, str]]:
+    """A new shop and the headers of a fresh key of it."""
+    shop_id = new_shop_id()
+    body: dict[str, Any] = {"shop_id": shop_id, "name": shop_id}
+    if settings is not None:
+        body["settings"] = dict(settings)
+    created = await client.post("/admin/shops", json=body, headers=admin)
+    assert created.status_code == 201, created.text
+    key = await client.post(f"/admin/shops/{shop_id}/api-keys", headers=admin)
+    assert key.status_code == 201, key.text
+    return shop_id, {"Authorization": f"Bearer {key.json()['key']}"}
+
+
+@pytest.fixture
+def shop_factory(client: httpx.AsyncClient, admin: dict[str, str]) -> Callable[..., Any]:
+    async def factory(settings: Mapping[str, Any] | None = None) -> tuple[str, dict[str, str]]:
+        return await make_shop(client, admin, settings)
+
+    return factory
+
+
+async def insert_agent_days(
+    engine: AsyncEngine, shop_id: str, rows: Iterable[tuple[str, date, Mapping[str, Any]]]
+) -> None:
+    """agent_daily rows (agent, day, {column: value}); columns left out are zero."""
+    values = [
+        {
+            "shop_id": shop_id,
+            "agent_id": agent,
+            "day": day,
+            **{c: 0 for c in (*AGENT_DAY_COUNTS, *AGENT_DAY_MONEY)},
+            **parts,
+        }
+        for agent, day, parts in rows
+    ]
+    async with engine.begin() as conn:
+        await conn.execute(insert(agent_daily), values)
+
+
+async def insert_shop_days(
+    engine: AsyncEngine, shop_id: str, rows: Iterable[tuple[date, Mapping[str, Any]]]
+) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(
+            insert(shop_daily),
+            [
+                {
+                    "shop_id": shop_id,
+                    "day": d,
+                    **{c: 0 for c in (*SHOP_DAY_COUNTS, *SHOP_DAY_MONEY)},
+                    **parts,
+                }
+                for d, parts in rows
+            ],
+        )
+
+
+async def insert_agents(
+    engine: AsyncEngine, shop_id: str, rows: Iterable[Mapping[str, Any]]
+) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(
+            insert(agents),
+            [
+                {
+                    "shop_id": shop_id,
+                    "display_name": None,
+                    "group_name": None,
+                    "mentor_id": None,
+                    **r,
+                }
+                for r in rows
+            ],
+        )
