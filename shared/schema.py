@@ -47,6 +47,9 @@ shops = Table(
     Column("watermark", DateTime(timezone=True)),
     _now(),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # Bumped (shared.rollup_version) by every transaction that changes what /v1/metrics
+    # returns for the shop: the API's response cache is keyed by it (0004).
+    Column("rollup_version", BigInteger, nullable=False, server_default="0"),
 )
 
 api_keys = Table(
@@ -107,6 +110,7 @@ chat_messages = Table(
     PrimaryKeyConstraint("shop_id", "event_id"),
     Index("ix_chat_messages_buyer_timeline", "shop_id", "buyer_id", "sent_at"),
     Index("ix_chat_messages_shop_time", "shop_id", "sent_at"),
+    Index("ix_chat_messages_ingested_at", "ingested_at"),  # /admin/pipeline events/s (0004)
 )
 
 order_events = Table(
@@ -125,6 +129,7 @@ order_events = Table(
     Index("ix_order_events_buyer_timeline", "shop_id", "buyer_id", "occurred_at"),
     Index("ix_order_events_order", "shop_id", "order_id"),
     Index("ix_order_events_shop_time", "shop_id", "occurred_at"),
+    Index("ix_order_events_ingested_at", "ingested_at"),  # /admin/pipeline events/s (0004)
 )
 
 dead_letters = Table(
@@ -311,6 +316,13 @@ rescore_jobs = Table(
     Column("started_at", DateTime(timezone=True)),
     Column("finished_at", DateTime(timezone=True)),
     PrimaryKeyConstraint("shop_id", "job_id"),
+    # At most one queued or running job per shop (0004).
+    Index(
+        "ix_rescore_jobs_one_active",
+        "shop_id",
+        unique=True,
+        postgresql_where=text("status IN ('queued', 'running')"),
+    ),
 )
 
 # --- alerts and webhooks (services/alerts, services/webhooks; migration 0002) --------

@@ -23,6 +23,7 @@ from .health.endpoints import router as health_router
 from .inquiries.endpoints import router as inquiries_router
 from .kafka import KafkaLink
 from .leaderboard.endpoints import router as leaderboard_router
+from .metrics.cache import MetricsCache
 from .metrics.endpoints import router as metrics_router
 from .openapi import install_openapi
 from .performance.routers import ROUTERS as performance_routers
@@ -36,6 +37,8 @@ from .shops.endpoints import router as shops_router
 from .transcripts.endpoints import router as transcripts_router
 from .violations.endpoints import router as violations_router
 from .webhooks.endpoints import router as webhooks_router
+
+API_POOL_SIZE = 20
 
 # Mounted under /v1 behind the shop API key.
 SHOP_ROUTERS: list[APIRouter] = [
@@ -70,7 +73,9 @@ def create_app(
 ) -> FastAPI:
     settings = settings or get_settings()
     settings.require_admin_token()  # refuse to start with a missing or well-known token
-    engine = engine or create_engine(settings, pool_size=10)
+    # Beyond the pool, overflow connections are opened and closed per request (a Postgres
+    # backend fork each): size the pool for the expected concurrency.
+    engine = engine or create_engine(settings, pool_size=API_POOL_SIZE)
     kafka = KafkaLink(settings)
 
     @asynccontextmanager
@@ -88,9 +93,11 @@ def create_app(
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.autocommit_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
     app.state.sessions = session_factory(engine)
     app.state.kafka = kafka
     app.state.request_metrics = RequestMetrics()
+    app.state.metrics_cache = MetricsCache()
 
     install_problem_handlers(app)
     app.include_router(health_router)

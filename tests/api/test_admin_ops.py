@@ -3,12 +3,15 @@ pipeline health."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from datetime import timedelta
 
 import httpx
+import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from sqlalchemy import func, insert, update
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared import topics
@@ -202,3 +205,25 @@ async def test_pipeline_health_reports_lag_and_dead_letters(
     reasons = {d["reason"]: d for d in health["dead_letters"]}
     assert reasons["too_big"]["last_24h"] >= 1 and reasons["too_big"]["total"] >= 1
     assert health["events_per_second"] >= 0
+
+
+async def test_concurrent_rescore_requests_queue_exactly_one_job(
+    client: httpx.AsyncClient, admin: dict[str, str], api_engine: AsyncEngine
+) -> None:
+    shop_id, _ = await make_shop(client, admin)
+    url = f"/admin/shops/{shop_id}/rescore-jobs"
+    answers = await asyncio.gather(*(client.post(url, headers=admin) for _ in range(4)))
+    assert sorted(r.status_code for r in answers) == [202, 409, 409, 409]
+    for r in answers:
+        if r.status_code == 409:
+            assert_problem(r, 409)
+    async with api_engine.connect() as conn:
+        active = select(rescore_jobs.c.status).where(rescore_jobs.c.shop_id == shop_id)
+        jobs = (await conn.execute(active)).all()
+    assert [j.status for j in jobs] == ["queued"]
+    # The database itself refuses a second active job, whoever writes it.
+    with pytest.raises(IntegrityError):
+        async with api_engine.begin() as conn:
+            await conn.execute(
+                insert(rescore_jobs).values(shop_id=shop_id, job_id="second", status="running")
+            )

@@ -1,106 +1,317 @@
-"""Shop A's key against shop B's objects on EVERY route of the OpenAPI document: nothing
-of B is returned or changed; /admin refuses shop keys."""
+"""Shop A's key against shop B's objects on EVERY route of the OpenAPI document.
+
+Shop B owns one object of every kind (made through the API with B's key where a create
+route exists). Each route is called with A's key, B's real ids in every path parameter and
+a VALID body (so that a 422 cannot hide a leak): nothing of B is returned, B's rows are
+byte-for-byte the same afterwards, and what A creates belongs to A. A route whose
+parameters or body this file cannot fill fails the test, so new routes get covered.
+"""
 
 from __future__ import annotations
 
-from datetime import date
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.schema import agents, shops
+from services.api.app import create_app
+from services.webhooks.outbox import enqueue_event
+from shared.schema import metadata, webhook_deliveries
+from shared.settings import Settings
 
 from .conftest import insert_agent_days, insert_agents, make_shop
 from .fixtures_rows import conversation
 
-B_AGENT, B_BUYER = "B-secret-agent", "B-secret-buyer"
+B_AGENT, B_APPRENTICE, B_BUYER = "B-secret-agent", "B-secret-apprentice", "B-secret-buyer"
+B_GROUP = "B-secret-group"
+A_AGENT = "a-own"
 PUBLIC = {"/healthz", "/readyz", "/metrics"}
-# Valid values for every parameter a /v1 route may take, pointing at B's objects.
-PATH_VALUES = {"agent_id": B_AGENT, "buyer_id": B_BUYER}
+SUCCESS = {200, 201, 202, 204}
+
+# Query parameters: required ones always, optional ones when they can point at B.
 QUERY_VALUES = {
     "from": "2026-11-01",
     "to": "2026-11-30",
     "metric": "inquiries",
-    "agent_id": B_AGENT,
+    "period": "2026-11",
 }
+_BONUS_PLAN = {
+    "metric": "inquiry_conversion_rate",
+    "period": "month",
+    "tiers": [{"threshold": "0.50", "amount": "800"}],
+    "step": {"every": "0.02", "amount": "400"},
+}
+_HONOUR_PLAN = {
+    "period": "month",
+    "levels": [
+        {"name": "铜牌", "requirements": [{"metric": "inquiries", "comparison": ">=", "value": 1}]}
+    ],
+}
+# A valid body for every route that takes one; A's creations name only A's own agent.
 BODIES: dict[tuple[str, str], Any] = {
     ("patch", "/v1/agents/{agent_id}"): {"group": "hacked", "display_name": "hacked"},
     ("put", "/v1/qa-rules"): {"min_emojis": {"enabled": False}},
     ("patch", "/v1/settings"): {"slow_reply_seconds": 99},
+    ("post", "/v1/alert-rules"): {
+        "name": "a rule",
+        "scope": "agent",
+        "metric": "inquiry_conversion_rate",
+        "comparison": "lt",
+        "threshold": 0.4,
+        "window": "today",
+    },
+    ("patch", "/v1/alert-rules/{rule_id}"): {"name": "hacked", "threshold": 0.1},
+    ("post", "/v1/webhooks/subscriptions"): {
+        "url": "http://127.0.0.1:9/a-hook",
+        "event_types": ["alert.breached"],
+    },
+    ("patch", "/v1/webhooks/subscriptions/{subscription_id}"): {
+        "url": "http://127.0.0.1:9/hacked",
+        "enabled": False,
+    },
+    ("post", "/v1/targets"): {
+        "agent_id": A_AGENT,
+        "period": "2026-11",
+        "metric": "inquiries",
+        "value": 5,
+    },
+    ("patch", "/v1/targets/{target_id}"): {"value": 1},
+    ("post", "/v1/bonus-plans"): {**_BONUS_PLAN, "name": "a bonus"},
+    ("put", "/v1/bonus-plans/{plan_id}"): {**_BONUS_PLAN, "name": "hacked"},
+    ("post", "/v1/honour-plans"): {**_HONOUR_PLAN, "name": "a honour"},
+    ("put", "/v1/honour-plans/{plan_id}"): {**_HONOUR_PLAN, "name": "hacked"},
 }
 
 
-def _fill(path: str, operation: dict[str, Any]) -> tuple[str, dict[str, str]]:
-    for param in operation.get("parameters", []):
-        if param["in"] == "path":
-            assert param["name"] in PATH_VALUES, f"no B value for {path} {param['name']}"
-            path = path.replace("{" + param["name"] + "}", PATH_VALUES[param["name"]])
-    query = {
-        p["name"]: QUERY_VALUES[p["name"]]
-        for p in operation.get("parameters", [])
-        if p["in"] == "query" and (p.get("required") or p["name"] in QUERY_VALUES)
+@pytest.fixture(scope="module")
+def app(settings: Settings, api_engine: AsyncEngine) -> FastAPI:
+    # Webhook targets on loopback (never contacted: no dispatcher runs here).
+    allowing = settings.model_copy(update={"webhook_allow_private_targets": True})
+    return create_app(allowing, engine=api_engine)
+
+
+@dataclass
+class ShopB:
+    shop_id: str
+    headers: dict[str, str]
+    # Path/query parameter -> B's value; (first /v1 segment, name) when a name is ambiguous.
+    ids: dict[Any, str] = field(default_factory=dict)
+    secrets: set[str] = field(default_factory=set)
+
+    def value(self, path: str, name: str) -> str | None:
+        segment = path.split("/")[2] if path.startswith("/v1/") else ""
+        return self.ids.get((segment, name), self.ids.get(name))
+
+
+async def _created(client: httpx.AsyncClient, b: ShopB, url: str, body: dict[str, Any]) -> Any:
+    r = await client.post(url, json=body, headers=b.headers)
+    assert r.status_code == 201, f"B could not create {url}: {r.text}"
+    return r.json()
+
+
+async def _shop_b(client: httpx.AsyncClient, admin: dict[str, str], engine: AsyncEngine) -> ShopB:
+    shop_id, headers = await make_shop(client, admin)
+    b = ShopB(shop_id, headers, ids={"agent_id": B_AGENT, "buyer_id": B_BUYER, "group": B_GROUP})
+    await insert_agents(
+        engine,
+        shop_id,
+        [
+            {"agent_id": B_AGENT, "group_name": B_GROUP},
+            {"agent_id": B_APPRENTICE, "mentor_id": B_AGENT},
+        ],
+    )
+    await insert_agent_days(engine, shop_id, [(B_AGENT, date(2026, 11, 11), {"inquiries": 7})])
+    await conversation(engine, shop_id, buyer=B_BUYER, agent=B_AGENT)
+    rule = await _created(
+        client, b, "/v1/alert-rules", {**BODIES[("post", "/v1/alert-rules")], "name": "B-rule-n"}
+    )
+    sub = await _created(
+        client,
+        b,
+        "/v1/webhooks/subscriptions",
+        {
+            "url": "http://127.0.0.1:9/B-secret-hook",
+            "event_types": ["alert.breached"],
+            "description": "B-sub-description",
+        },
+    )
+    target = await _created(
+        client, b, "/v1/targets", {**BODIES[("post", "/v1/targets")], "agent_id": B_AGENT}
+    )
+    bonus = await _created(client, b, "/v1/bonus-plans", {**_BONUS_PLAN, "name": "B-bonus-n"})
+    honour = await _created(client, b, "/v1/honour-plans", {**_HONOUR_PLAN, "name": "B-honour-n"})
+    # No API creates deliveries: the scoring pipeline's outbox does.
+    async with engine.begin() as conn:
+        event_id = await enqueue_event(
+            session=conn,
+            shop_id=shop_id,
+            type="alert.breached",
+            data={"agent_id": B_AGENT, "note": "B-event-data"},
+            now=datetime.now(UTC),
+        )
+        delivery_id = (
+            await conn.execute(
+                select(webhook_deliveries.c.delivery_id).where(
+                    webhook_deliveries.c.shop_id == shop_id
+                )
+            )
+        ).scalar_one()
+    assert event_id is not None
+    b.ids.update(
+        {
+            "rule_id": rule["rule_id"],
+            "subscription_id": sub["subscription_id"],
+            "delivery_id": delivery_id,
+            "target_id": target["id"],
+            ("bonus-plans", "plan_id"): bonus["id"],
+            ("honour-plans", "plan_id"): honour["id"],
+        }
+    )
+    b.secrets = {
+        *(v for v in b.ids.values()),
+        shop_id,
+        B_APPRENTICE,
+        "在吗",  # B's buyer's message
+        "B-rule-n",
+        "B-secret-hook",
+        "B-sub-description",
+        sub["secret"],
+        event_id,
+        "B-event-data",
+        "B-bonus-n",
+        "B-honour-n",
     }
-    return path, query
+    return b
+
+
+async def _snapshot(engine: AsyncEngine, shop_id: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of the shop in every shop-keyed table, in a stable order."""
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    async with engine.connect() as conn:
+        for table in metadata.sorted_tables:
+            if "shop_id" not in table.c:
+                continue
+            rows = await conn.execute(select(table).where(table.c.shop_id == shop_id))
+            out[table.name] = sorted((tuple(r) for r in rows), key=repr)
+    return out
+
+
+@dataclass
+class Call:
+    method: str
+    url: str
+    query: dict[str, str]
+    body: Any
+    sent: set[str]  # B values this request itself carries
+
+
+def _call(b: ShopB, path: str, method: str, operation: dict[str, Any]) -> Call:
+    """The request for this route with B's ids; fails for anything it cannot fill."""
+    where = f"{method.upper()} {path}"
+    url, query, sent = path, {}, set()
+    for param in operation.get("parameters", []):
+        name, kind = param["name"], param["in"]
+        value = b.value(path, name)
+        if kind == "path":
+            assert value is not None, f"{where}: no B value for path parameter {name!r}"
+            url = url.replace("{" + name + "}", value)
+            sent.add(value)
+        elif kind == "query":
+            if value is not None:
+                query[name] = value
+                sent.add(value)
+            elif name in QUERY_VALUES:
+                query[name] = QUERY_VALUES[name]
+            else:
+                assert not param.get("required"), f"{where}: no value for query {name!r}"
+    body = None
+    if "requestBody" in operation:
+        assert (method, path) in BODIES, f"{where}: add a valid body to BODIES"
+        body = BODIES[(method, path)]
+    return Call(method.upper(), url, query, body, sent)
+
+
+def _without_echo(r: httpx.Response, call: Call) -> str:
+    """The body, less top-level fields that echo a query parameter the caller sent
+    (`"group": "<the ?group= sent>"`): the caller's own words, not B's data."""
+    if r.status_code == 404 or not r.content:
+        return r.text
+    data = r.json()
+    if isinstance(data, dict):
+        data = {k: v for k, v in data.items() if not (k in call.query and v == call.query[k])}
+    return json.dumps(data, ensure_ascii=False)
+
+
+def _admin_url(path: str, shop_b: str) -> str:
+    # Any value: the shop key must be refused before the path is looked at.
+    for name, value in {"shop_id": shop_b, "key_id": "k", "job_id": "j", "letter_id": "1"}.items():
+        path = path.replace("{" + name + "}", value)
+    return path
+
+
+@pytest.fixture
+async def shop_b(
+    client: httpx.AsyncClient, admin: dict[str, str], api_engine: AsyncEngine
+) -> AsyncIterator[ShopB]:
+    yield await _shop_b(client, admin, api_engine)
 
 
 async def test_every_route_keeps_shops_apart(
-    app: FastAPI, client: httpx.AsyncClient, admin: dict[str, str], api_engine: AsyncEngine
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    api_engine: AsyncEngine,
+    shop_b: ShopB,
 ) -> None:
     shop_a, key_a = await make_shop(client, admin)
-    shop_b, _ = await make_shop(client, admin)
-    await insert_agents(api_engine, shop_a, [{"agent_id": "a-own"}])
-    await insert_agents(api_engine, shop_b, [{"agent_id": B_AGENT}])
-    await insert_agent_days(api_engine, shop_b, [(B_AGENT, date(2026, 11, 11), {"inquiries": 7})])
-    await conversation(api_engine, shop_b, buyer=B_BUYER, agent=B_AGENT)
-    secrets = (B_AGENT, B_BUYER, shop_b)
+    await insert_agents(api_engine, shop_a, [{"agent_id": A_AGENT}])
+    before = await _snapshot(api_engine, shop_b.shop_id)
+    created: list[str] = []
     walked = 0
     for path, item in app.openapi()["paths"].items():
         if path in PUBLIC:
             continue
         for method, operation in item.items():
-            url, query = _fill(path, operation) if path.startswith("/v1") else (path, {})
-            if "{" in url:  # admin paths: any value, the key must be refused first
-                url = (
-                    url.replace("{shop_id}", shop_b)
-                    .replace("{key_id}", "k")
-                    .replace("{job_id}", "j")
-                    .replace("{letter_id}", "1")
-                )
-            body = BODIES.get((method, path), {}) if "requestBody" in operation else None
-            r = await client.request(method.upper(), url, params=query, headers=key_a, json=body)
             walked += 1
-            where = f"{method.upper()} {url}"
             if path.startswith("/admin"):
-                assert r.status_code == 403, where
+                url = _admin_url(path, shop_b.shop_id)
+                r = await client.request(method.upper(), url, headers=key_a, json={})
+                assert r.status_code == 403, f"{method.upper()} {url}: {r.status_code}"
                 continue
-            assert r.status_code in (200, 404), f"{where}: {r.status_code} {r.text}"
+            call = _call(shop_b, path, method, operation)
+            r = await client.request(
+                call.method, call.url, params=call.query, headers=key_a, json=call.body
+            )
+            where = f"{call.method} {call.url} {call.query}"
+            assert r.status_code in SUCCESS | {404}, f"{where}: {r.status_code} {r.text}"
             # A 404 problem may echo the id the caller sent, nothing else of B.
-            shown = secrets if r.status_code == 200 else (shop_b, "在吗")
+            shown = shop_b.secrets - call.sent if r.status_code == 404 else shop_b.secrets
             if r.status_code == 404:
                 assert r.headers["content-type"] == "application/problem+json", where
+            seen = _without_echo(r, call) + r.headers.get("location", "")
             for secret in shown:
-                assert secret not in r.text, f"{where} leaked {secret}: {r.text}"
-    assert walked >= 20
-    async with api_engine.connect() as conn:
-        b_agent = (
-            await conn.execute(
-                select(agents.c.group_name, agents.c.display_name).where(agents.c.shop_id == shop_b)
-            )
-        ).one()
-        b_shop = (
-            await conn.execute(
-                select(shops.c.settings, shops.c.qa_rules).where(shops.c.shop_id == shop_b)
-            )
-        ).one()
-    assert tuple(b_agent) == (None, None)
-    assert (b_shop.settings, b_shop.qa_rules) == ({}, {})
+                assert secret not in seen, f"{where} leaked {secret!r}: {seen}"
+            if r.status_code == 201:
+                assert "location" in r.headers, f"{where}: 201 without Location"
+                created.append(r.headers["location"])
+    assert walked >= 50
+    assert await _snapshot(api_engine, shop_b.shop_id) == before, "A's calls changed B's rows"
+    # What A created is A's: readable with A's key, a 404 for B's.
+    assert len(created) >= 5
+    for location in created:
+        assert (await client.get(location, headers=key_a)).status_code == 200, location
+        assert (await client.get(location, headers=shop_b.headers)).status_code == 404, location
 
 
 async def test_a_revoked_key_is_refused_everywhere(
-    app: FastAPI, client: httpx.AsyncClient, admin: dict[str, str]
+    app: FastAPI, client: httpx.AsyncClient, admin: dict[str, str], shop_b: ShopB
 ) -> None:
     shop_id, headers = await make_shop(client, admin)
     keys = (await client.get(f"/admin/shops/{shop_id}/api-keys", headers=admin)).json()
@@ -109,8 +320,9 @@ async def test_a_revoked_key_is_refused_everywhere(
         if not path.startswith("/v1"):
             continue
         for method, operation in item.items():
-            url, query = _fill(path, operation)
+            call = _call(shop_b, path, method, operation)
             r = await client.request(
-                method.upper(), url, params=query, headers=headers, json=BODIES.get((method, path))
+                call.method, call.url, params=call.query, headers=headers, json=call.body
             )
-            assert r.status_code == 401, f"{method} {url}: {r.status_code}"
+            assert r.status_code == 401, f"{call.method} {call.url}: {r.status_code}"
+            assert r.headers["content-type"] == "application/problem+json"

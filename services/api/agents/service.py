@@ -6,6 +6,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.rollup_version import bump_rollup_version
+
 from ..exceptions import NotFound, Unprocessable
 from ..pagination import decode_cursor, page_of
 from . import repository
@@ -42,14 +44,21 @@ async def _check_mentor(session: AsyncSession, *, shop_id: str, agent_id: str, m
         )
 
 
+# Agent fields that /v1/metrics reads (group_by=group/mentor, ?group=): changing one
+# invalidates the shop's cached metrics.
+_METRICS_INPUTS = ("group", "mentor_id")
+
+
 async def update_agent(
     *, session: AsyncSession, shop_id: str, agent_id: str, change: AgentUpdate
 ) -> dict[str, Any]:
-    await get_agent(session=session, shop_id=shop_id, agent_id=agent_id)
+    current = await get_agent(session=session, shop_id=shop_id, agent_id=agent_id)
     fields = change.model_dump(exclude_unset=True)
     if fields.get("mentor_id") is not None:
         await _check_mentor(session, shop_id=shop_id, agent_id=agent_id, mentor=fields["mentor_id"])
     values = {("group_name" if k == "group" else k): v for k, v in fields.items()}
     if values:
         await repository.update_agent(session, shop_id=shop_id, agent_id=agent_id, values=values)
+    if any(name in fields and fields[name] != current[name] for name in _METRICS_INPUTS):
+        await bump_rollup_version(session=session, shop_ids=[shop_id])
     return await get_agent(session=session, shop_id=shop_id, agent_id=agent_id)

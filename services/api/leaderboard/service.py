@@ -19,19 +19,10 @@ from . import ranking
 async def agent_parts(
     *, session: AsyncSession, shop_id: str, start: date, end: date, group: str | None
 ) -> dict[str, AgentDayParts]:
-    stmt = metrics_sql.agent_query(
-        shop_id=shop_id,
-        start=start,
-        end=end,
-        granularity="total",
-        group_by="agent",
-        agent_ids=None,
-        group=group,
+    query = metrics_sql.AgentQuery(
+        shop_id=shop_id, start=start, end=end, granularity="total", group_by="agent", group=group
     )
-    return {
-        r.key: AgentDayParts(**{f: r._mapping[f] for f in AgentDayParts.FIELDS})
-        for r in await metrics_sql.agent_sums(session, stmt)
-    }
+    return {key: parts for _, key, parts in await metrics_sql.agent_sums(session, query)}
 
 
 def previous_range(start: date, end: date) -> tuple[date, date]:

@@ -5,17 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from sqlalchemy import ColumnElement, func, literal_column
-from sqlalchemy.sql.elements import ColumnClause
-
 from ..exceptions import Unprocessable
 
 Granularity = Literal["day", "week", "month", "total"]
 MAX_RANGE_DAYS = 400  # about the raw-event retention: older numbers cannot be rescored
-
-# to_char formats; IYYY/IW are the ISO year and week, so 2027-01-01 is 2026-W53.
-_LABELS: dict[str, str] = {"day": "YYYY-MM-DD", "week": 'IYYY-"W"IW', "month": "YYYY-MM"}
-
 
 EARLIEST, LATEST = date(1970, 1, 1), date(2999, 12, 31)
 
@@ -35,15 +28,6 @@ def check_range(start: date, end: date, max_days: int = MAX_RANGE_DAYS) -> int:
             ["query", "to"], f"the range holds {days} days; at most {max_days} per request"
         )
     return days
-
-
-def period_label(day: ColumnClause[date], granularity: Granularity) -> ColumnElement[str]:
-    """The SQL label of a day's period; rows only sum days inside the range (WHERE)."""
-    # Inline constants, not bind parameters: the same expression appears in SELECT and
-    # GROUP BY, and Postgres only matches them when they are textually identical.
-    if granularity == "total":
-        return literal_column("'total'")
-    return func.to_char(day, literal_column(f"'{_LABELS[granularity]}'"))
 
 
 def iso_week_label(day: date) -> str:

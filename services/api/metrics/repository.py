@@ -1,67 +1,108 @@
-"""SQL sums of the daily rollups, per period and per agent / group / mentor / shop."""
+"""SQL sums of the daily rollups, per period and per agent / group / mentor / shop.
+
+Statements are built once per shape (granularity, grouping, which filters) with bind
+parameters, not per request: building 28 SUM expressions costs more than running them.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any, Literal
 
-from sqlalchemy import BigInteger, ColumnElement, func, literal_column, select, union_all
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    DateTime,
+    bindparam,
+    func,
+    literal_column,
+    select,
+    union_all,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import Select
 
-from shared.schema import (
-    AGENT_DAY_COUNTS,
-    AGENT_DAY_MONEY,
-    SHOP_DAY_COUNTS,
-    SHOP_DAY_MONEY,
-    agent_daily,
-    agents,
-    shop_daily,
-)
+from services.scoring.core.parts import AgentDayParts, ShopDayParts
+from shared.schema import agent_daily, agents, shop_daily
 
-from .periods import Granularity, period_label
+from .periods import Granularity
 
 GroupBy = Literal["agent", "group", "mentor", "shop"]
 UNGROUPED = "ungrouped"
+Executor = AsyncSession | AsyncConnection
+# to_char formats; IYYY/IW are the ISO year and week, so 2027-01-01 is 2026-W53.
+_LABELS: dict[str, tuple[str, str]] = {
+    "day": ("day", "YYYY-MM-DD"),
+    "week": ("week", 'IYYY-"W"IW'),
+    "month": ("month", "YYYY-MM"),
+}
 
 
-def _sums(table: Any, counts: Sequence[str], money: Sequence[str]) -> list[ColumnElement[Any]]:
-    # SUM(bigint) is numeric in Postgres: cast back so counts stay ints.
-    return [func.sum(table.c[n]).cast(BigInteger).label(n) for n in counts] + [
-        func.sum(table.c[n]).label(n) for n in money
+@dataclass(frozen=True, slots=True)
+class AgentQuery:
+    shop_id: str
+    start: date
+    end: date
+    granularity: Granularity
+    group_by: GroupBy
+    agent_ids: Sequence[str] | None = None
+    group: str | None = None
+
+    def params(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"shop_id": self.shop_id, "start": self.start, "end": self.end}
+        if self.agent_ids:
+            out["agent_ids"] = list(self.agent_ids)
+        if self.group is not None:
+            out["group"] = self.group
+        return out
+
+
+def _sums(table: Any, fields: Sequence[str], money: frozenset[str]) -> list[ColumnElement[Any]]:
+    # SUM(bigint) is numeric in Postgres: cast back so counts stay ints. The columns come
+    # in the parts' field order, so that a row's tail builds the parts positionally.
+    return [
+        func.sum(table.c[n]).label(n) if n in money else func.sum(table.c[n]).cast(BigInteger)
+        for n in fields
     ]
 
 
-def _mentor_map(shop_id: str) -> Any:
+def _period(day: Any, granularity: Granularity) -> tuple[ColumnElement[Any] | None, Any]:
+    """(what to group and order by, its label): rows group by the truncated day and only
+    format it once per group; a week or month row sums only the days inside the range."""
+    if granularity == "total":
+        return None, literal_column("'total'")
+    unit, fmt = _LABELS[granularity]
+    # Cast to timestamp (no time zone): truncation must not depend on the session's zone.
+    key = func.date_trunc(literal_column(f"'{unit}'"), day.cast(DateTime(timezone=False)))
+    return key, func.to_char(key, literal_column(f"'{fmt}'"))
+
+
+def _mentor_map() -> Any:
     """(member, mentor): each apprentice under its mentor, and each mentor under itself."""
-    has_mentor = (agents.c.shop_id == shop_id) & agents.c.mentor_id.is_not(None)
+    has_mentor = (agents.c.shop_id == bindparam("shop_id")) & agents.c.mentor_id.is_not(None)
     apprentices = select(agents.c.agent_id.label("member"), agents.c.mentor_id.label("mentor"))
     mentors = select(agents.c.mentor_id.label("member"), agents.c.mentor_id.label("mentor"))
     return union_all(apprentices.where(has_mentor), mentors.where(has_mentor).distinct()).subquery()
 
 
-def agent_query(
-    *,
-    shop_id: str,
-    start: date,
-    end: date,
-    granularity: Granularity,
-    group_by: GroupBy,
-    agent_ids: Sequence[str] | None,
-    group: str | None,
+@lru_cache(maxsize=64)
+def _agent_statement(
+    granularity: Granularity, group_by: GroupBy, by_agents: bool, by_group: bool
 ) -> Select[Any]:
     d = agent_daily
-    period = period_label(d.c.day, granularity).label("period")
+    period_key, label = _period(d.c.day, granularity)
     source: Any = d
     key: ColumnElement[Any]
     group_name = func.coalesce(agents.c.group_name, literal_column(f"'{UNGROUPED}'"))
-    if group_by == "group" or group is not None:
+    if group_by == "group" or by_group:
         source = source.outerjoin(
             agents, (agents.c.shop_id == d.c.shop_id) & (agents.c.agent_id == d.c.agent_id)
         )
     if group_by == "mentor":
-        mentor_map = _mentor_map(shop_id)
+        mentor_map = _mentor_map()
         source = source.join(mentor_map, mentor_map.c.member == d.c.agent_id)
         key = mentor_map.c.mentor
     elif group_by == "group":
@@ -71,35 +112,56 @@ def agent_query(
     else:
         key = literal_column("NULL")
     stmt = (
-        select(period, key.label("key"), *_sums(d, AGENT_DAY_COUNTS, AGENT_DAY_MONEY))
+        select(label.label("period"), key.label("key"))
+        .add_columns(*_sums(d, AgentDayParts.FIELDS, AgentDayParts.DECIMAL_FIELDS))
         .select_from(source)
-        .where(d.c.shop_id == shop_id, d.c.day >= start, d.c.day <= end)
+        .where(
+            d.c.shop_id == bindparam("shop_id"),
+            d.c.day >= bindparam("start"),
+            d.c.day <= bindparam("end"),
+        )
     )
-    if agent_ids:
-        stmt = stmt.where(d.c.agent_id.in_(list(agent_ids)))
-    if group is not None:
-        stmt = stmt.where(group_name == group)
-    # COLLATE "C": agent ids order by code point (SPEC §4).
-    # Postgres refuses constants in GROUP BY ('total', NULL): group by what varies.
-    by_period = [period] if granularity != "total" else []
+    if by_agents:
+        stmt = stmt.where(d.c.agent_id.in_(bindparam("agent_ids", expanding=True)))
+    if by_group:
+        stmt = stmt.where(group_name == bindparam("group"))
+    by_period = [period_key] if period_key is not None else []
     if group_by == "shop":
         return stmt.group_by(*by_period).having(func.count() > 0).order_by(*by_period)
+    # COLLATE "C": agent ids order by code point (SPEC §4).
     return stmt.group_by(*by_period, key).order_by(*by_period, key.collate("C"))
 
 
-async def agent_sums(session: AsyncSession, stmt: Select[Any]) -> list[Any]:
-    return list((await session.execute(stmt)).all())
+@lru_cache(maxsize=8)
+def _shop_statement(granularity: Granularity) -> Select[Any]:
+    s = shop_daily
+    period_key, label = _period(s.c.day, granularity)
+    return (
+        select(label.label("period"))
+        .add_columns(*_sums(s, ShopDayParts.FIELDS, ShopDayParts.DECIMAL_FIELDS))
+        .where(
+            s.c.shop_id == bindparam("shop_id"),
+            s.c.day >= bindparam("start"),
+            s.c.day <= bindparam("end"),
+        )
+        .group_by(*([period_key] if period_key is not None else []))
+        .having(func.count() > 0)
+    )
+
+
+async def agent_sums(session: Executor, query: AgentQuery) -> list[tuple[str, Any, AgentDayParts]]:
+    """(period label, key, summed parts) ordered by period, then key in code-point order."""
+    stmt = _agent_statement(
+        query.granularity, query.group_by, bool(query.agent_ids), query.group is not None
+    )
+    rows = await session.execute(stmt, query.params())
+    return [(r[0], r[1], AgentDayParts(*r[2:])) for r in rows]
 
 
 async def shop_sums(
-    session: AsyncSession, *, shop_id: str, start: date, end: date, granularity: Granularity
-) -> list[Any]:
-    s = shop_daily
-    period = period_label(s.c.day, granularity).label("period")
-    stmt = (
-        select(period, *_sums(s, SHOP_DAY_COUNTS, SHOP_DAY_MONEY))
-        .where(s.c.shop_id == shop_id, s.c.day >= start, s.c.day <= end)
-        .group_by(*([period] if granularity != "total" else []))
-        .having(func.count() > 0)
+    session: Executor, *, shop_id: str, start: date, end: date, granularity: Granularity
+) -> list[tuple[str, ShopDayParts]]:
+    rows = await session.execute(
+        _shop_statement(granularity), {"shop_id": shop_id, "start": start, "end": end}
     )
-    return list((await session.execute(stmt)).all())
+    return [(r[0], ShopDayParts(*r[1:])) for r in rows]

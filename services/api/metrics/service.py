@@ -10,14 +10,12 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from services.scoring.core.metrics import read_ratios, read_shop_ratios
 from services.scoring.core.parts import AgentDayParts, ShopDayParts
 
 from . import repository
 from .periods import Granularity, check_range
-from .repository import GroupBy
+from .repository import Executor, GroupBy
 
 KEY_FIELD: dict[str, str | None] = {
     "agent": "agent_id",
@@ -25,16 +23,6 @@ KEY_FIELD: dict[str, str | None] = {
     "mentor": "mentor_id",
     "shop": None,
 }
-
-
-def _agent_parts(row: Any) -> AgentDayParts:
-    data = row._mapping
-    return AgentDayParts(**{name: data[name] for name in AgentDayParts.FIELDS})
-
-
-def _shop_parts(row: Any) -> ShopDayParts:
-    data = row._mapping
-    return ShopDayParts(**{name: data[name] for name in ShopDayParts.FIELDS})
 
 
 def agent_row(period: str, key_field: str | None, key: Any, parts: AgentDayParts) -> dict[str, Any]:
@@ -47,7 +35,7 @@ def agent_row(period: str, key_field: str | None, key: Any, parts: AgentDayParts
 
 async def metric_rows(
     *,
-    session: AsyncSession,
+    session: Executor,
     shop_id: str,
     start: date,
     end: date,
@@ -59,7 +47,7 @@ async def metric_rows(
     """Rows ordered by period then key. Shop rows add the shop-level order numbers, which
     are always the whole shop's (orders belong to no agent), filters or not."""
     check_range(start, end)
-    stmt = repository.agent_query(
+    query = repository.AgentQuery(
         shop_id=shop_id,
         start=start,
         end=end,
@@ -70,8 +58,8 @@ async def metric_rows(
     )
     key_field = KEY_FIELD[group_by]
     rows = [
-        agent_row(r.period, key_field, r.key, _agent_parts(r))
-        for r in await repository.agent_sums(session, stmt)
+        agent_row(period, key_field, key, parts)
+        for period, key, parts in await repository.agent_sums(session, query)
     ]
     if group_by != "shop":
         return rows
@@ -83,14 +71,16 @@ async def metric_rows(
     )
 
 
-def _with_shop_numbers(rows: list[dict[str, Any]], shop: list[Any]) -> list[dict[str, Any]]:
+def _with_shop_numbers(
+    rows: list[dict[str, Any]], shop: list[tuple[str, ShopDayParts]]
+) -> list[dict[str, Any]]:
     """One row per period having either agent or shop numbers."""
     by_period = {row["period"]: row for row in rows}
-    for s in shop:
-        row = by_period.get(s.period)
+    for period, parts in shop:
+        row = by_period.get(period)
         if row is None:
-            row = by_period[s.period] = agent_row(s.period, None, None, AgentDayParts())
-        row.update(read_shop_ratios(_shop_parts(s)))
+            row = by_period[period] = agent_row(period, None, None, AgentDayParts())
+        row.update(read_shop_ratios(parts))
     empty_shop = read_shop_ratios(ShopDayParts())
     for row in by_period.values():
         for name, value in empty_shop.items():

@@ -6,7 +6,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.schema import rescore_jobs
@@ -16,6 +17,7 @@ from ..pagination import decode_cursor, page_of
 from ..shops.repository import fetch_shop
 
 _J = rescore_jobs.c
+_ACTIVE = _J.status.in_(("queued", "running"))
 _COLUMNS = (
     _J.job_id,
     _J.shop_id,
@@ -57,18 +59,22 @@ async def _view(session: AsyncSession, row: Any) -> dict[str, Any]:
 async def queue_rescore(*, session: AsyncSession, shop_id: str) -> dict[str, Any]:
     if await fetch_shop(session, shop_id) is None:
         raise NotFound(f"shop {shop_id!r} does not exist")
-    active = await session.scalar(
-        select(_J.job_id).where(_J.shop_id == shop_id, _J.status.in_(("queued", "running")))
-    )
-    if active is not None:
-        raise Conflict(f"rescore job {active} of shop {shop_id!r} is not finished yet")
+    # The partial unique index ix_rescore_jobs_one_active decides, so that of two
+    # concurrent requests exactly one queues a job and the other gets the 409.
     row = (
         await session.execute(
-            insert(rescore_jobs)
+            pg_insert(rescore_jobs)
             .values(shop_id=shop_id, job_id=str(uuid.uuid4()), status="queued")
+            .on_conflict_do_nothing(index_elements=[_J.shop_id], index_where=_ACTIVE)
             .returning(*_COLUMNS)
         )
-    ).one()
+    ).one_or_none()
+    if row is None:
+        active = await session.scalar(select(_J.job_id).where(_J.shop_id == shop_id, _ACTIVE))
+        raise Conflict(
+            f"rescore job {active} of shop {shop_id!r} is not finished yet; "
+            "wait for it (GET its status) before queueing another"
+        )
     return await _view(session, row)
 
 
