@@ -1,0 +1,1 @@
+"""Ingest: validate, dedupe and store raw events; forward them; dead-letter the rest."""

@@ -1,0 +1,206 @@
+"""The ingest shell: consume a batch, store and produce it (processor.py), commit offsets.
+
+Decided order, so that no valid event is lost by any crash:
+  1. one DB transaction stores the valid events (ON CONFLICT DO NOTHING) and dead letters;
+  2. forwards and dead letters are produced and every ack awaited;
+  3. the Kafka offsets are committed.
+A crash anywhere re-reads the batch; events whose stored row has the same source are our
+own earlier attempt and are forwarded again (at-least-once downstream; scoring dedupes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.ingest import batch, metrics
+from services.ingest.batch import InRecord
+from services.ingest.config import IngestSettings
+from services.ingest.offsets import restart_past_log_end
+from services.ingest.processor import BatchProcessor, Parsed, Raced
+from services.ingest.shops import ShopCache
+from shared import topics
+from shared.db import create_engine, session_factory
+from shared.kafka import create_consumer, create_producer
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+
+# Errors worth retrying the whole batch for (it is idempotent): the broker or the
+# database is away for a moment.
+_TRANSIENT = (KafkaError, OperationalError, OSError, asyncio.TimeoutError)
+
+
+class _Stopping(Exception):
+    """Stop requested while a batch could not be stored: leave it uncommitted."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Fetched:
+    records: list[InRecord]
+    parsed: Parsed
+    offsets: dict[TopicPartition, int]
+    started: float
+
+
+def to_record(message: ConsumerRecord[bytes, bytes]) -> InRecord:
+    return InRecord(message.topic, message.partition, message.offset, message.key, message.value)
+
+
+class _NoteAssignments(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Remember newly assigned partitions: the poll loop checks their committed offsets
+    against the log end before reading (see offsets.restart_past_log_end)."""
+
+    def __init__(self, pending: set[TopicPartition]) -> None:
+        self._pending = pending
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        self._pending.difference_update(revoked)
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        self._pending.update(assigned)
+
+
+def tune_gc() -> None:
+    """Batches allocate ~30 objects per record; the default GC thresholds then run full
+    collections over the whole heap many times per batch (a quarter of the CPU in
+    profiles). Freeze what startup allocated and collect young objects less often."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 100)
+
+
+class IngestWorker:
+    def __init__(self, settings: IngestSettings, *, engine: AsyncEngine | None = None) -> None:
+        self.settings = settings
+        self._own_engine = engine is None
+        self.engine = engine or create_engine(settings, pool_size=2)
+        self.producer: AIOKafkaProducer = create_producer(settings)
+        self.processor = BatchProcessor(
+            session_factory(self.engine),
+            ShopCache(
+                ttl_seconds=settings.ingest_shop_cache_seconds,
+                default_retention_days=settings.ingest_default_retention_days,
+            ),
+            self.producer,
+        )
+        self.consumer: AIOKafkaConsumer = create_consumer(
+            group_id=settings.ingest_group_id,
+            settings=settings,
+            session_timeout_ms=settings.ingest_session_timeout_ms,
+            heartbeat_interval_ms=max(300, settings.ingest_session_timeout_ms // 10),
+        )
+        self.processed = 0
+        # Last committed position per partition (tests and the benchmark watch it).
+        self.committed: dict[TopicPartition, int] = {}
+        self._newly_assigned: set[TopicPartition] = set()
+        self._stop = asyncio.Event()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until `stop` is set; the batch in hand is finished and committed first."""
+        await self.producer.start()
+        try:
+            self.consumer.subscribe(
+                list(topics.INPUT), listener=_NoteAssignments(self._newly_assigned)
+            )
+            await self.consumer.start()
+            try:
+                log.info("ingest_started", group=self.settings.ingest_group_id)
+                await self._loop(stop)
+            finally:
+                await self.consumer.stop()
+        finally:
+            await self.producer.stop()
+            if self._own_engine:
+                await self.engine.dispose()
+        log.info("ingest_stopped", processed=self.processed)
+
+    async def _loop(self, stop: asyncio.Event) -> None:
+        self._stop = stop
+        with contextlib.suppress(_Stopping):
+            await self._batches(stop)
+
+    async def _batches(self, stop: asyncio.Event) -> None:
+        """Fetch and parse batch N+1 (CPU) while batch N waits on Postgres and the broker.
+
+        Batches are still stored, produced and committed one after the other, in order;
+        a prefetched batch dropped at shutdown is not committed, so it is simply re-read.
+        """
+        pending = asyncio.ensure_future(self._fetch())
+        try:
+            while not stop.is_set():
+                current = await pending
+                pending = asyncio.ensure_future(self._fetch())
+                if current is not None:
+                    await self._handle(current)
+        finally:
+            pending.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pending
+
+    async def _fetch(self) -> _Fetched | None:
+        if self._newly_assigned:
+            assigned = list(self._newly_assigned)
+            self._newly_assigned.clear()
+            await restart_past_log_end(self.consumer, self.settings.require_kafka(), assigned)
+        fetched = await self.consumer.getmany(
+            timeout_ms=self.settings.ingest_poll_timeout_ms,
+            max_records=self.settings.ingest_max_batch,
+        )
+        if not fetched:
+            return None
+        started = time.perf_counter()
+        records = [to_record(m) for messages in fetched.values() for m in messages]
+        offsets = {tp: messages[-1].offset + 1 for tp, messages in fetched.items() if messages}
+        return _Fetched(records, batch.parse_all(records), offsets, started)
+
+    async def _handle(self, fetched: _Fetched) -> None:
+        await self._process_with_retry(fetched.records, fetched.parsed)
+        await self._commit(fetched.offsets)
+        metrics.BATCH_SECONDS.observe(time.perf_counter() - fetched.started)
+        self.processed += len(fetched.records)
+        await self._update_lag(fetched.offsets)
+
+    async def _process_with_retry(self, records: Sequence[InRecord], parsed: Parsed) -> None:
+        delay = 0.2
+        while True:
+            try:
+                await self.processor.process(records, parsed)
+                return
+            except Raced:
+                log.info("ingest_batch_raced", records=len(records))
+            except _TRANSIENT as exc:
+                if self._stop.is_set():  # shutting down: the uncommitted batch is re-read
+                    raise _Stopping from exc
+                log.warning("ingest_batch_retry", error=repr(exc), retry_in=delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), delay)
+                delay = min(delay * 2, 10.0)
+
+    async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
+        try:
+            await self.consumer.commit(offsets)
+            self.committed.update(offsets)
+        except (CommitFailedError, IllegalStateError) as exc:
+            # A rebalance took the partition: its new owner re-reads the batch, which is
+            # idempotent, so this is not fatal.
+            metrics.COMMIT_FAILURES.inc()
+            log.warning("ingest_commit_failed", error=repr(exc), partitions=len(offsets))
+
+    async def _update_lag(self, partitions: Iterable[TopicPartition]) -> None:
+        for tp in partitions:
+            highwater = self.consumer.highwater(tp)
+            if highwater is None:
+                continue
+            position = await self.consumer.position(tp)
+            metrics.LAG.labels(tp.topic, str(tp.partition)).set(max(0, highwater - position))

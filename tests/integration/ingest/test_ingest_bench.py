@@ -1,0 +1,30 @@
+"""The benchmark function the bench harness calls works end to end (small N here)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bench.ingest_bench import run
+from shared.simulator import SimConfig, generate
+from tests.integration.ingest.harness import fetch
+from tests.unit.ingest.builders import chat, encode
+
+
+async def test_bench_run_measures_sim_events_and_raw_bytes(
+    database_url: str, kafka_bootstrap: str, engine: AsyncEngine
+) -> None:
+    now = datetime.now(UTC)
+    config = SimConfig(seed=11, shops=2, start=now - timedelta(days=2), now=now, id_prefix="bn")
+    events: list[object] = list(generate(config, count=1500))
+    events += [encode(chat("bench-raw-shop")) for _ in range(500)]
+
+    result = await run(kafka_bootstrap, database_url, events, 4)
+
+    assert result["events"] == 2000 and result["events_per_s"] > 0
+    rows = await fetch(
+        engine,
+        "SELECT (SELECT count(*) FROM chat_messages) + (SELECT count(*) FROM order_events) AS n",
+    )
+    assert rows[0].n == 2000
