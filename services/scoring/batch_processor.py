@@ -1,0 +1,97 @@
+"""One batch of cs.events.v1 records → results and offsets, in one transaction.
+
+Per batch: read what the records touch, lock their shops, advance the watermarks,
+register agents, collect the buyers to re-derive (the records' buyers, every buyer of any
+touched order, and buyers whose wake_at the new watermark passed), re-derive them, and
+store the partitions' next offsets. The caller commits once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from aiokafka import TopicPartition
+from aiokafka.structs import ConsumerRecord
+
+from services.scoring.offsets import store_offsets
+from services.scoring.rederive import rederive
+from services.scoring.repository import (
+    BuyerKey,
+    Pg,
+    ShopContext,
+    load_shops,
+    lock_shops,
+    store_watermarks,
+    upsert_agents,
+)
+from services.scoring.timeline_loader import buyers_of_orders, waking_buyers
+from services.scoring.touches import ShopTouches, read_touches
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    records: int
+    events: int
+    buyers: int
+    timeline_events: int
+
+
+def _watermarks(
+    touches: Mapping[str, ShopTouches], shops: Mapping[str, ShopContext]
+) -> dict[str, datetime]:
+    marks: dict[str, datetime] = {}
+    for shop_id, touched in touches.items():
+        stored, seen = shops[shop_id].watermark, touched.max_event_at
+        candidates = [t for t in (stored, seen) if t is not None]
+        if candidates:
+            marks[shop_id] = max(candidates)
+    return marks
+
+
+async def _touched_buyers(
+    pg: Pg, touches: Mapping[str, ShopTouches], marks: dict[str, datetime]
+) -> set[BuyerKey]:
+    keys = {(shop, buyer) for shop, t in touches.items() for buyer in t.buyers}
+    orders = [(shop, order) for shop, t in touches.items() for order in t.orders]
+    keys |= await buyers_of_orders(pg=pg, orders=orders)
+    keys |= await waking_buyers(pg=pg, marks=marks)
+    return keys
+
+
+async def process_records(
+    *,
+    pg: Pg,
+    group_id: str,
+    records: Mapping[TopicPartition, Sequence[ConsumerRecord]],  # type: ignore[type-arg]
+) -> BatchResult:
+    values = [
+        (rec.value, f"{tp.topic}/{tp.partition}@{rec.offset}")
+        for tp, recs in records.items()
+        for rec in recs
+    ]
+    touches = read_touches(values)
+    await lock_shops(pg=pg, shop_ids=touches)
+    shops = await load_shops(pg=pg, shop_ids=touches)
+    for unknown in sorted(set(touches) - set(shops)):
+        log.warning(
+            "events_of_unregistered_shop_skipped", shop_id=unknown, events=touches[unknown].events
+        )
+        del touches[unknown]
+    marks = _watermarks(touches, shops)
+    await store_watermarks(pg=pg, marks=marks)
+    await upsert_agents(pg=pg, agents=[(s, a) for s, t in touches.items() for a in t.agents])
+    keys = await _touched_buyers(pg, touches, marks)
+    derived = await rederive(pg=pg, keys=keys, shops=shops, marks=marks)
+    positions = {tp: recs[-1].offset + 1 for tp, recs in records.items() if recs}
+    await store_offsets(pg=pg, group_id=group_id, positions=positions)
+    return BatchResult(
+        records=len(values),
+        events=sum(t.events for t in touches.values()),
+        buyers=derived.buyers,
+        timeline_events=derived.events,
+    )

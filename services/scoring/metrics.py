@@ -1,0 +1,25 @@
+"""Prometheus metrics of the scoring process (served on SCORING_METRICS_PORT)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
+
+EVENTS = Counter("scoring_events_total", "cs.events.v1 records processed")
+SKIPPED = Counter("scoring_events_skipped_total", "records that could not be read")
+BATCHES = Counter("scoring_batches_total", "batches committed")
+BATCH_SECONDS = Histogram(
+    "scoring_batch_seconds",
+    "time to process and commit one batch",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+BUYERS_REDERIVED = Counter("scoring_buyers_rederived_total", "buyers re-derived from raw events")
+LAG = Gauge("scoring_consumer_lag", "records behind the log end", ["topic", "partition"])
+RESCORE_BUYERS_DONE = Gauge("scoring_rescore_buyers_done", "buyers rescored", ["shop_id"])
+RESCORE_BUYERS_TOTAL = Gauge("scoring_rescore_buyers_total", "buyers to rescore", ["shop_id"])
+RESCORES = Counter("scoring_rescores_total", "rescore jobs finished", ["status"])
+
+
+def serve(port: int) -> None:
+    """Start the exporter thread; port 0 means metrics are off."""
+    if port:
+        start_http_server(port)

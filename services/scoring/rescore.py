@@ -1,0 +1,182 @@
+"""Rescore one shop from its raw events (admin rescore; SPEC §3: settings changed).
+
+The rebuild happens in ONE transaction under the shop's advisory lock: the shop's derived
+rows are deleted and rebuilt, and readers see either all old or all new numbers. Progress
+(buyers_done/total, events_done/total) goes through a separate autocommit connection so
+that readers watch it move; rate and time left are computed from those at read time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.scoring import metrics
+from services.scoring.core.contributions import diff
+from services.scoring.facts_store import delete_shop, insert_facts
+from services.scoring.rederive import derive_all
+from services.scoring.repository import Pg, ShopContext, driver, load_shops, lock_shops
+from services.scoring.rollups import RollupDeltas, apply_deltas
+from services.scoring.timeline_loader import load_timelines, shop_buyers
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+
+CHUNK_BUYERS = 2000
+POLL_SECONDS = 2.0
+
+
+async def _progress(
+    engine: AsyncEngine, shop_id: str, job_id: str, sql: str, params: dict[str, Any]
+) -> None:
+    """Autocommit update of the job row, visible at once (outside the rebuild)."""
+    async with engine.connect() as conn:
+        auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        pg = await driver(auto)
+        await pg.execute(
+            f"UPDATE rescore_jobs SET {sql} WHERE shop_id = %(shop)s AND job_id = %(job)s",
+            {"shop": shop_id, "job": job_id, **params},
+        )
+
+
+async def _totals(pg: Pg, shop_id: str) -> int:
+    cur = await pg.execute(
+        "SELECT (SELECT count(*) FROM chat_messages WHERE shop_id = %(s)s)"
+        " + (SELECT count(*) FROM order_events WHERE shop_id = %(s)s)",
+        {"s": shop_id},
+    )
+    row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def _watermark(pg: Pg, shop: ShopContext) -> datetime | None:
+    """The stored watermark; a shop never streamed yet takes it from its raw events."""
+    if shop.watermark is not None:
+        return shop.watermark
+    cur = await pg.execute(
+        "SELECT GREATEST((SELECT max(sent_at) FROM chat_messages WHERE shop_id = %(s)s),"
+        " (SELECT max(occurred_at) FROM order_events WHERE shop_id = %(s)s))",
+        {"s": shop.shop_id},
+    )
+    row = await cur.fetchone()
+    return row[0] if row else None
+
+
+async def _rebuild(engine: AsyncEngine, pg: Pg, shop: ShopContext, job_id: str) -> None:
+    shop_id = shop.shop_id
+    buyers = await shop_buyers(pg=pg, shop_id=shop_id)
+    events_total = await _totals(pg, shop_id)
+    await _progress(
+        engine,
+        shop_id,
+        job_id,
+        "buyers_total = %(b)s, events_total = %(e)s, buyers_done = 0, events_done = 0",
+        {"b": len(buyers), "e": events_total},
+    )
+    metrics.RESCORE_BUYERS_TOTAL.labels(shop_id).set(len(buyers))
+    watermark = await _watermark(pg, shop)
+    await delete_shop(pg=pg, shop_id=shop_id)
+    if watermark is None:
+        return
+    deltas = RollupDeltas()
+    done_buyers = done_events = 0
+    for start in range(0, len(buyers), CHUNK_BUYERS):
+        keys = [(shop_id, b) for b in buyers[start : start + CHUNK_BUYERS]]
+        timelines = await load_timelines(pg=pg, keys=keys)
+        derived, results = derive_all(timelines, {shop_id: shop}, {shop_id: watermark})
+        for key, facts in results:
+            deltas.add(key[0], diff(facts, None))
+        await insert_facts(pg=pg, rows=derived.facts)
+        done_buyers += derived.buyers
+        done_events += derived.events
+        await _progress(
+            engine,
+            shop_id,
+            job_id,
+            "buyers_done = %(b)s, events_done = %(e)s",
+            {"b": done_buyers, "e": min(done_events, events_total)},
+        )
+        metrics.RESCORE_BUYERS_DONE.labels(shop_id).set(done_buyers)
+    await apply_deltas(pg=pg, deltas=deltas)
+
+
+async def run_rescore(*, engine: AsyncEngine, shop_id: str, job_id: str) -> None:
+    """Recompute every buyer of the shop and swap the results in atomically.
+
+    Marks the job running, then done (or failed with the error); never raises for a
+    failure of the rebuild itself, which is recorded on the job instead.
+    """
+    await _progress(
+        engine,
+        shop_id,
+        job_id,
+        "status = 'running', started_at = COALESCE(started_at, now()), error = NULL",
+        {},
+    )
+    log.info("rescore_started", shop_id=shop_id, job_id=job_id)
+    try:
+        async with engine.begin() as conn:
+            pg = await driver(conn)
+            await lock_shops(pg=pg, shop_ids=[shop_id])
+            shop = (await load_shops(pg=pg, shop_ids=[shop_id])).get(shop_id)
+            if shop is None:
+                raise LookupError(f"shop {shop_id!r} is not registered")
+            await _rebuild(engine, pg, shop, job_id)
+    except Exception as exc:
+        log.exception("rescore_failed", shop_id=shop_id, job_id=job_id)
+        await _progress(
+            engine,
+            shop_id,
+            job_id,
+            "status = 'failed', error = %(err)s, finished_at = now()",
+            {"err": f"{type(exc).__name__}: {exc}"[:2000]},
+        )
+        metrics.RESCORES.labels("failed").inc()
+        return
+    await _progress(
+        engine,
+        shop_id,
+        job_id,
+        "status = 'done', buyers_done = buyers_total, events_done = events_total,"
+        " finished_at = now()",
+        {},
+    )
+    metrics.RESCORES.labels("done").inc()
+    log.info("rescore_done", shop_id=shop_id, job_id=job_id)
+
+
+async def claim_job(*, engine: AsyncEngine) -> tuple[str, str] | None:
+    """Take the oldest queued job (SKIP LOCKED: several scoring processes may poll)."""
+    async with engine.begin() as conn:
+        pg = await driver(conn)
+        cur = await pg.execute(
+            """
+            UPDATE rescore_jobs j SET status = 'running', started_at = now()
+            FROM (SELECT shop_id, job_id FROM rescore_jobs WHERE status = 'queued'
+                  ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED) q
+            WHERE j.shop_id = q.shop_id AND j.job_id = q.job_id
+            RETURNING j.shop_id, j.job_id
+            """
+        )
+        row = await cur.fetchone()
+    return (row[0], row[1]) if row else None
+
+
+async def poll_jobs(
+    *, engine: AsyncEngine, stop: asyncio.Event, interval: float = POLL_SECONDS
+) -> None:
+    """Run queued rescore jobs one at a time until `stop` is set."""
+    while not stop.is_set():
+        try:
+            job = await claim_job(engine=engine)
+            if job is not None:
+                await run_rescore(engine=engine, shop_id=job[0], job_id=job[1])
+                continue
+        except Exception:
+            log.exception("rescore_poll_failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval)

@@ -1,0 +1,123 @@
+"""Bulk loading of buyers' raw timelines (the source of truth) for re-derivation.
+
+One query per table for all touched buyers of a batch: a buyer's chat messages, and every
+event of every order any of its order events belongs to (an order's buyer is the buyer of
+its placing event, which may differ from the buyer_id of its other events).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from services.scoring.core.model import ChatMessage, OrderEvent
+from services.scoring.repository import BuyerKey, Pg
+
+_CHAT_COLUMNS = (
+    "c.shop_id, c.event_id, c.buyer_id, c.agent_id, c.sender, c.sent_at, c.msg_type, c.text"
+)
+_ORDER_COLUMNS = "o.shop_id, o.event_id, o.type, o.order_id, o.buyer_id, o.occurred_at, o.amount"
+
+
+@dataclass(slots=True)
+class Timeline:
+    """One buyer's messages and the events of every order that touches it."""
+
+    messages: list[ChatMessage] = field(default_factory=list)
+    order_events: list[OrderEvent] = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        return len(self.messages) + len(self.order_events)
+
+
+def _columns(keys: Iterable[tuple[str, str]]) -> tuple[list[str], list[str]]:
+    pairs = list(keys)
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
+async def buyers_of_orders(*, pg: Pg, orders: Iterable[tuple[str, str]]) -> set[BuyerKey]:
+    """Every buyer carried by any event of these (shop_id, order_id): a new event of an
+    order can move its placement, hence its buyer, so all of them are re-derived."""
+    shops, ids = _columns(orders)
+    if not shops:
+        return set()
+    cur = await pg.execute(
+        """
+        SELECT DISTINCT o.shop_id, o.buyer_id
+        FROM unnest(%b::text[], %b::text[]) AS k(shop_id, order_id)
+        JOIN order_events o ON o.shop_id = k.shop_id AND o.order_id = k.order_id
+        """,
+        (shops, ids),
+    )
+    return {(row[0], row[1]) for row in await cur.fetchall()}
+
+
+async def waking_buyers(*, pg: Pg, marks: dict[str, datetime]) -> set[BuyerKey]:
+    """Buyers whose facts change once the watermark passes (strictly) their wake_at."""
+    if not marks:
+        return set()
+    cur = await pg.execute(
+        """
+        SELECT b.shop_id, b.buyer_id
+        FROM unnest(%b::text[], %b::timestamptz[]) AS m(shop_id, at)
+        JOIN buyer_state b ON b.shop_id = m.shop_id AND b.wake_at < m.at
+        """,
+        (list(marks), list(marks.values())),
+    )
+    return {(row[0], row[1]) for row in await cur.fetchall()}
+
+
+async def shop_buyers(*, pg: Pg, shop_id: str) -> list[str]:
+    """Every buyer with a raw event in the shop (for a rescore)."""
+    cur = await pg.execute(
+        """
+        SELECT buyer_id FROM chat_messages WHERE shop_id = %(s)s
+        UNION SELECT buyer_id FROM order_events WHERE shop_id = %(s)s
+        UNION SELECT buyer_id FROM buyer_state WHERE shop_id = %(s)s
+        """,
+        {"s": shop_id},
+    )
+    return sorted(row[0] for row in await cur.fetchall())
+
+
+async def load_timelines(*, pg: Pg, keys: Iterable[BuyerKey]) -> dict[BuyerKey, Timeline]:
+    """Timelines of all the given buyers, in two queries."""
+    timelines: dict[BuyerKey, Timeline] = {key: Timeline() for key in keys}
+    shops, buyers = _columns(timelines)
+    if not shops:
+        return timelines
+    cur = await pg.execute(
+        f"""
+        SELECT {_CHAT_COLUMNS}
+        FROM unnest(%b::text[], %b::text[]) AS k(shop_id, buyer_id)
+        JOIN chat_messages c ON c.shop_id = k.shop_id AND c.buyer_id = k.buyer_id
+        """,
+        (shops, buyers),
+    )
+    for row in await cur.fetchall():
+        timelines[(row[0], row[2])].messages.append(ChatMessage(*row))
+    await _load_orders(pg, timelines, shops, buyers)
+    return timelines
+
+
+async def _load_orders(
+    pg: Pg, timelines: dict[BuyerKey, Timeline], shops: list[str], buyers: list[str]
+) -> None:
+    """All events of the orders each buyer has an event of, given to that buyer."""
+    cur = await pg.execute(
+        f"""
+        WITH touched AS (
+            SELECT DISTINCT o.shop_id, o.buyer_id, o.order_id
+            FROM unnest(%b::text[], %b::text[]) AS k(shop_id, buyer_id)
+            JOIN order_events o ON o.shop_id = k.shop_id AND o.buyer_id = k.buyer_id
+        )
+        SELECT t.buyer_id, {_ORDER_COLUMNS}
+        FROM touched t
+        JOIN order_events o ON o.shop_id = t.shop_id AND o.order_id = t.order_id
+        """,
+        (shops, buyers),
+    )
+    for row in await cur.fetchall():
+        timelines[(row[1], row[0])].order_events.append(OrderEvent(*row[1:]))

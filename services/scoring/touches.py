@@ -1,0 +1,96 @@
+"""What a batch of cs.events.v1 records touches, shop by shop.
+
+The records are already valid (ingest validated and stored them), so reading them needs
+only the few fields that say which buyers, orders and agents to re-derive and how far the
+shop's watermark moves. The raw tables, not these records, are the source of truth for
+the derivation itself. A body that still fails to read is logged and skipped: one bad
+record never blocks the ones behind it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import orjson
+
+from shared.contracts import Rejection, parse_event
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+
+
+@dataclass(slots=True)
+class ShopTouches:
+    """Everything one batch says about one shop."""
+
+    shop_id: str
+    max_event_at: datetime | None = None
+    buyers: set[str] = field(default_factory=set)
+    orders: set[str] = field(default_factory=set)
+    agents: set[str] = field(default_factory=set)
+    events: int = 0
+
+    def see(self, at: datetime) -> None:
+        if self.max_event_at is None or at > self.max_event_at:
+            self.max_event_at = at
+
+
+def _timestamp(value: object) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError("timestamp is not a string")
+    at = datetime.fromisoformat(value)
+    if at.tzinfo is None:
+        raise ValueError("timestamp without offset")
+    return at
+
+
+def _fields(raw: bytes) -> tuple[str, str, str, str | None, str | None, datetime]:
+    """(shop_id, type, buyer_id, order_id, agent_id, event time) of one event body."""
+    body = orjson.loads(raw)
+    kind = body["type"]
+    if kind == "chat.message":
+        at, order_id = _timestamp(body["sent_at"]), None
+    else:
+        at, order_id = _timestamp(body["occurred_at"]), str(body["order_id"])
+    agent = body.get("agent_id") if kind == "chat.message" else None
+    return str(body["shop_id"]), kind, str(body["buyer_id"]), order_id, agent, at
+
+
+def _careful_fields(raw: bytes) -> tuple[str, str, str, str | None, str | None, datetime]:
+    """The slow path: the contract parser (e.g. 9-digit fractions of a second)."""
+    parsed = parse_event(raw)
+    if isinstance(parsed, Rejection):
+        raise ValueError(f"{parsed.reason}: {parsed.detail}")
+    event = parsed.event
+    order_id = getattr(event, "order_id", None)
+    agent = getattr(event, "agent_id", None)
+    return event.shop_id, event.type, event.buyer_id, order_id, agent, event.occurred
+
+
+def read_touches(values: Iterable[tuple[bytes | None, str]]) -> dict[str, ShopTouches]:
+    """Group (record value, source description) pairs by shop."""
+    shops: dict[str, ShopTouches] = {}
+    for raw, where in values:
+        try:
+            if raw is None:
+                raise ValueError("record has no value")
+            try:
+                shop_id, _kind, buyer, order_id, agent, at = _fields(raw)
+            except (ValueError, KeyError, TypeError):
+                shop_id, _kind, buyer, order_id, agent, at = _careful_fields(raw)
+        except Exception as exc:
+            log.error("unreadable_event_skipped", source=where, error=str(exc)[:500])
+            continue
+        touched = shops.get(shop_id)
+        if touched is None:
+            touched = shops[shop_id] = ShopTouches(shop_id)
+        touched.events += 1
+        touched.see(at)
+        touched.buyers.add(buyer)
+        if order_id is not None:
+            touched.orders.add(order_id)
+        if agent:
+            touched.agents.add(agent)
+    return shops

@@ -1,0 +1,150 @@
+"""The streaming shell: consume cs.events.v1 in batches, commit results with offsets.
+
+Positions come from Postgres (consumer_offsets) on every partition assignment; Kafka's
+committed offsets are never used. A batch is processed and committed while holding
+`busy`, and a revocation waits for it, so a partition changes owner between batches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.structs import ConsumerRecord
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.scoring import metrics
+from services.scoring.batch_processor import BatchResult, process_records
+from services.scoring.offsets import load_offsets, seek_stored
+from services.scoring.repository import driver
+from shared import topics
+from shared.kafka import create_consumer
+from shared.logging import get_logger
+from shared.settings import Settings
+
+log = get_logger(__name__)
+
+GROUP_ID = "kefu-scoring"
+Records = dict[TopicPartition, list[ConsumerRecord]]  # type: ignore[type-arg]
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, worker: ScoringWorker) -> None:
+        self.worker = worker
+
+    async def on_partitions_revoked(self, revoked: Sequence[TopicPartition]) -> None:
+        async with self.worker.busy:  # let the in-flight batch commit first
+            log.info("partitions_revoked", partitions=sorted(tp.partition for tp in revoked))
+
+    async def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
+        await self.worker.seek_stored(list(assigned))
+
+
+class ScoringWorker:
+    def __init__(
+        self,
+        *,
+        engine: AsyncEngine,
+        settings: Settings,
+        group_id: str = GROUP_ID,
+        topic: str = topics.EVENTS,
+        max_records: int = 20_000,
+        partitions: Sequence[int] | None = None,
+        consumer_options: dict[str, object] | None = None,
+    ) -> None:
+        """`partitions`: a static assignment instead of group membership (tests, benches,
+        a single-process deployment); positions still come from Postgres."""
+        self.engine = engine
+        self.group_id = group_id
+        self.topic = topic
+        self.max_records = max_records
+        self.partitions = partitions
+        self.bootstrap = settings.require_kafka()
+        self.busy = asyncio.Lock()
+        options: dict[str, object] = {"max_partition_fetch_bytes": 8 * 1024 * 1024}
+        options.update(consumer_options or {})
+        self.consumer: AIOKafkaConsumer = create_consumer(
+            group_id=group_id,
+            settings=settings,
+            client_id=f"{group_id}-worker",
+            **options,
+        )
+
+    async def seek_stored(self, assigned: list[TopicPartition]) -> None:
+        """Resume every assigned partition where Postgres says its results end."""
+        async with self.engine.connect() as conn:
+            stored = await load_offsets(
+                pg=await driver(conn), group_id=self.group_id, partitions=assigned
+            )
+            await conn.rollback()
+        # Not shared.kafka.seek_within_log: Tansu under-reports log ends (see log_ends).
+        await seek_stored(self.consumer, self.bootstrap, stored, assigned)
+        log.info(
+            "partitions_assigned",
+            partitions=sorted(tp.partition for tp in assigned),
+            stored={tp.partition: o for tp, o in stored.items()},
+        )
+
+    async def run(self, stop: asyncio.Event) -> None:
+        if self.partitions is None:
+            self.consumer.subscribe([self.topic], listener=_Rebalance(self))
+            await self.consumer.start()
+        else:
+            await self.consumer.start()
+            assigned = [TopicPartition(self.topic, p) for p in self.partitions]
+            self.consumer.assign(assigned)
+            await self.seek_stored(assigned)
+        log.info("scoring_worker_started", group_id=self.group_id, topic=self.topic)
+        try:
+            while not stop.is_set():
+                batch = await self.consumer.getmany(timeout_ms=200, max_records=self.max_records)
+                if batch:
+                    await self._handle(batch)
+        finally:
+            await self.consumer.stop()  # leaves the group: partitions move at once
+            log.info("scoring_worker_stopped", group_id=self.group_id)
+
+    async def _handle(self, batch: Records) -> None:
+        async with self.busy:
+            owned = self.consumer.assignment()
+            batch = {tp: recs for tp, recs in batch.items() if tp in owned and recs}
+            if not batch:
+                return
+            started = time.perf_counter()
+            try:
+                result = await self._commit(batch)
+            except Exception:
+                firsts = {tp.partition: recs[0].offset for tp, recs in batch.items()}
+                log.exception("batch_failed_will_retry", partitions=firsts)
+                for tp, recs in batch.items():
+                    self.consumer.seek(tp, recs[0].offset)
+                await asyncio.sleep(1.0)
+                return
+            elapsed = time.perf_counter() - started
+        self._observe(batch, result, elapsed)
+
+    async def _commit(self, batch: Records) -> BatchResult:
+        async with self.engine.begin() as conn:
+            return await process_records(
+                pg=await driver(conn), group_id=self.group_id, records=batch
+            )
+
+    def _observe(self, batch: Records, result: BatchResult, elapsed: float) -> None:
+        metrics.EVENTS.inc(result.records)
+        metrics.SKIPPED.inc(result.records - result.events)
+        metrics.BATCHES.inc()
+        metrics.BATCH_SECONDS.observe(elapsed)
+        metrics.BUYERS_REDERIVED.inc(result.buyers)
+        for tp, recs in batch.items():
+            high = self.consumer.highwater(tp)
+            if high is not None:
+                metrics.LAG.labels(tp.topic, str(tp.partition)).set(high - recs[-1].offset - 1)
+        log.debug(
+            "batch_committed",
+            records=result.records,
+            buyers=result.buyers,
+            timeline_events=result.timeline_events,
+            seconds=round(elapsed, 4),
+        )

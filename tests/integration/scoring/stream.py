@@ -1,0 +1,452 @@
+"""Test helpers for the scoring shell: an ingest stand-in, a traffic generator, readers.
+
+`ingest` mimics the ingest service: store the events in the raw tables (first event_id
+wins) BEFORE forwarding their JSON to cs.events.v1 keyed by shop_id, so these tests do not
+depend on services/ingest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import random
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.scoring.core.batch import derive_all, recompute
+from services.scoring.core.model import ChatMessage, Event, OrderEvent
+from services.scoring.core.parts import AgentDayParts, ShopDayParts
+from services.scoring.core.qa_rules import QaRules
+from services.scoring.core.settings import ShopSettings
+from services.scoring.offsets import log_ends
+from services.scoring.repository import driver
+from services.scoring.worker import ScoringWorker
+from shared import topics
+from shared.kafka import create_producer
+from shared.settings import Settings
+
+CST = timezone(timedelta(hours=8))
+_offsets = itertools.count()
+
+
+def ts(at: datetime) -> str:
+    return at.isoformat(timespec="milliseconds")
+
+
+def chat(
+    shop: str,
+    eid: str,
+    buyer: str,
+    agent: str | None,
+    sender: str,
+    at: datetime,
+    text: str = "您好亲，在的😊😊😊",
+    msg_type: str = "text",
+) -> dict[str, Any]:
+    return {
+        "type": "chat.message",
+        "shop_id": shop,
+        "event_id": eid,
+        "buyer_id": buyer,
+        "agent_id": agent,
+        "sender": sender,
+        "sent_at": ts(at),
+        "msg_type": msg_type,
+        "text": text,
+    }
+
+
+def order(
+    shop: str,
+    eid: str,
+    kind: str,
+    order_id: str,
+    buyer: str,
+    at: datetime,
+    amount: str | None = "199.00",
+) -> dict[str, Any]:
+    body = {
+        "type": f"order.{kind}",
+        "shop_id": shop,
+        "event_id": eid,
+        "order_id": order_id,
+        "buyer_id": buyer,
+        "occurred_at": ts(at),
+    }
+    if amount is not None:
+        body["amount"] = amount
+    return body
+
+
+def to_core(body: dict[str, Any]) -> Event:
+    if body["type"] == "chat.message":
+        return ChatMessage(
+            body["shop_id"],
+            body["event_id"],
+            body["buyer_id"],
+            body["agent_id"],
+            body["sender"],
+            datetime.fromisoformat(body["sent_at"]),
+            body.get("msg_type", "text"),
+            body["text"],
+        )
+    amount = body.get("amount")
+    return OrderEvent(
+        body["shop_id"],
+        body["event_id"],
+        body["type"],
+        body["order_id"],
+        body["buyer_id"],
+        datetime.fromisoformat(body["occurred_at"]),
+        Decimal(amount) if amount is not None else None,
+    )
+
+
+async def register_shop(
+    engine: AsyncEngine,
+    shop_id: str,
+    settings: dict[str, Any] | None = None,
+    rules: dict[str, Any] | None = None,
+) -> None:
+    async with engine.begin() as conn:
+        pg = await driver(conn)
+        await pg.execute(
+            "INSERT INTO shops (shop_id, name, settings, qa_rules) VALUES (%s, %s, %s, %s)"
+            " ON CONFLICT (shop_id) DO UPDATE SET settings = excluded.settings,"
+            " qa_rules = excluded.qa_rules",
+            (
+                shop_id,
+                shop_id,
+                orjson.dumps(settings or {}).decode(),
+                orjson.dumps(rules or {}).decode(),
+            ),
+        )
+
+
+async def store_raw(engine: AsyncEngine, events: Sequence[dict[str, Any]]) -> None:
+    chats = [e for e in events if e["type"] == "chat.message"]
+    orders = [e for e in events if e["type"] != "chat.message"]
+    async with engine.begin() as conn:
+        pg = await driver(conn)
+        async with pg.cursor() as cur:
+            if chats:
+                await cur.executemany(
+                    "INSERT INTO chat_messages (shop_id, event_id, buyer_id, agent_id, sender,"
+                    " sent_at, msg_type, text, body, src_topic, src_partition, src_offset)"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, 'cs.chat.v1', 0, %s)"
+                    " ON CONFLICT (shop_id, event_id) DO NOTHING",
+                    [
+                        (
+                            e["shop_id"],
+                            e["event_id"],
+                            e["buyer_id"],
+                            e["agent_id"],
+                            e["sender"],
+                            datetime.fromisoformat(e["sent_at"]),
+                            e.get("msg_type", "text"),
+                            e["text"],
+                            orjson.dumps(e).decode(),
+                            next(_offsets),
+                        )
+                        for e in chats
+                    ],
+                )
+            if orders:
+                await cur.executemany(
+                    "INSERT INTO order_events (shop_id, event_id, type, order_id, buyer_id,"
+                    " occurred_at, amount, body, src_topic, src_partition, src_offset)"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 'cs.order.v1', 0, %s)"
+                    " ON CONFLICT (shop_id, event_id) DO NOTHING",
+                    [
+                        (
+                            e["shop_id"],
+                            e["event_id"],
+                            e["type"],
+                            e["order_id"],
+                            e["buyer_id"],
+                            datetime.fromisoformat(e["occurred_at"]),
+                            Decimal(e["amount"]) if e.get("amount") is not None else None,
+                            orjson.dumps(e).decode(),
+                            next(_offsets),
+                        )
+                        for e in orders
+                    ],
+                )
+
+
+async def produce(settings: Settings, events: Sequence[dict[str, Any]]) -> None:
+    producer = create_producer(settings, linger_ms=20)
+    await producer.start()
+    try:
+        futures = [
+            await producer.send(topics.EVENTS, orjson.dumps(e), key=e["shop_id"].encode())
+            for e in events
+        ]
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
+async def ingest(engine: AsyncEngine, settings: Settings, events: Sequence[dict[str, Any]]) -> None:
+    """Store first (ingest's order), then forward; duplicates are forwarded too."""
+    for start in range(0, len(events), 20_000):
+        await store_raw(engine, events[start : start + 20_000])
+    await produce(settings, events)
+
+
+async def end_offsets(settings: Settings) -> dict[int, int]:
+    """True log ends of the events topic (Tansu under-reports them: see log_ends)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.require_kafka())
+    await consumer.start()
+    try:
+        await consumer.topics()  # loads the cluster metadata
+        parts = consumer.partitions_for_topic(topics.EVENTS) or set()
+    finally:
+        await consumer.stop()
+    assert parts, "no metadata for the events topic"
+    ends = await log_ends(
+        settings.require_kafka(), [TopicPartition(topics.EVENTS, p) for p in parts]
+    )
+    return {tp.partition: o for tp, o in ends.items()}
+
+
+async def stored_offsets(engine: AsyncEngine, group_id: str) -> dict[int, int]:
+    async with engine.connect() as conn:
+        pg = await driver(conn)
+        cur = await pg.execute(
+            "SELECT partition, next_offset FROM consumer_offsets"
+            " WHERE group_id = %s AND topic = %s",
+            (group_id, topics.EVENTS),
+        )
+        rows = await cur.fetchall()
+        await conn.rollback()
+    return {int(p): int(o) for p, o in rows}
+
+
+async def wait_caught_up(
+    engine: AsyncEngine, settings: Settings, group_id: str, limit: float = 60.0, check: Any = None
+) -> None:
+    ends = {p: o for p, o in (await end_offsets(settings)).items() if o > 0}
+    deadline = asyncio.get_running_loop().time() + limit
+    while True:
+        stored = await stored_offsets(engine, group_id)
+        if all(stored.get(p, 0) >= o for p, o in ends.items()):
+            return
+        if check is not None:
+            check()
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"group {group_id} at {stored}, log ends at {ends}")
+        await asyncio.sleep(0.1)
+
+
+async def drain(engine: AsyncEngine, settings: Settings, group_id: str) -> None:
+    """Run an in-process worker until its stored offsets reach the log end, then stop it."""
+    # Static assignment: joining a group costs seconds on Tansu; the group path has its own
+    # (slow) tests.
+    worker = ScoringWorker(
+        engine=engine,
+        settings=settings,
+        group_id=group_id,
+        partitions=sorted(await end_offsets(settings)),
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    try:
+        await wait_caught_up(
+            engine, settings, group_id, check=lambda: task.result() if task.done() else None
+        )
+    finally:
+        stop.set()
+        await task
+
+
+# --- reading results and the reference ------------------------------------------------
+
+AgentRows = dict[tuple[str, str, date], AgentDayParts]
+ShopRows = dict[tuple[str, date], ShopDayParts]
+
+
+async def read_rollups(engine: AsyncEngine, shop_id: str) -> tuple[AgentRows, ShopRows]:
+    async with engine.connect() as conn:
+        pg = await driver(conn)
+        fields = ", ".join(AgentDayParts.FIELDS)
+        cur = await pg.execute(
+            f"SELECT shop_id, agent_id, day, {fields} FROM agent_daily WHERE shop_id = %s",
+            (shop_id,),
+        )
+        agents = {(r[0], r[1], r[2]): AgentDayParts(*r[3:]) for r in await cur.fetchall()}
+        fields = ", ".join(ShopDayParts.FIELDS)
+        cur = await pg.execute(
+            f"SELECT shop_id, day, {fields} FROM shop_daily WHERE shop_id = %s", (shop_id,)
+        )
+        shops = {(r[0], r[1]): ShopDayParts(*r[2:]) for r in await cur.fetchall()}
+        await conn.rollback()
+    return (
+        {k: v for k, v in agents.items() if not v.is_zero()},
+        {k: v for k, v in shops.items() if not v.is_zero()},
+    )
+
+
+def expected_rollups(
+    events: Iterable[dict[str, Any]], shop_id: str, settings: dict[str, Any] | None = None
+) -> tuple[AgentRows, ShopRows]:
+    """batch.recompute over the same events (duplicates included: it dedupes)."""
+    mine = [to_core(e) for e in events if e["shop_id"] == shop_id]
+    totals = recompute(
+        mine, {shop_id: ShopSettings.from_dict(settings or {})}, {shop_id: QaRules()}
+    )
+    return dict(totals.agent_days), dict(totals.shop_days)
+
+
+async def read_facts(engine: AsyncEngine, shop_id: str) -> dict[str, set[tuple[Any, ...]]]:
+    """Sessions, violations and inquiries of a shop, as comparable sets."""
+    queries = {
+        "sessions": "SELECT buyer_id, agent_id, started_at, ended_at, day, closed,"
+        " buyer_messages + agent_messages, qa_score FROM sessions WHERE shop_id = %s",
+        "violations": "SELECT buyer_id, agent_id, session_started_at, rule, message_event_id,"
+        " occurrences, penalty FROM violations WHERE shop_id = %s",
+        "inquiries": "SELECT buyer_id, agent_id, day, kind, status, order_ids FROM inquiries"
+        " WHERE shop_id = %s",
+    }
+    found: dict[str, set[tuple[Any, ...]]] = {}
+    async with engine.connect() as conn:
+        pg = await driver(conn)
+        for name, sql in queries.items():
+            cur = await pg.execute(sql, (shop_id,))
+            found[name] = {
+                tuple(orjson.dumps(v).decode() if isinstance(v, list) else v for v in row)
+                for row in await cur.fetchall()
+            }
+        await conn.rollback()
+    return found
+
+
+def expected_facts(
+    events: Iterable[dict[str, Any]], shop_id: str, settings: dict[str, Any] | None = None
+) -> dict[str, set[tuple[Any, ...]]]:
+    mine = [to_core(e) for e in events if e["shop_id"] == shop_id]
+    derived = derive_all(mine, {shop_id: ShopSettings.from_dict(settings or {})})
+    found: dict[str, set[tuple[Any, ...]]] = {
+        "sessions": set(),
+        "violations": set(),
+        "inquiries": set(),
+    }
+    for (_, buyer), facts in derived.items():
+        for s in facts.sessions:
+            found["sessions"].add(
+                (
+                    buyer,
+                    s.agent_id,
+                    s.first_at,
+                    s.last_at,
+                    s.day,
+                    s.closed,
+                    len(s.message_ids),
+                    s.qa.score if s.qa else None,
+                )
+            )
+            for v in s.qa.violations if s.qa else ():
+                found["violations"].add(
+                    (buyer, s.agent_id, s.first_at, v.rule, v.message_event_id, v.count, v.penalty)
+                )
+        for c in facts.consultations:
+            found["inquiries"].add(
+                (
+                    buyer,
+                    c.agent_id,
+                    c.day,
+                    c.kind,
+                    c.status,
+                    orjson.dumps(list(c.order_ids)).decode(),
+                )
+            )
+    return found
+
+
+# --- a traffic generator (used when shared.simulator has no generator) ----------------
+
+PHRASES = (
+    "您好亲，在的😊",
+    "这款有货吗",
+    "好的呢👍👍",
+    "不知道",
+    "亲，欢迎光临🌹🌹🌹",
+    "发什么快递",
+    "谢谢",
+    "ok",
+    "自己看详情页",
+    "稍等",
+)
+
+
+def generate(
+    seed: int,
+    shop_id: str,
+    n: int,
+    *,
+    buyers: int = 300,
+    agents: int = 5,
+    start: datetime = datetime(2026, 11, 9, 9, 0, tzinfo=CST),
+    days: float = 4.0,
+    prefix: str = "e",
+) -> list[dict[str, Any]]:
+    """About n valid events in journeys (chats, orders, payments, cancels, refunds), in
+    time order; callers shuffle, delay or duplicate them."""
+    rng = random.Random(seed)
+    agent_ids = [f"agent-{i}" for i in range(agents)]
+    events: list[dict[str, Any]] = []
+    ids = itertools.count()
+    span = days * 86400
+    while len(events) < n:
+        buyer = f"buyer-{rng.randrange(buyers)}"
+        agent = rng.choice(agent_ids)
+        t = start + timedelta(seconds=rng.uniform(0, span))
+        for _ in range(rng.randint(1, 12)):
+            sender = rng.choices(("buyer", "agent", "bot", "system"), (10, 9, 1, 1))[0]
+            who = None if rng.random() < 0.03 else agent
+            kind = rng.choices(("text", "emoji", "image"), (12, 2, 1))[0]
+            text = rng.choice(PHRASES) if kind != "image" else ""
+            events.append(chat(shop_id, f"{prefix}{next(ids)}", buyer, who, sender, t, text, kind))
+            t += timedelta(seconds=rng.choice((3, 20, 45, 300, 2000, 4000)))
+        if rng.random() < 0.4:
+            oid = f"{prefix}o{next(ids)}"
+            amount = f"{rng.randint(10, 999)}.{rng.randint(0, 99):02d}"
+            t += timedelta(seconds=rng.randint(10, 20000))
+            events.append(order(shop_id, f"{prefix}{next(ids)}", "created", oid, buyer, t, amount))
+            roll = rng.random()
+            if roll < 0.6:
+                t2 = t + timedelta(seconds=rng.randint(5, 90000))
+                events.append(
+                    order(shop_id, f"{prefix}{next(ids)}", "paid", oid, buyer, t2, amount)
+                )
+                if rng.random() < 0.1:
+                    events.append(
+                        order(
+                            shop_id,
+                            f"{prefix}{next(ids)}",
+                            "refunded",
+                            oid,
+                            buyer,
+                            t2 + timedelta(hours=5),
+                            "10.00",
+                        )
+                    )
+            elif roll < 0.75:
+                events.append(
+                    order(
+                        shop_id,
+                        f"{prefix}{next(ids)}",
+                        "cancelled",
+                        oid,
+                        buyer,
+                        t + timedelta(hours=1),
+                        None,
+                    )
+                )
+    return events

@@ -1,0 +1,146 @@
+"""Streaming rollups and facts in Postgres equal batch.recompute over the same events."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.scoring.repository import driver
+from shared.settings import Settings
+from tests.integration.scoring.stream import (
+    CST,
+    chat,
+    drain,
+    expected_facts,
+    expected_rollups,
+    generate,
+    ingest,
+    order,
+    read_facts,
+    read_rollups,
+    register_shop,
+)
+
+
+async def _assert_equal(engine: AsyncEngine, events: list[dict[str, Any]], shop: str) -> None:
+    agents, shops = await read_rollups(engine, shop)
+    want_agents, want_shops = expected_rollups(events, shop)
+    assert agents == want_agents
+    assert shops == want_shops
+    assert await read_facts(engine, shop) == expected_facts(events, shop)
+
+
+async def test_shuffled_stream_with_duplicates(engine: AsyncEngine, settings: Settings) -> None:
+    shop, group = "shop-shuffled", f"g-{uuid.uuid4().hex[:6]}"
+    await register_shop(engine, shop)
+    events = generate(7, shop, 3000, buyers=60, agents=4)
+    rng = random.Random(7)
+    stream = events + rng.sample(events, 300)  # re-sent duplicates
+    rng.shuffle(stream)
+    for chunk in (stream[:900], stream[900:2000], stream[2000:]):
+        await ingest(engine, settings, chunk)
+        await drain(engine, settings, group)
+    await _assert_equal(engine, events, shop)
+    agents, _ = await read_rollups(engine, shop)
+    assert sum(p.qa_sessions for p in agents.values()) > 0
+    assert sum(p.paid_orders for p in agents.values()) > 0
+
+
+async def test_redelivered_batches_change_nothing(engine: AsyncEngine, settings: Settings) -> None:
+    shop, group = "shop-redeliver", f"g-{uuid.uuid4().hex[:6]}"
+    await register_shop(engine, shop)
+    events = generate(11, shop, 1500, buyers=40, agents=3)
+    await ingest(engine, settings, events)
+    await drain(engine, settings, group)
+    before = await read_rollups(engine, shop), await read_facts(engine, shop)
+    async with engine.begin() as conn:  # forget the offsets: everything is delivered again
+        await (await driver(conn)).execute(
+            "DELETE FROM consumer_offsets WHERE group_id = %s", (group,)
+        )
+    await drain(engine, settings, group)
+    assert (await read_rollups(engine, shop), await read_facts(engine, shop)) == before
+    await _assert_equal(engine, events, shop)
+
+
+async def test_late_message_merges_sessions(engine: AsyncEngine, settings: Settings) -> None:
+    shop, group = "shop-merge", f"g-{uuid.uuid4().hex[:6]}"
+    await register_shop(engine, shop)
+    t = datetime(2026, 11, 10, 10, 0, tzinfo=CST)
+    first = [
+        chat(shop, "m1", "b1", "a1", "buyer", t, "在吗"),
+        chat(shop, "m2", "b1", "a1", "agent", t + timedelta(seconds=10), "您好亲😊😊😊"),
+        chat(shop, "m3", "b1", "a1", "buyer", t + timedelta(minutes=50), "还在吗"),
+        chat(shop, "m4", "b1", "a1", "agent", t + timedelta(minutes=51), "在的亲😊😊😊"),
+        chat(shop, "x1", "b2", "a2", "bot", t + timedelta(hours=5), "自动回复"),
+    ]
+    await ingest(engine, settings, first)
+    await drain(engine, settings, group)
+    agents, _ = await read_rollups(engine, shop)
+    assert agents[(shop, "a1", t.date())].sessions == 2
+    late = [chat(shop, "m5", "b1", "a1", "buyer", t + timedelta(minutes=25), "快点")]
+    await ingest(engine, settings, late)
+    await drain(engine, settings, group)
+    agents, _ = await read_rollups(engine, shop)
+    assert agents[(shop, "a1", t.date())].sessions == 1
+    await _assert_equal(engine, first + late, shop)
+
+
+async def test_late_message_reattributes_order_two_days_back(
+    engine: AsyncEngine, settings: Settings
+) -> None:
+    shop, group = "shop-reattr", f"g-{uuid.uuid4().hex[:6]}"
+    await register_shop(engine, shop)
+    t = datetime(2026, 11, 8, 10, 0, tzinfo=CST)
+    first = [
+        chat(shop, "m1", "b1", "a1", "buyer", t, "这款有货吗"),
+        chat(shop, "m2", "b1", "a1", "agent", t + timedelta(seconds=20), "有的亲😊😊😊"),
+        order(shop, "o1c", "created", "o1", "b1", t + timedelta(hours=2), "300.00"),
+        order(shop, "o1p", "paid", "o1", "b1", t + timedelta(hours=2, minutes=5), "300.00"),
+        chat(shop, "m3", "b9", "a2", "buyer", t + timedelta(days=2), "你好"),
+    ]
+    await ingest(engine, settings, first)
+    await drain(engine, settings, group)
+    agents, _ = await read_rollups(engine, shop)
+    assert agents[(shop, "a1", t.date())].paid_orders == 1
+    late = [chat(shop, "m4", "b1", "a2", "buyer", t + timedelta(hours=1), "我要下单")]
+    await ingest(engine, settings, late)
+    await drain(engine, settings, group)
+    agents, _ = await read_rollups(engine, shop)
+    assert agents[(shop, "a1", t.date())].paid_orders == 0
+    assert agents[(shop, "a2", t.date())].paid_orders == 1
+    assert agents[(shop, "a2", t.date())].sales_amount == 300
+    await _assert_equal(engine, first + late, shop)
+
+
+async def test_watermark_closes_sessions_and_loses_inquiries(
+    engine: AsyncEngine, settings: Settings
+) -> None:
+    shop, group = "shop-watermark", f"g-{uuid.uuid4().hex[:6]}"
+    await register_shop(engine, shop)
+    t = datetime(2026, 11, 8, 10, 0, tzinfo=CST)
+    chats = [
+        chat(shop, "m1", "b1", "a1", "buyer", t, "这款有货吗"),
+        chat(shop, "m2", "b1", "a1", "agent", t + timedelta(seconds=20), "有的亲😊😊😊"),
+    ]
+    await ingest(engine, settings, chats)
+    await drain(engine, settings, group)
+    agents, _ = await read_rollups(engine, shop)
+    day = (shop, "a1", t.date())
+    assert (agents[day].qa_sessions, agents[day].lost_inquiries) == (0, 0)
+    # Another buyer's system notice 1 h later closes the session (watermark > last + 30 min).
+    tick = [chat(shop, "s1", "b2", None, "system", t + timedelta(hours=1), "通知")]
+    await ingest(engine, settings, tick)
+    await drain(engine, settings, group)
+    agents, _ = await read_rollups(engine, shop)
+    assert (agents[day].qa_sessions, agents[day].lost_inquiries) == (1, 0)
+    # An order event 4 days later turns the unconverted inquiry lost.
+    later = [order(shop, "o9", "created", "o9", "b3", t + timedelta(days=4), "9.90")]
+    await ingest(engine, settings, later)
+    await drain(engine, settings, group)
+    agents, _ = await read_rollups(engine, shop)
+    assert agents[day].lost_inquiries == 1
+    await _assert_equal(engine, chats + tick + later, shop)
