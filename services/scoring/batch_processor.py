@@ -10,17 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 
 from aiokafka import TopicPartition
 from aiokafka.structs import ConsumerRecord
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.alerts import evaluate_after_batch
 from services.scoring.offsets import store_offsets
-from services.scoring.rederive import rederive
+from services.scoring.rederive import Derived, rederive
 from services.scoring.repository import (
     BuyerKey,
     Pg,
     ShopContext,
+    driver,
     load_shops,
     lock_shops,
     store_watermarks,
@@ -29,6 +32,7 @@ from services.scoring.repository import (
 from services.scoring.timeline_loader import buyers_of_orders, waking_buyers
 from services.scoring.touches import ShopTouches, read_touches
 from shared.logging import get_logger
+from shared.rollup_version import bump_rollup_version
 
 log = get_logger(__name__)
 
@@ -63,12 +67,32 @@ async def _touched_buyers(
     return keys
 
 
+async def _after_rollups(conn: AsyncConnection, shop_ids: set[str], derived: Derived) -> None:
+    """In the batch's transaction: tell the metrics cache the numbers moved, judge the
+    shops' alert rules on the changed agent-days, and queue qa.violation notices."""
+    changed: dict[str, set[tuple[str, date]]] = {}
+    for shop, agent, day in derived.deltas.agent_days:
+        changed.setdefault(shop, set()).add((agent, day))
+    moved = set(changed) | {shop for shop, _ in derived.deltas.shop_days}
+    await bump_rollup_version(session=conn, shop_ids=moved)
+    now = datetime.now(UTC)
+    for shop_id in sorted(shop_ids):
+        await evaluate_after_batch(
+            session=conn,
+            shop_id=shop_id,
+            changed_agent_days=changed.get(shop_id, set()),
+            new_violations=derived.notices.get(shop_id, []),
+            now=now,
+        )
+
+
 async def process_records(
     *,
-    pg: Pg,
+    conn: AsyncConnection,
     group_id: str,
     records: Mapping[TopicPartition, Sequence[ConsumerRecord]],  # type: ignore[type-arg]
 ) -> BatchResult:
+    pg = await driver(conn)
     values = [
         (rec.value, f"{tp.topic}/{tp.partition}@{rec.offset}")
         for tp, recs in records.items()
@@ -87,6 +111,7 @@ async def process_records(
     await upsert_agents(pg=pg, agents=[(s, a) for s, t in touches.items() for a in t.agents])
     keys = await _touched_buyers(pg, touches, marks)
     derived = await rederive(pg=pg, keys=keys, shops=shops, marks=marks)
+    await _after_rollups(conn, set(touches), derived)
     positions = {tp: recs[-1].offset + 1 for tp, recs in records.items() if recs}
     await store_offsets(pg=pg, group_id=group_id, positions=positions)
     return BatchResult(

@@ -9,9 +9,10 @@ makes re-delivered batches, crashes and rebalances harmless.
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from services.alerts.notices import ViolationNotice
 from services.scoring.core.contributions import diff
 from services.scoring.core.derive import derive_buyer
 from services.scoring.core.facts import BuyerFacts
@@ -36,6 +37,10 @@ class Derived:
     facts: FactRows
     buyers: int = 0
     events: int = 0
+    # The rollup differences applied, for alert evaluation and the metrics cache.
+    deltas: RollupDeltas = field(default_factory=RollupDeltas)
+    # Violations of rules with notify on, by shop: alerts dedupe them by a stable id.
+    notices: dict[str, list[ViolationNotice]] = field(default_factory=dict)
 
 
 def derive_timeline(
@@ -73,6 +78,28 @@ def derive_all(
     return derived, results
 
 
+def notify_worthy(buyer_id: str, facts: BuyerFacts) -> list[ViolationNotice]:
+    """The buyer's violations under rules with notify on (SPEC §8 qa.violation)."""
+    return [
+        ViolationNotice(
+            agent_id=s.agent_id,
+            buyer_id=buyer_id,
+            session_started_at=s.first_at,
+            day=s.day,
+            rule=v.rule,
+            message_event_id=v.message_event_id,
+            occurrences=v.count,
+            penalty=v.penalty,
+            notify=v.notify,
+            detail=v.detail,
+        )
+        for s in facts.sessions
+        if s.qa is not None
+        for v in s.qa.violations
+        if v.notify
+    ]
+
+
 async def rederive(
     *,
     pg: Pg,
@@ -85,10 +112,12 @@ async def rederive(
     timelines = await load_timelines(pg=pg, keys=keys)
     stored = await load_contributions(pg=pg, keys=keys)
     derived, results = derive_all(timelines, shops, marks)
-    deltas = RollupDeltas()
     for key, facts in results:
-        deltas.add(key[0], diff(facts, stored.get(key)))
-    await apply_deltas(pg=pg, deltas=deltas)
+        derived.deltas.add(key[0], diff(facts, stored.get(key)))
+        notices = notify_worthy(key[1], facts)
+        if notices:
+            derived.notices.setdefault(key[0], []).extend(notices)
+    await apply_deltas(pg=pg, deltas=derived.deltas)
     await delete_facts(pg=pg, keys=[key for key, _ in results])
     await insert_facts(pg=pg, rows=derived.facts)
     return derived

@@ -23,6 +23,7 @@ from services.scoring.repository import Pg, ShopContext, driver, load_shops, loc
 from services.scoring.rollups import RollupDeltas, apply_deltas
 from services.scoring.timeline_loader import load_timelines, shop_buyers
 from shared.logging import get_logger
+from shared.rollup_version import bump_rollup_version
 
 log = get_logger(__name__)
 
@@ -126,6 +127,7 @@ async def run_rescore(*, engine: AsyncEngine, shop_id: str, job_id: str) -> None
             if shop is None:
                 raise LookupError(f"shop {shop_id!r} is not registered")
             await _rebuild(engine, pg, shop, job_id)
+            await bump_rollup_version(session=conn, shop_ids=[shop_id])
     except Exception as exc:
         log.exception("rescore_failed", shop_id=shop_id, job_id=job_id)
         await _progress(

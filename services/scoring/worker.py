@@ -127,9 +127,7 @@ class ScoringWorker:
 
     async def _commit(self, batch: Records) -> BatchResult:
         async with self.engine.begin() as conn:
-            return await process_records(
-                pg=await driver(conn), group_id=self.group_id, records=batch
-            )
+            return await process_records(conn=conn, group_id=self.group_id, records=batch)
 
     def _observe(self, batch: Records, result: BatchResult, elapsed: float) -> None:
         metrics.EVENTS.inc(result.records)
