@@ -27,11 +27,10 @@ import orjson
 from aiokafka import AIOKafkaProducer, TopicPartition
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from services.scoring.offsets import log_ends
 from services.scoring.repository import driver
 from services.scoring.worker import ScoringWorker
 from shared import migrate
-from shared.kafka import ensure_topics
+from shared.kafka import ensure_topics, log_end_offsets
 from shared.logging import configure_logging
 from shared.settings import Settings
 
@@ -243,7 +242,7 @@ async def freshness(
 
 
 async def _committed_end(bootstrap: str, topic: str, partitions: int) -> dict[int, int]:
-    ends = await log_ends(bootstrap, [TopicPartition(topic, p) for p in range(partitions)])
+    ends = await log_end_offsets(bootstrap, [TopicPartition(topic, p) for p in range(partitions)])
     return {tp.partition: o for tp, o in ends.items()}
 
 

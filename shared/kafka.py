@@ -6,6 +6,7 @@ them through the lz4, cramjam and zstandard packages declared as dependencies).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -99,20 +100,77 @@ async def ensure_topics(
         await admin.close()
 
 
+async def topic_partitions(bootstrap: str, names: Iterable[str]) -> list[TopicPartition]:
+    """Every partition of the named topics that exist (Metadata through the admin client)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(list(names))
+    finally:
+        await admin.close()
+    return sorted(
+        (TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]),
+        key=lambda tp: (tp.topic, tp.partition),
+    )
+
+
+async def log_end_offsets(
+    bootstrap: str, partitions: Iterable[TopicPartition], *, wait_s: float = 5.0
+) -> dict[TopicPartition, int]:
+    """The offset after the last record of each partition (0 for an empty one).
+
+    Kafka's ListOffsets(latest) is exactly that, but the embedded Tansu broker answers the
+    base offset of the last record batch (+1), which is too low whenever that batch holds
+    several records. A short fetch from there reports the true high watermark, so the
+    answer holds on every broker.
+    """
+    tps = list(partitions)
+    if not tps:
+        return {}
+    probe = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, max_partition_fetch_bytes=64 * 1024
+    )
+    await probe.start()
+    try:
+        reported = {tp: int(o) for tp, o in (await probe.end_offsets(tps)).items()}
+        ends = dict(reported)
+        waiting = {tp for tp in tps if reported.get(tp, 0) > 0}
+        if not waiting:
+            return ends
+        probe.assign(list(waiting))
+        for tp in waiting:
+            probe.seek(tp, reported[tp] - 1)
+        deadline = time.monotonic() + wait_s
+        while waiting and time.monotonic() < deadline:
+            await probe.getmany(*waiting, timeout_ms=200)
+            for tp in list(waiting):
+                high = probe.highwater(tp)
+                if high is not None:
+                    ends[tp] = max(ends[tp], int(high))
+                    waiting.discard(tp)
+        if waiting:
+            log.warning("log_end_unverified", partitions=[str(tp) for tp in waiting])
+        return ends
+    finally:
+        await probe.stop()
+
+
 async def seek_within_log(
-    consumer: AIOKafkaConsumer, positions: dict[TopicPartition, int]
+    consumer: AIOKafkaConsumer,
+    bootstrap: str,
+    stored: dict[TopicPartition, int],
+    assigned: Iterable[TopicPartition] = (),
 ) -> list[TopicPartition]:
     """Seek each partition to its stored offset, unless the broker's log ends before it.
 
-    A broker that restarted empty (Tansu keeps topics in memory) has an end offset below
-    what we stored; seeking there would wait forever. Such partitions restart from the
-    beginning of what the broker has, with a warning. Returns the partitions reset.
+    A broker that restarted empty (Tansu keeps topics in memory) answers fetches past its
+    log end with nothing rather than OffsetOutOfRange, so a consumer would wait forever.
+    Such partitions, and assigned ones with nothing stored, restart from the beginning,
+    with a warning for the former. Returns the partitions restarted.
     """
-    if not positions:
-        return []
-    ends = await consumer.end_offsets(list(positions))
-    reset: list[TopicPartition] = []
-    for tp, offset in positions.items():
+    ends = await log_end_offsets(bootstrap, list(stored))
+    restart = [tp for tp in assigned if tp not in stored]
+    for tp, offset in stored.items():
         if offset > ends.get(tp, 0):
             log.warning(
                 "stored_offset_past_log_end",
@@ -120,11 +178,11 @@ async def seek_within_log(
                 partition=tp.partition,
                 stored=offset,
                 log_end=ends.get(tp),
+                action="restarting the partition from its first record (broker restarted empty?)",
             )
-            reset.append(tp)
-            consumer.seek(tp, 0)
+            restart.append(tp)
         else:
             consumer.seek(tp, offset)
-    if reset:
-        await consumer.seek_to_beginning(*reset)
-    return reset
+    if restart:
+        await consumer.seek_to_beginning(*restart)
+    return restart

@@ -17,10 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.scoring import metrics
 from services.scoring.batch_processor import BatchResult, process_records
-from services.scoring.offsets import load_offsets, seek_stored
+from services.scoring.offsets import load_offsets
 from services.scoring.repository import driver
 from shared import topics
-from shared.kafka import create_consumer
+from shared.kafka import create_consumer, seek_within_log
 from shared.logging import get_logger
 from shared.settings import Settings
 
@@ -79,8 +79,7 @@ class ScoringWorker:
                 pg=await driver(conn), group_id=self.group_id, partitions=assigned
             )
             await conn.rollback()
-        # Not shared.kafka.seek_within_log: Tansu under-reports log ends (see log_ends).
-        await seek_stored(self.consumer, self.bootstrap, stored, assigned)
+        await seek_within_log(self.consumer, self.bootstrap, stored, assigned)
         log.info(
             "partitions_assigned",
             partitions=sorted(tp.partition for tp in assigned),

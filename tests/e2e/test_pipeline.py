@@ -20,12 +20,13 @@ from typing import Any
 import confluent_kafka
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.api.app import create_app
 from shared import topics
+from shared.kafka import log_end_offsets, topic_partitions
 from shared.schema import agent_daily, dead_letters, shop_daily, shops
 from shared.settings import Settings
 from shared.simulator import SimConfig, SimEvent, generate
@@ -116,16 +117,9 @@ def _start(module: str, settings: Settings, log: Path) -> subprocess.Popen[bytes
 
 
 async def _end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
-    await consumer.start()
-    try:
-        parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        if not parts:
-            await consumer.topics()
-            parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        return {tp.partition: o for tp, o in (await consumer.end_offsets(parts)).items()}
-    finally:
-        await consumer.stop()
+    parts = await topic_partitions(bootstrap, [topic])
+    ends = await log_end_offsets(bootstrap, parts)  # Tansu under-reports end_offsets
+    return {tp.partition: o for tp, o in ends.items()}
 
 
 async def _wait_until_scored(engine: AsyncEngine, bootstrap: str, limit_s: float) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import topics
+from shared.kafka import log_end_offsets
 from shared.schema import consumer_offsets, dead_letters
 
 from ..exceptions import ServiceUnavailable
@@ -56,10 +57,11 @@ async def _end_offsets(bootstrap: str, names: list[str]) -> dict[TopicPartition,
                 for name in names
                 for p in sorted(consumer.partitions_for_topic(name) or ())
             ]
-        return dict(await asyncio.wait_for(consumer.end_offsets(partitions), CONNECT_TIMEOUT_S))
     finally:
         with contextlib.suppress(Exception):
             await consumer.stop()
+    # The true ends: some brokers (Tansu) under-report ListOffsets(latest).
+    return await asyncio.wait_for(log_end_offsets(bootstrap, partitions), CONNECT_TIMEOUT_S * 2)
 
 
 async def _ingest_committed(

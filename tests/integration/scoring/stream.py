@@ -24,11 +24,10 @@ from services.scoring.core.model import ChatMessage, Event, OrderEvent
 from services.scoring.core.parts import AgentDayParts, ShopDayParts
 from services.scoring.core.qa_rules import QaRules
 from services.scoring.core.settings import ShopSettings
-from services.scoring.offsets import log_ends
 from services.scoring.repository import driver
 from services.scoring.worker import ScoringWorker
 from shared import topics
-from shared.kafka import create_producer
+from shared.kafka import create_producer, log_end_offsets
 from shared.settings import Settings
 
 CST = timezone(timedelta(hours=8))
@@ -201,7 +200,7 @@ async def ingest(engine: AsyncEngine, settings: Settings, events: Sequence[dict[
 
 
 async def end_offsets(settings: Settings) -> dict[int, int]:
-    """True log ends of the events topic (Tansu under-reports them: see log_ends)."""
+    """True log ends of the events topic (see shared.kafka.log_end_offsets)."""
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.require_kafka())
     await consumer.start()
     try:
@@ -210,7 +209,7 @@ async def end_offsets(settings: Settings) -> dict[int, int]:
     finally:
         await consumer.stop()
     assert parts, "no metadata for the events topic"
-    ends = await log_ends(
+    ends = await log_end_offsets(
         settings.require_kafka(), [TopicPartition(topics.EVENTS, p) for p in parts]
     )
     return {tp.partition: o for tp, o in ends.items()}
