@@ -65,7 +65,8 @@ async def wait_ready(
         except httpx.HTTPError as exc:
             last = f"{type(exc).__name__}: {exc}"
         if time.monotonic() >= deadline:
-            raise ApiError(f"{client.base_url.join('/readyz')} not ready after {wait_seconds:.0f} s ({last})")
+            url = client.base_url.join("/readyz")
+            raise ApiError(f"{url} not ready after {wait_seconds:.0f} s ({last})")
         if not announced:
             print(f"waiting for {client.base_url.join('/readyz')} … ({last})", flush=True)
             announced = True
