@@ -102,6 +102,9 @@ class Stack:
             ADMIN_TOKEN=_admin_token(self.settings, self.data_dir),
             API_PORT=str(self.settings.api_port),
         )
+        # Each service serves Prometheus metrics on its own port (the API on /metrics).
+        for name, port in (("INGEST", 9101), ("SCORING", 9102), ("WEBHOOK", 9103)):
+            env.setdefault(f"{name}_METRICS_PORT", str(port))
         return env
 
     def start_services(self, env: dict[str, str]) -> None:
