@@ -33,7 +33,7 @@ class OutMessage(NamedTuple):  # one per forwarded event: cheap to create
 
 def forward_messages(candidates: Iterable[Candidate]) -> list[OutMessage]:
     """cs.events.v1, keyed by shop_id, value = the event's JSON body as it arrived."""
-    return [OutMessage(topics.EVENTS, _key(c.event.shop_id), c.raw) for c in candidates]
+    return [OutMessage(topics.EVENTS, _key(c.key[0]), c.raw) for c in candidates]
 
 
 @lru_cache(maxsize=65536)

@@ -9,7 +9,6 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from sqlalchemy.exc import DataError, IntegrityError
@@ -20,7 +19,8 @@ from services.ingest.batch import DeadLetter, InRecord, Plan
 from services.ingest.deadletter import dead_letter_messages
 from services.ingest.forward import forward_messages, produce_all
 from services.ingest.shops import ShopCache
-from shared.contracts import RejectReason
+from shared.contracts import Rejection, RejectReason
+from shared.contracts.validation import Parsed as ParsedEvent
 from shared.db import transaction
 from shared.logging import get_logger
 
@@ -29,7 +29,7 @@ log = get_logger(__name__)
 # Errors a record's content can cause in Postgres: isolate the record, never block on it.
 _POISON = (DataError, IntegrityError)
 
-Parsed = list[tuple[InRecord, Any]]
+Parsed = list[tuple[InRecord, ParsedEvent | Rejection]]
 
 
 class Raced(Exception):
@@ -55,22 +55,27 @@ class BatchProcessor:
         self, records: Sequence[InRecord], parsed: Parsed | None = None
     ) -> BatchResult:
         """Steps 1 and 2 for one batch; a record Postgres refuses is dead-lettered alone."""
+        plan = await self.store(records, parsed)
+        await self.produce(plan)
+        return self.count(records, plan)
+
+    async def store(self, records: Sequence[InRecord], parsed: Parsed | None = None) -> Plan:
+        """Step 1 (one committed transaction), or one per record when Postgres refuses
+        the batch for its content. Returns what step 2 must produce."""
         try:
-            return await self._process(records, parsed or batch.parse_all(records))
+            return await self._store_batch(parsed or batch.parse_all(records))
         except _POISON as exc:
             if len(records) == 1:
                 return await self._unstorable(records[0], exc)
             log.warning("ingest_batch_isolating", records=len(records), error=repr(exc))
-            results = [await self.process([record]) for record in records]
-            return BatchResult(
-                sum(r.records for r in results),
-                sum(r.stored for r in results),
-                sum(r.forwarded for r in results),
-                sum(r.duplicates for r in results),
-                sum(r.dead_letters for r in results),
-            )
+            merged = Plan()
+            for record in records:
+                plan = await self.store([record])
+                for name in ("insert", "forward", "replayed", "duplicates", "dead_letters"):
+                    getattr(merged, name).extend(getattr(plan, name))
+            return merged
 
-    async def _process(self, records: Sequence[InRecord], parsed: Parsed) -> BatchResult:
+    async def _store_batch(self, parsed: Parsed) -> Plan:
         now = datetime.now(UTC)
         async with transaction(self.sessions) as session:
             retention = await self.shops.retention(
@@ -79,37 +84,35 @@ class BatchProcessor:
             validated = batch.validate(parsed, retention=retention, now=now)
             plan = await self._store(session, validated)
             await store.insert_dead_letters(session=session, letters=plan.dead_letters)
-        await self._produce(plan)
-        return self._count(records, plan)
+        return plan
 
     async def _store(self, session: AsyncSession, validated: batch.Validated) -> Plan:
         """Insert first, look up only what conflicted: new ids are the common case."""
-        stored = await store.find_other_kind(session=session, candidates=validated.candidates)
-        plan = batch.resolve(validated, stored)
-        inserted = await store.insert_events(session=session, candidates=plan.insert)
-        conflicted = {c.key for c in plan.insert} - inserted
-        if conflicted:
-            stored |= await store.find_stored(session=session, keys=conflicted)
-            plan = batch.resolve(validated, stored)
+        plan = batch.resolve(validated, {})
+        existing = await store.insert_events(session=session, candidates=plan.insert)
+        if not existing:
+            return plan
+        inserted = {c.key for c in plan.insert} - existing
+        plan = batch.resolve(validated, await store.find_stored(session=session, keys=existing))
         if {c.key for c in plan.insert} != inserted:
             raise Raced  # a row we saw conflict is gone, or another writer got in between
         return plan
 
-    async def _produce(self, plan: Plan) -> None:
+    async def produce(self, plan: Plan) -> None:
+        """Step 2: the forwards and dead letters, every ack awaited."""
         await produce_all(
             self.producer,
             forward_messages(plan.forward) + dead_letter_messages(plan.dead_letters),
         )
 
-    async def _unstorable(self, record: InRecord, exc: Exception) -> BatchResult:
+    async def _unstorable(self, record: InRecord, exc: Exception) -> Plan:
         parsed = batch.parse_all([record])[0][1]
-        event = getattr(parsed, "event", None)
         letter = DeadLetter(
             record,
             RejectReason.INVALID_FIELDS,
             f"the event could not be stored: {str(getattr(exc, 'orig', exc))[:500]}",
-            getattr(event, "shop_id", ""),
-            getattr(event, "event_id", None),
+            parsed.shop_id or "",
+            parsed.event_id,
         )
         log.warning(
             "ingest_unstorable",
@@ -120,11 +123,9 @@ class BatchProcessor:
         )
         async with transaction(self.sessions) as session:
             await store.insert_dead_letters(session=session, letters=[letter])
-        plan = Plan(dead_letters=[letter])
-        await self._produce(plan)
-        return self._count([record], plan)
+        return Plan(dead_letters=[letter])
 
-    def _count(self, records: Sequence[InRecord], plan: Plan) -> BatchResult:
+    def count(self, records: Sequence[InRecord], plan: Plan) -> BatchResult:
         for topic, n in Counter(record.topic for record in records).items():
             metrics.EVENTS_IN.labels(topic).inc(n)
         metrics.STORED.inc(len(plan.insert))

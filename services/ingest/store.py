@@ -10,16 +10,17 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 import orjson
+from psycopg.types.json import Jsonb
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ingest.batch import Candidate, DeadLetter, Key, StoredEvent
-from shared.contracts import ChatMessageEvent, OrderEvent
 
 _FIND_IN = {
     table: text(
         f"""
-        SELECT t.shop_id, t.event_id, t.src_topic, t.src_partition, t.src_offset, t.body::text
+        SELECT t.shop_id, t.event_id, t.src_topic, t.src_partition, t.src_offset, t.body::text,
+            t.xmin = pg_current_xact_id()::xid AS mine
         FROM {table} t
         JOIN json_to_recordset(CAST(:keys AS json)) AS k(s text, e text)
           ON t.shop_id = k.s AND t.event_id = k.e
@@ -28,36 +29,42 @@ _FIND_IN = {
     for table in ("chat_messages", "order_events")
 }
 
-# Rows travel as one JSON array [{b: the event's original bytes, t: its parsed timestamp,
-# st/sp/so: its source}]: orjson writes it in C, embedding each body as it arrived, and
-# Postgres parses each body once into the jsonb column and takes the other columns from
-# it. (Array parameters were quoted value by value in Python; separate columns doubled
-# Postgres' parsing.) The contract has already checked every field's type.
-_INSERT_CHAT = text(
-    """
-    INSERT INTO chat_messages (shop_id, event_id, buyer_id, agent_id, sender, sent_at,
-        msg_type, text, message_id, body, src_topic, src_partition, src_offset)
-    SELECT b->>'shop_id', b->>'event_id', b->>'buyer_id', b->>'agent_id', b->>'sender',
-        CAST(r->>'t' AS timestamptz), COALESCE(b->>'msg_type', 'text'), b->>'text',
-        b->>'message_id', b, r->>'st', CAST(r->>'sp' AS int), CAST(r->>'so' AS bigint)
-    FROM jsonb_array_elements(CAST(:rows AS jsonb)) AS r, LATERAL (SELECT r->'b' AS b) AS x
-    ON CONFLICT DO NOTHING
-    RETURNING shop_id, event_id
-    """
-)
-
-_INSERT_ORDER = text(
-    """
-    INSERT INTO order_events (shop_id, event_id, type, order_id, buyer_id, occurred_at,
-        amount, body, src_topic, src_partition, src_offset)
-    SELECT b->>'shop_id', b->>'event_id', b->>'type', b->>'order_id', b->>'buyer_id',
-        CAST(r->>'t' AS timestamptz), CAST(b->>'amount' AS numeric), b, r->>'st',
-        CAST(r->>'sp' AS int), CAST(r->>'so' AS bigint)
-    FROM jsonb_array_elements(CAST(:rows AS jsonb)) AS r, LATERAL (SELECT r->'b' AS b) AS x
-    ON CONFLICT DO NOTHING
-    RETURNING shop_id, event_id
-    """
-)
+# Rows travel as one JSON array of [the event's original bytes, its parsed timestamp,
+# source topic, partition, offset]: orjson writes it in C, embedding each body as it
+# arrived, and Postgres parses each body once into the jsonb column and takes the other
+# columns from it. (Array parameters were quoted value by value in Python; separate
+# columns doubled Postgres' parsing.) The contract has already checked every field's type.
+# Event ids are unique per shop across both tables: a row is skipped when its id is in
+# the other table (NOT EXISTS) or in its own (ON CONFLICT). Nothing is returned: when
+# every row went in (the usual case) the row count says so.
+_INSERT = {
+    "chat_messages": text(
+        """
+        INSERT INTO chat_messages (shop_id, event_id, buyer_id, agent_id, sender, sent_at,
+            msg_type, text, message_id, body, src_topic, src_partition, src_offset)
+        SELECT b->>'shop_id', b->>'event_id', b->>'buyer_id', b->>'agent_id', b->>'sender',
+            CAST(r->>1 AS timestamptz), COALESCE(b->>'msg_type', 'text'), b->>'text',
+            b->>'message_id', b, r->>2, CAST(r->>3 AS int), CAST(r->>4 AS bigint)
+        FROM jsonb_array_elements(CAST(:rows AS jsonb)) AS r, LATERAL (SELECT r->0 AS b) AS x
+        WHERE NOT EXISTS (SELECT FROM order_events o
+                          WHERE o.shop_id = b->>'shop_id' AND o.event_id = b->>'event_id')
+        ON CONFLICT DO NOTHING
+        """
+    ),
+    "order_events": text(
+        """
+        INSERT INTO order_events (shop_id, event_id, type, order_id, buyer_id, occurred_at,
+            amount, body, src_topic, src_partition, src_offset)
+        SELECT b->>'shop_id', b->>'event_id', b->>'type', b->>'order_id', b->>'buyer_id',
+            CAST(r->>1 AS timestamptz), CAST(b->>'amount' AS numeric), b, r->>2,
+            CAST(r->>3 AS int), CAST(r->>4 AS bigint)
+        FROM jsonb_array_elements(CAST(:rows AS jsonb)) AS r, LATERAL (SELECT r->0 AS b) AS x
+        WHERE NOT EXISTS (SELECT FROM chat_messages c
+                          WHERE c.shop_id = b->>'shop_id' AND c.event_id = b->>'event_id')
+        ON CONFLICT DO NOTHING
+        """
+    ),
+}
 
 _INSERT_DEAD = text(
     """
@@ -76,44 +83,39 @@ async def find_stored(*, session: AsyncSession, keys: Collection[Key]) -> dict[K
     """The stored rows among `keys`, from either table (event ids are unique per shop)."""
     found: dict[Key, StoredEvent] = {}
     for table in _FIND_IN:
-        found |= await _find(session, table, keys)
+        found |= {key: stored for key, (stored, _) in (await _find(session, table, keys)).items()}
     return found
 
 
-async def find_other_kind(
-    *, session: AsyncSession, candidates: Sequence[Candidate]
-) -> dict[Key, StoredEvent]:
-    """Stored rows of the other table holding these events' ids: a chat message whose id
-    an order event already has (or the reverse). The event's own table is checked by the
-    insert itself (ON CONFLICT), which saves a lookup per event."""
-    chats = [c.key for c in candidates if isinstance(c.event, ChatMessageEvent)]
-    orders = [c.key for c in candidates if isinstance(c.event, OrderEvent)]
-    return await _find(session, "order_events", chats) | await _find(
-        session, "chat_messages", orders
-    )
-
-
-async def _find(session: AsyncSession, table: str, keys: Collection[Key]) -> dict[Key, StoredEvent]:
+async def _find(
+    session: AsyncSession, table: str, keys: Collection[Key]
+) -> dict[Key, tuple[StoredEvent, bool]]:
+    """Stored rows of `table` among `keys`, each with whether this transaction wrote it."""
     if not keys:
         return {}
     document = orjson.dumps([{"s": shop, "e": event_id} for shop, event_id in keys])
     rows = await session.execute(_FIND_IN[table], {"keys": document.decode()})
     return {
-        (shop, event_id): StoredEvent((topic, partition, offset), orjson.loads(body))
-        for shop, event_id, topic, partition, offset, body in rows
+        (shop, event_id): (StoredEvent((topic, partition, offset), orjson.loads(body)), mine)
+        for shop, event_id, topic, partition, offset, body, mine in rows
     }
 
 
 async def insert_events(*, session: AsyncSession, candidates: Sequence[Candidate]) -> set[Key]:
-    """Append the events; returns the keys of the rows that were new (the others exist)."""
-    chats = [_row(c) for c in candidates if isinstance(c.event, ChatMessageEvent)]
-    orders = [_row(c) for c in candidates if isinstance(c.event, OrderEvent)]
-    inserted: set[Key] = set()
-    for statement, rows in ((_INSERT_CHAT, chats), (_INSERT_ORDER, orders)):
-        if rows:
-            result = await session.execute(statement, {"rows": orjson.dumps(rows).decode()})
-            inserted.update((shop, event_id) for shop, event_id in result)
-    return inserted
+    """Append the events; returns the keys that were not new (already stored, in their own
+    table or in the other one) — usually none."""
+    existing: set[Key] = set()
+    for table, is_chat in (("chat_messages", True), ("order_events", False)):
+        group = [c for c in candidates if c.is_chat is is_chat]
+        if not group:
+            continue
+        document = Jsonb([_row(c) for c in group], dumps=orjson.dumps)
+        result = await session.execute(_INSERT[table], {"rows": document})
+        if result.rowcount != len(group):  # type: ignore[attr-defined]
+            # Some were there: the rows of these keys that this transaction did not write.
+            found = await _find(session, table, [c.key for c in group])
+            existing.update(c.key for c in group if not found.get(c.key, (None, False))[1])
+    return existing
 
 
 async def insert_dead_letters(*, session: AsyncSession, letters: Sequence[DeadLetter]) -> int:
@@ -136,12 +138,12 @@ async def insert_dead_letters(*, session: AsyncSession, letters: Sequence[DeadLe
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def _row(candidate: Candidate) -> dict[str, object]:
+def _row(candidate: Candidate) -> tuple[object, ...]:
     record = candidate.record
-    return {
-        "b": orjson.Fragment(candidate.raw),
-        "t": candidate.event.occurred,
-        "st": record.topic,
-        "sp": record.partition,
-        "so": record.offset,
-    }
+    return (
+        orjson.Fragment(candidate.raw),
+        candidate.parsed.occurred,
+        record.topic,
+        record.partition,
+        record.offset,
+    )

@@ -14,8 +14,9 @@ import asyncio
 import contextlib
 import gc
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
@@ -24,7 +25,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.ingest import batch, metrics
-from services.ingest.batch import InRecord
+from services.ingest.batch import InRecord, Plan
 from services.ingest.config import IngestSettings
 from services.ingest.offsets import restart_past_log_end
 from services.ingest.processor import BatchProcessor, Parsed, Raced
@@ -35,6 +36,7 @@ from shared.kafka import create_consumer, create_producer
 from shared.logging import get_logger
 
 log = get_logger(__name__)
+_T = TypeVar("_T")
 
 # Errors worth retrying the whole batch for (it is idempotent): the broker or the
 # database is away for a moment.
@@ -131,22 +133,35 @@ class IngestWorker:
             await self._batches(stop)
 
     async def _batches(self, stop: asyncio.Event) -> None:
-        """Fetch and parse batch N+1 (CPU) while batch N waits on Postgres and the broker.
+        """Three batches in flight: N+2 is fetched and parsed (CPU) while N+1 is stored
+        (Postgres) and N is produced and committed (broker).
 
-        Batches are still stored, produced and committed one after the other, in order;
-        a prefetched batch dropped at shutdown is not committed, so it is simply re-read.
+        Each step still takes the batches one at a time and in order: N+1 is stored after
+        N's transaction committed (so dedupe sees N), and N's offsets are committed before
+        N+1's. A crash re-reads every uncommitted batch, stored or not (rows with the same
+        source are recognised as our own and forwarded again). A prefetched batch dropped
+        at shutdown is not committed either, so it is simply re-read.
         """
         pending = asyncio.ensure_future(self._fetch())
+        shipping: asyncio.Future[None] | None = None
         try:
             while not stop.is_set():
                 current = await pending
                 pending = asyncio.ensure_future(self._fetch())
-                if current is not None:
-                    await self._handle(current)
+                if current is None:
+                    continue
+                plan = await self._store_with_retry(current)
+                if shipping is not None:
+                    await shipping
+                shipping = asyncio.ensure_future(self._ship(current, plan))
+            if shipping is not None:  # stopping: the stored batch is committed first
+                await shipping
         finally:
-            pending.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await pending
+            for task in (pending, shipping):
+                if task is not None and not task.done():
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await task
 
     async def _fetch(self) -> _Fetched | None:
         if self._newly_assigned:
@@ -164,21 +179,28 @@ class IngestWorker:
         offsets = {tp: messages[-1].offset + 1 for tp, messages in fetched.items() if messages}
         return _Fetched(records, batch.parse_all(records), offsets, started)
 
-    async def _handle(self, fetched: _Fetched) -> None:
-        await self._process_with_retry(fetched.records, fetched.parsed)
+    async def _store_with_retry(self, fetched: _Fetched) -> Plan:
+        while True:
+            try:
+                return await self._retrying(self.processor.store, fetched.records, fetched.parsed)
+            except Raced:
+                log.info("ingest_batch_raced", records=len(fetched.records))
+
+    async def _ship(self, fetched: _Fetched, plan: Plan) -> None:
+        await self._retrying(self.processor.produce, plan)
         await self._commit(fetched.offsets)
+        self.processor.count(fetched.records, plan)
         metrics.BATCH_SECONDS.observe(time.perf_counter() - fetched.started)
         self.processed += len(fetched.records)
         await self._update_lag(fetched.offsets)
 
-    async def _process_with_retry(self, records: Sequence[InRecord], parsed: Parsed) -> None:
+    async def _retrying(self, step: Callable[..., Awaitable[_T]], *args: object) -> _T:
+        """Run a step until it succeeds, backing off while Postgres or the broker is away
+        (every step is idempotent)."""
         delay = 0.2
         while True:
             try:
-                await self.processor.process(records, parsed)
-                return
-            except Raced:
-                log.info("ingest_batch_raced", records=len(records))
+                return await step(*args)
             except _TRANSIENT as exc:
                 if self._stop.is_set():  # shutting down: the uncommitted batch is re-read
                     raise _Stopping from exc

@@ -30,16 +30,22 @@ def _parse_timestamp(value: object) -> datetime:
         )
     if match.group("offset") is None:
         raise ValueError(f"{value!r} has no UTC offset; add one such as +08:00 or Z (RFC 3339)")
+    try:
+        return to_datetime(value, len(match.group("offset")))
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a valid date and time: {exc}") from None
+
+
+def to_datetime(value: str, offset_length: int) -> datetime:
+    """The datetime of a string already shaped like an RFC 3339 timestamp with an offset
+    of `offset_length` characters (1 for "Z", 6 for "+08:00"); ValueError if invalid."""
     text = value.upper()  # "t" and "z" are allowed; fromisoformat wants "T" and "Z"
     if "." in text:  # Python keeps microseconds: cut longer fractions before parsing
         head, _, tail = text.partition(".")
-        digits = len(tail) - len(match.group("offset"))
+        digits = len(tail) - offset_length
         if digits > 6:
             text = head + "." + tail[:6] + tail[digits:]
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise ValueError(f"{value!r} is not a valid date and time: {exc}") from None
+    return datetime.fromisoformat(text)
 
 
 def _parse_money(value: object) -> Decimal:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from pydantic import ValidationError
 
+from shared.contracts import fast
 from shared.contracts.events import CHAT_TYPES, ORDER_TYPES, ChatMessageEvent, Event, OrderEvent
 
 MAX_EVENT_BYTES = 64 * 1024
@@ -38,14 +39,53 @@ class Rejection:
     event_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
 class Parsed:
-    event: Event
-    body: dict[str, Any]
+    """A valid event: its JSON body and what ingest reads of every event. The pydantic
+    model (`event`) is built on first use: ingest's hot path never needs it."""
+
+    __slots__ = ("_event", "body", "event_id", "kind", "occurred", "shop_id")
+
+    def __init__(self, body: dict[str, Any], occurred: datetime, event: Event | None = None):
+        self.body = body
+        self.kind: str = body["type"]
+        self.shop_id: str = body["shop_id"]
+        self.event_id: str = body["event_id"]
+        self.occurred = occurred
+        self._event = event
+
+    @property
+    def event(self) -> Event:
+        if self._event is None:
+            model = ChatMessageEvent if self.kind in CHAT_TYPES else OrderEvent
+            self._event = model.model_validate(self.body)
+        return self._event
+
+    def __repr__(self) -> str:
+        return f"Parsed({self.event!r})"
 
 
 def parse_event(raw: bytes | None) -> Parsed | Rejection:
-    """Size, JSON, type and field checks; shop and clock checks come after (they need state)."""
+    """Size, JSON, type and field checks; shop and clock checks come after (they need state).
+
+    Valid events take the fast path (fast.py); anything it is unsure of goes through the
+    pydantic models, which give the verdict and the reason."""
+    body = _decode(raw)
+    if isinstance(body, Rejection):
+        return body
+    occurred = fast.event_time(body)
+    if occurred is not None:
+        return Parsed(body, occurred)
+    return _parse_body(body)
+
+
+def parse_event_by_models(raw: bytes | None) -> Parsed | Rejection:
+    """The reference: every event through the pydantic models (what the fast path must
+    agree with; tests only)."""
+    body = _decode(raw)
+    return body if isinstance(body, Rejection) else _parse_body(body)
+
+
+def _decode(raw: bytes | None) -> dict[str, Any] | Rejection:
     if raw is None:
         return Rejection(RejectReason.NOT_JSON, "message has no value (a tombstone?)")
     if len(raw) > MAX_EVENT_BYTES:
@@ -61,6 +101,10 @@ def parse_event(raw: bytes | None) -> Parsed | Rejection:
         return Rejection(
             RejectReason.NOT_OBJECT, f"event must be a JSON object, got {type(body).__name__}"
         )
+    return body
+
+
+def _parse_body(body: dict[str, Any]) -> Parsed | Rejection:
     shop_id = body.get("shop_id") if isinstance(body.get("shop_id"), str) else None
     event_id = body.get("event_id") if isinstance(body.get("event_id"), str) else None
     kind = body.get("type")
@@ -84,7 +128,7 @@ def parse_event(raw: bytes | None) -> Parsed | Rejection:
         event = model.model_validate(body)
     except ValidationError as exc:
         return Rejection(RejectReason.INVALID_FIELDS, describe(exc), shop_id, event_id)
-    return Parsed(event, body)
+    return Parsed(body, event.occurred, event)
 
 
 def describe(exc: ValidationError) -> str:
@@ -99,7 +143,18 @@ def describe(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def check_event_time(event: Event, *, now: datetime, retention_days: int) -> Rejection | None:
+class Timed(Protocol):
+    """An Event or a Parsed: what the clock checks read."""
+
+    @property
+    def occurred(self) -> datetime: ...
+    @property
+    def shop_id(self) -> str: ...
+    @property
+    def event_id(self) -> str: ...
+
+
+def check_event_time(event: Timed, *, now: datetime, retention_days: int) -> Rejection | None:
     """Reject timestamps > 5 min in the future or older than the shop's raw retention."""
     at = event.occurred
     if at - now > MAX_FUTURE:

@@ -34,7 +34,7 @@ def test_valid_events_of_either_kind_on_either_topic() -> None:
     result = check(
         rec(encode(chat()), 0, topic="cs.order.v1"), rec(encode(order()), 1, topic="cs.chat.v1")
     )
-    assert [c.event.type for c in result.candidates] == ["chat.message", "order.paid"]
+    assert [c.parsed.kind for c in result.candidates] == ["chat.message", "order.paid"]
     assert not result.rejected
 
 
