@@ -8,7 +8,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from shared import topics
-from shared.kafka import ensure_topics
+from shared.kafka import ensure_topics, topic_partitions
 from shared.settings import Settings
 
 
@@ -30,14 +30,12 @@ async def test_round_trip(kafka_bootstrap: str, compression: str | None) -> None
         await producer.flush()
     finally:
         await producer.stop()
+    # Assigned, not subscribed: joining a group costs seconds on Tansu and is not the point.
     consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=kafka_bootstrap,
-        group_id=f"g-{uuid.uuid4().hex[:6]}",
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
+        bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
     )
     await consumer.start()
+    consumer.assign(await topic_partitions(kafka_bootstrap, [topic]))
     received: list[bytes] = []
     try:
         while len(received) < len(sent):
