@@ -3,16 +3,16 @@
 `run()` is called by the bench harness; `python -m bench.ingest_bench [N]` runs it alone on
 the embedded Postgres and Kafka with simulator traffic.
 
-The N events are produced first; the clock starts when the ingest worker is assigned its
-partitions (group join time is the broker's, not ingest's) and stops when every record is
-committed.
+The N events are produced first; 1 or more ingest processes join one consumer group
+(bench/ingest_procs.py); the clock starts when every partition is assigned and the
+processes are let go (group join time is the broker's, not ingest's), and stops when
+every record is committed. `python -m bench.ingest_bench N PARTITIONS PROCESSES`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
-import time
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -22,10 +22,12 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bench.databases import bench_databases
+from bench.ingest_procs import measure
+from bench.table import Table, median
 from services.ingest.config import IngestSettings
 from services.ingest.forward import OutMessage, produce_all
 from services.ingest.offsets import log_end_offsets
-from services.ingest.worker import IngestWorker, tune_gc
 from shared import topics
 from shared.kafka import ensure_topics
 from shared.settings import Settings
@@ -125,10 +127,11 @@ async def run(
     events: Sequence[Any],
     partitions: int,
     *,
+    processes: int = 1,
     watch: dict[str, list[int]] | None = None,
 ) -> dict[str, Any]:
-    """Events/s of one in-process ingest worker; `watch` names processes (e.g. postgres,
-    broker) whose CPU time over the measured span is reported too."""
+    """Events/s of `processes` ingest processes in one group; `watch` names processes
+    (e.g. postgres, broker) whose CPU time over the measured span is reported too."""
     watch = watch or {}
     settings = IngestSettings(
         database_url=database_url,
@@ -137,6 +140,7 @@ async def run(
         ingest_metrics_port=0,
         ingest_group_id=f"bench-ingest-{uuid.uuid4().hex[:8]}",
         ingest_poll_timeout_ms=50,
+        ingest_session_timeout_ms=10_000,
     )
     await ensure_topics(settings, topics.ALL, partitions=partitions)
     messages = [as_message(e) for e in events]
@@ -145,48 +149,60 @@ async def run(
     start_at = await log_end_offsets(bootstrap, tps)
     await _start_group_at(bootstrap, settings.ingest_group_id, start_at)
     await _produce(bootstrap, messages)
-    target = {tp: end for tp, end in (await log_end_offsets(bootstrap, tps)).items()}
+    end_at = await log_end_offsets(bootstrap, tps)
+    spans = [(tp.topic, tp.partition, start_at[tp], end_at[tp]) for tp in tps]
 
-    tune_gc()  # as python -m services.ingest does
-    worker = IngestWorker(settings)
-    stop = asyncio.Event()
-    task = asyncio.create_task(worker.run(stop))
-    try:
-        while not worker.consumer.assignment():
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.005)
-        started = time.perf_counter()
-        cpu_started = time.process_time()
-        watched = {name: _cpu_seconds(pids) for name, pids in watch.items()}
-        while any(worker.committed.get(tp, 0) < end for tp, end in target.items()):
-            if task.done():
-                task.result()
-                raise RuntimeError("the ingest worker stopped before consuming every event")
-            await asyncio.sleep(0.005)
-        seconds = time.perf_counter() - started
-        cpu_seconds = time.process_time() - cpu_started
-        watched = {
-            f"{name}_cpu_s": round(_cpu_seconds(watch[name]) - before, 3)
-            for name, before in watched.items()
-        }
-    finally:
-        stop.set()
-        await task
+    def cpu() -> dict[str, float]:  # the watched processes' CPU, read while they serve us
+        return {f"{name}_cpu_s": _cpu_seconds(pids) for name, pids in watch.items()}
+
+    measured = await measure(settings, spans, processes, cpu)
+    watched = {name: round(seconds, 3) for name, seconds in measured["probe"].items()}
     return {
         "name": "ingest",
         "events": len(messages),
         "partitions": partitions,
-        "seconds": round(seconds, 3),
-        "events_per_s": round(len(messages) / seconds),
-        # CPU of this process (the worker) over the measured span: near `seconds` means
-        # ingest's own Python is the bound; well below, it waits on Postgres or the broker.
-        "worker_cpu_s": round(cpu_seconds, 3),
+        "processes": processes,
+        "seconds": round(measured["seconds"], 3),
+        "events_per_s": round(len(messages) / measured["seconds"]),
+        # CPU of each worker process over the measured span: near `seconds` means ingest's
+        # own Python is the bound; well below, it waits on Postgres or the broker.
+        "worker_cpu_s": measured["worker_cpu_s"],
+        "records_per_process": measured["records_per_process"],
         **watched,
     }
 
 
-async def _standalone(count: int, partitions: int) -> dict[str, Any]:
+async def rows(table: Table, context: dict[str, Any]) -> None:
+    """`make bench` rows: ingest end to end with 1 and 2 processes, a fresh database each
+    run (the same events every time, so none is a duplicate of an earlier run)."""
+    events, partitions = context["events"], context["partitions"]
+    rates: dict[int, list[float]] = {1: [], 2: []}
+    busiest: list[float] = []  # share of the records the busiest of 2 processes handled
+    with bench_databases(context["database_url"]) as fresh:
+        for _ in range(context["repeats"]):
+            for processes, measured in rates.items():
+                result = await run(
+                    context["bootstrap"], fresh(), events, partitions, processes=processes
+                )
+                measured.append(result["events_per_s"])
+                if processes > 1:
+                    busiest.append(max(result["records_per_process"]) / len(events))
+                print(f"  ingest run: {result}", flush=True)
+    ceilings = context["ceilings"]
+    for processes, measured in rates.items():
+        value = median(measured)
+        split = f"; busiest process took {median(busiest):.0%}" if processes > 1 else ""
+        table.add(
+            f"ingest end to end ({processes} process{'es' if processes > 1 else ''})",
+            value,
+            "events/s",
+            f"{value / ceilings['consume']:.0%} of the bare consumer, "
+            f"{value / ceilings['produce']:.0%} of the producer; consumed, stored, "
+            f"forwarded, committed; {partitions} partitions{split}",
+        )
+
+
+async def _standalone(count: int, partitions: int, processes: int) -> dict[str, Any]:
     """Embedded Postgres + Tansu, migrated, with simulator traffic (3 shops)."""
     import tempfile
     from datetime import UTC, datetime, timedelta
@@ -210,7 +226,7 @@ async def _standalone(count: int, partitions: int) -> dict[str, Any]:
                 "postgres": [postgres._server.get_pid()],  # type: ignore[attr-defined]
                 "broker": [kafka._process.pid] if kafka._process else [],
             }
-            return await run(bootstrap, url, events, partitions, watch=pids)
+            return await run(bootstrap, url, events, partitions, processes=processes, watch=pids)
         finally:
             kafka.stop()
             postgres.stop()
@@ -218,4 +234,6 @@ async def _standalone(count: int, partitions: int) -> dict[str, Any]:
 
 if __name__ == "__main__":
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
-    print(asyncio.run(_standalone(n, partitions=int(sys.argv[2]) if len(sys.argv) > 2 else 4)))
+    p = int(sys.argv[2]) if len(sys.argv) > 2 else 4
+    procs = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+    print(asyncio.run(_standalone(n, partitions=p, processes=procs)))

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from shared.contracts import Rejection, RejectReason, check_event_time, parse_event
@@ -95,9 +96,12 @@ class Plan:
     dead_letters: list[DeadLetter] = field(default_factory=list)
 
 
+_PROCESSING_ORDER = itemgetter(1, 2, 0)  # InRecord's (partition, offset, topic)
+
+
 def in_order(records: Iterable[InRecord]) -> list[InRecord]:
     """Deterministic processing order: first by (partition, offset) wins a duplicate."""
-    return sorted(records, key=lambda r: (r.partition, r.offset, r.topic))
+    return sorted(records, key=_PROCESSING_ORDER)
 
 
 def parse_all(records: Iterable[InRecord]) -> list[tuple[InRecord, Parsed | Rejection]]:
@@ -124,25 +128,35 @@ def validate(
     """Shop and clock checks. `retention` maps every registered shop to its retention days."""
     candidates: list[Candidate] = []
     rejected: list[DeadLetter] = []
-    latest = now + MAX_FUTURE
-    # The oldest accepted time per shop: one comparison per event instead of the full
-    # check_event_time, which is asked only for the reason of a rejection.
-    oldest = {shop: now - timedelta(days=days) for shop, days in retention.items()}
+    # The accepted window per shop and UTC offset, in that offset: comparing datetimes of
+    # different offsets costs ~1 µs each in CPython, of equal offsets a fraction of it.
+    # check_event_time is asked only for the reason of a rejection.
+    windows: dict[tuple[str, timedelta | None], tuple[datetime, datetime]] = {}
     for record, result in parsed:
         if isinstance(result, Rejection):
             rejected.append(_dead(record, result))
             continue
-        shop_id = result.shop_id
-        earliest = oldest.get(shop_id)
-        if earliest is None:
-            rejected.append(_dead(record, _unknown_shop(result)))
-        elif earliest <= result.occurred <= latest:
+        shop_id, at = result.shop_id, result.occurred
+        window = windows.get((shop_id, at.utcoffset()))
+        if window is None:
+            if shop_id not in retention:
+                rejected.append(_dead(record, _unknown_shop(result)))
+                continue
+            window = windows[(shop_id, at.utcoffset())] = _window(
+                now, retention[shop_id], at.tzinfo
+            )
+        if window[0] <= at <= window[1]:
             candidates.append(Candidate(record, result, (shop_id, result.event_id)))
         else:
             late = check_event_time(result, now=now, retention_days=retention[shop_id])
             assert late is not None  # outside the window: too old or in the future
             rejected.append(_dead(record, late))
     return Validated(candidates, rejected)
+
+
+def _window(now: datetime, retention_days: int, tz: tzinfo | None) -> tuple[datetime, datetime]:
+    """The oldest and newest accepted event time (SPEC §2), expressed in `tz`."""
+    return (now - timedelta(days=retention_days)).astimezone(tz), (now + MAX_FUTURE).astimezone(tz)
 
 
 def resolve(validated: Validated, stored: Mapping[Key, StoredEvent]) -> Plan:

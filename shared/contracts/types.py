@@ -12,9 +12,11 @@ from pydantic import AfterValidator, BeforeValidator, Field, StrictStr
 # RFC 3339 §5.6 date-time: the offset is mandatory ("Z" or ±hh:mm). "T" and "Z" may be
 # lower case (RFC 3339 §5.6 note); fractional seconds beyond microseconds are truncated.
 _RFC3339 = regex.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?P<offset>[Zz]|[+-]\d{2}:\d{2})?$"
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?"
+    r"(?P<offset>[Zz]|[+-][0-9]{2}:[0-9]{2})?"
 )
-_MONEY = regex.compile(r"^[0-9]+(?:\.[0-9]{1,2})?$")
+# fullmatch: "$" alone would also accept a trailing newline ("199\n").
+_MONEY = regex.compile(r"[0-9]+(?:\.[0-9]{1,2})?")
 
 
 def _parse_timestamp(value: object) -> datetime:
@@ -23,7 +25,7 @@ def _parse_timestamp(value: object) -> datetime:
             f"must be an RFC 3339 timestamp string such as 2026-11-11T10:00:03.120+08:00, "
             f"got {type(value).__name__}"
         )
-    match = _RFC3339.match(value)
+    match = _RFC3339.fullmatch(value)
     if match is None:
         raise ValueError(
             f"{value!r} is not an RFC 3339 timestamp (expected e.g. 2026-11-11T10:00:03.120+08:00)"
@@ -53,7 +55,7 @@ def _parse_money(value: object) -> Decimal:
         raise ValueError(
             f'money must be a JSON string such as "199" or "59.90", got {type(value).__name__}'
         )
-    if not _MONEY.match(value):
+    if not _MONEY.fullmatch(value):
         raise ValueError(
             f"{value!r} is not a money amount: digits with at most 2 decimals, no sign or "
             f'exponent (e.g. "199", "59.9", "199.00")'

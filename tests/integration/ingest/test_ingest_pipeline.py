@@ -323,3 +323,32 @@ async def test_reprocessing_a_batch_forwards_again_but_stores_once(
     assert (second.stored, second.forwarded, second.duplicates) == (0, 3, 0)
     rows = await fetch(engine, "SELECT event_id FROM chat_messages WHERE event_id LIKE 'again-%'")
     assert len(rows) == 3
+
+
+async def test_batch_mixing_new_and_stored_ids_of_either_kind(
+    ingest: RunningIngest, engine: AsyncEngine
+) -> None:
+    """New rows next to already stored ones (own source, other source, other table): only
+    the new ones count as stored, the rest are replays or duplicates."""
+    from services.ingest.batch import InRecord
+
+    old_chat = chat("shop-a", event_id="mix-1")
+    taken = chat("shop-a", event_id="mix-3")
+    earlier = [InRecord(CHAT, 1, 2_000_000, b"shop-a", encode(old_chat))]
+    earlier.append(InRecord(CHAT, 1, 2_000_001, b"shop-a", encode(taken)))
+    assert (await ingest.worker.processor.process(earlier)).stored == 2
+
+    mixed = [
+        earlier[0],  # the same source again: our own earlier attempt
+        InRecord(CHAT, 1, 2_000_002, b"shop-a", encode(chat("shop-a", event_id="mix-2"))),
+        InRecord(ORDER, 1, 2_000_003, b"shop-a", encode(order("shop-a", event_id="mix-3"))),
+        InRecord(ORDER, 1, 2_000_004, b"shop-a", encode(order("shop-a", event_id="mix-4"))),
+    ]
+    result = await ingest.worker.processor.process(mixed)
+    assert (result.stored, result.forwarded, result.duplicates, result.dead_letters) == (2, 3, 1, 1)
+    rows = await fetch(
+        engine,
+        "SELECT event_id FROM chat_messages WHERE event_id LIKE 'mix-%' UNION ALL "
+        "SELECT event_id FROM order_events WHERE event_id LIKE 'mix-%'",
+    )
+    assert sorted(r.event_id for r in rows) == ["mix-1", "mix-2", "mix-3", "mix-4"]
