@@ -27,9 +27,8 @@ from bench.ingest_procs import measure
 from bench.table import Table, median
 from services.ingest.config import IngestSettings
 from services.ingest.forward import OutMessage, produce_all
-from services.ingest.offsets import log_end_offsets
 from shared import topics
-from shared.kafka import ensure_topics
+from shared.kafka import ensure_topics, log_end_offsets
 from shared.settings import Settings
 
 

@@ -18,9 +18,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.ingest.config import IngestSettings
-from services.ingest.offsets import log_end_offsets
 from services.ingest.worker import IngestWorker
 from shared import topics
+from shared.kafka import log_end_offsets
 from shared.settings import Settings
 
 Message = tuple[str, bytes | None, bytes | None]  # topic, key, value
