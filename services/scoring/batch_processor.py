@@ -17,6 +17,7 @@ from aiokafka.structs import ConsumerRecord
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.alerts import evaluate_after_batch
+from services.scoring.input_memo import InputMemo, Inputs
 from services.scoring.offsets import store_offsets
 from services.scoring.rederive import Derived, rederive
 from services.scoring.repository import (
@@ -43,6 +44,9 @@ class BatchResult:
     events: int
     buyers: int
     timeline_events: int
+    unchanged: int = 0  # touched buyers whose stored results already matched
+    # Inputs of the derivations written; InputMemo.remember them once committed.
+    inputs: tuple[tuple[BuyerKey, Inputs], ...] = ()
 
 
 def _watermarks(
@@ -91,6 +95,7 @@ async def process_records(
     conn: AsyncConnection,
     group_id: str,
     records: Mapping[TopicPartition, Sequence[ConsumerRecord]],  # type: ignore[type-arg]
+    memo: InputMemo | None = None,
 ) -> BatchResult:
     pg = await driver(conn)
     values = [
@@ -110,7 +115,7 @@ async def process_records(
     await store_watermarks(pg=pg, marks=marks)
     await upsert_agents(pg=pg, agents=[(s, a) for s, t in touches.items() for a in t.agents])
     keys = await _touched_buyers(pg, touches, marks)
-    derived = await rederive(pg=pg, keys=keys, shops=shops, marks=marks)
+    derived = await rederive(pg=pg, keys=keys, shops=shops, marks=marks, memo=memo)
     await _after_rollups(conn, set(touches), derived)
     positions = {tp: recs[-1].offset + 1 for tp, recs in records.items() if recs}
     await store_offsets(pg=pg, group_id=group_id, positions=positions)
@@ -119,4 +124,6 @@ async def process_records(
         events=sum(t.events for t in touches.values()),
         buyers=derived.buyers,
         timeline_events=derived.events,
+        unchanged=derived.unchanged,
+        inputs=tuple(derived.inputs),
     )

@@ -13,6 +13,9 @@ BATCH_SECONDS = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 BUYERS_REDERIVED = Counter("scoring_buyers_rederived_total", "buyers re-derived from raw events")
+BUYERS_UNCHANGED = Counter(
+    "scoring_buyers_unchanged_total", "touched buyers whose stored results matched their inputs"
+)
 LAG = Gauge("scoring_consumer_lag", "records behind the log end", ["topic", "partition"])
 RESCORE_BUYERS_DONE = Gauge("scoring_rescore_buyers_done", "buyers rescored", ["shop_id"])
 RESCORE_BUYERS_TOTAL = Gauge("scoring_rescore_buyers_total", "buyers to rescore", ["shop_id"])

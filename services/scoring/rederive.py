@@ -22,6 +22,7 @@ from services.scoring.facts_store import (
     insert_facts,
     load_contributions,
 )
+from services.scoring.input_memo import InputMemo, Inputs, digest
 from services.scoring.repository import BuyerKey, Pg, ShopContext
 from services.scoring.rollups import RollupDeltas, apply_deltas
 from services.scoring.timeline_loader import Timeline, load_timelines
@@ -41,6 +42,10 @@ class Derived:
     deltas: RollupDeltas = field(default_factory=RollupDeltas)
     # Violations of rules with notify on, by shop: alerts dedupe them by a stable id.
     notices: dict[str, list[ViolationNotice]] = field(default_factory=dict)
+    # Buyers whose stored results already matched their inputs (not re-derived).
+    unchanged: int = 0
+    # The inputs of every derivation written: the memo learns them once committed.
+    inputs: list[tuple[BuyerKey, Inputs]] = field(default_factory=list)
 
 
 def derive_timeline(
@@ -100,19 +105,48 @@ def notify_worthy(buyer_id: str, facts: BuyerFacts) -> list[ViolationNotice]:
     ]
 
 
+def _changed(
+    timelines: dict[BuyerKey, Timeline],
+    shops: dict[str, ShopContext],
+    marks: dict[str, datetime],
+    memo: InputMemo | None,
+) -> tuple[dict[BuyerKey, Timeline], dict[BuyerKey, bytes]]:
+    """The timelines whose stored results may differ from a fresh derivation, and the
+    digests of all of them."""
+    digests = {key: digest(timeline) for key, timeline in timelines.items()}
+    if memo is None:
+        return timelines, digests
+    changed = {
+        key: timeline
+        for key, timeline in timelines.items()
+        if not memo.unchanged(
+            key, digests[key], shops[key[0]].settings, shops[key[0]].rules, marks[key[0]]
+        )
+    }
+    return changed, digests
+
+
 async def rederive(
     *,
     pg: Pg,
     keys: Collection[BuyerKey],
     shops: dict[str, ShopContext],
     marks: dict[str, datetime],
+    memo: InputMemo | None = None,
 ) -> Derived:
-    """Re-derive `keys` under the shops' new watermarks `marks` and write everything."""
+    """Re-derive `keys` under the shops' new watermarks `marks` and write everything.
+
+    With a memo, buyers whose inputs are those of their last committed derivation (and
+    whose wake_at the watermark has not passed) are left as they are: same rows."""
     keys = sorted(k for k in keys if k[0] in shops and k[0] in marks)
-    timelines = await load_timelines(pg=pg, keys=keys)
-    stored = await load_contributions(pg=pg, keys=keys)
+    loaded = await load_timelines(pg=pg, keys=keys)
+    timelines, digests = _changed(loaded, shops, marks, memo)
+    stored = await load_contributions(pg=pg, keys=timelines)
     derived, results = derive_all(timelines, shops, marks)
+    derived.unchanged = len(loaded) - len(timelines)
     for key, facts in results:
+        shop = shops[key[0]]
+        derived.inputs.append((key, Inputs(digests[key], shop.settings, shop.rules, facts.wake_at)))
         derived.deltas.add(key[0], diff(facts, stored.get(key)))
         notices = notify_worthy(key[1], facts)
         if notices:

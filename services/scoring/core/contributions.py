@@ -21,9 +21,14 @@ from .parts import AgentDayParts, ShopDayParts
 from .qa_rules import RULES
 from .reminders import Reminder
 
+_VIOLATION_FIELDS = {rule: f"v_{rule}" for rule in RULES}
+
 
 def _at(rows: AgentDays, agent_id: str, day: date) -> AgentDayParts:
-    return rows.setdefault((agent_id, day), AgentDayParts())
+    parts = rows.get((agent_id, day))
+    if parts is None:
+        parts = rows[(agent_id, day)] = AgentDayParts()
+    return parts
 
 
 def _add_messages(rows: AgentDays, messages: Iterable[ChatMessage], timezone: str) -> None:
@@ -52,9 +57,9 @@ def _add_session(rows: AgentDays, s: Session, slow_reply_us: int) -> None:
         parts = _at(rows, s.agent_id, s.day)
         parts.qa_sessions += 1
         parts.qa_score_sum += s.qa.score
-        for rule in RULES:
-            field = f"v_{rule}"
-            setattr(parts, field, getattr(parts, field) + s.qa.count(rule))
+        for v in s.qa.violations:
+            field = _VIOLATION_FIELDS[v.rule]
+            setattr(parts, field, getattr(parts, field) + v.count)
 
 
 def _add_consultation(rows: AgentDays, c: Consultation, orders: Mapping[str, Order]) -> None:

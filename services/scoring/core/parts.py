@@ -7,8 +7,10 @@ subtracting its old one gives exactly the batch result, whatever the order.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any, ClassVar, Self
 
 _ZERO = Decimal(0)
@@ -20,34 +22,38 @@ class _Additive:
     __slots__ = ()
     FIELDS: ClassVar[tuple[str, ...]]
     DECIMAL_FIELDS: ClassVar[frozenset[str]]
+    # All field values as a tuple, in FIELDS order (one C call; rollups do this a lot).
+    _values: ClassVar[Callable[..., tuple[Any, ...]]]  # a staticmethod(attrgetter)
 
-    def _combine(self, other: Self, sign: int) -> Self:
-        values = {f: getattr(self, f) + sign * getattr(other, f) for f in self.FIELDS}
-        return type(self)(**values)
+    def values(self) -> tuple[Any, ...]:
+        return self._values(self)
 
     def __add__(self, other: Self) -> Self:
-        return self._combine(other, 1)
+        get = self._values
+        return type(self)(*[a + b for a, b in zip(get(self), get(other), strict=True)])
 
     def __sub__(self, other: Self) -> Self:
-        return self._combine(other, -1)
+        get = self._values
+        return type(self)(*[a - b for a, b in zip(get(self), get(other), strict=True)])
 
     def is_zero(self) -> bool:
-        return all(getattr(self, f) == 0 for f in self.FIELDS)
+        # Ints and Decimals are falsy exactly when they equal 0 (Decimal("-0.00") too).
+        return not any(self._values(self))
 
     def to_json(self) -> dict[str, Any]:
         """Decimals as strings (exact); ints as ints."""
+        decimals = self.DECIMAL_FIELDS
         return {
-            f: str(getattr(self, f)) if f in self.DECIMAL_FIELDS else getattr(self, f)
-            for f in self.FIELDS
+            f: str(v) if f in decimals else v
+            for f, v in zip(self.FIELDS, self._values(self), strict=True)
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Self:
-        values = {
-            f: Decimal(str(data.get(f, 0))) if f in cls.DECIMAL_FIELDS else int(data.get(f, 0))
-            for f in cls.FIELDS
-        }
-        return cls(**values)
+        decimals, get = cls.DECIMAL_FIELDS, data.get
+        return cls(
+            *[Decimal(str(get(f, 0))) if f in decimals else int(get(f, 0)) for f in cls.FIELDS]
+        )
 
 
 @dataclass(slots=True)
@@ -94,3 +100,4 @@ class ShopDayParts(_Additive):
 for _cls in (AgentDayParts, ShopDayParts):
     _cls.FIELDS = tuple(f.name for f in fields(_cls))
     _cls.DECIMAL_FIELDS = frozenset(f.name for f in fields(_cls) if f.type in ("Decimal", Decimal))
+    _cls._values = staticmethod(attrgetter(*_cls.FIELDS))  # type: ignore[assignment]

@@ -7,7 +7,8 @@ session as a whole), how many occurrences it stands for, and the penalty they co
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .model import ChatMessage
 from .qa_rules import RULES, QaRules
@@ -40,10 +41,28 @@ class _Session:
     questions: Sequence[Question]
     rules: QaRules
     slow_reply_us: int
+    agent_messages: list[ChatMessage] = field(init=False)
 
-    @property
-    def agent_messages(self) -> list[ChatMessage]:
-        return [m for m in self.messages if m.sender == "agent"]
+    def __post_init__(self) -> None:
+        # Several rules look at the agent's messages: select them once per session.
+        object.__setattr__(
+            self, "agent_messages", [m for m in self.messages if m.sender == "agent"]
+        )
+
+
+# The text checks are pure functions of (text, parameters), memoised because a buyer is
+# re-derived from its whole history on every new event, and canned replies repeat.
+@lru_cache(maxsize=1 << 16)
+def _has_phrase(text: str, phrases: tuple[str, ...]) -> bool:
+    return any(p in text for p in phrases)
+
+
+@lru_cache(maxsize=1 << 16)
+def _word_counts(text: str, words: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
+    """(case-folded word, occurrences) of every word found in the case-folded text."""
+    folded = text.casefold()
+    found = ((w, folded.count(w)) for w in (w.casefold() for w in words))
+    return tuple((w, n) for w, n in found if n)
 
 
 # A hit: (message event_id or None, occurrences, detail).
@@ -73,7 +92,7 @@ def _min_emojis(s: _Session) -> Iterator[_Hit]:
 
 def _greeting(s: _Session) -> Iterator[_Hit]:
     agent = s.agent_messages
-    if agent and not any(p in agent[0].text for p in s.rules.greeting_phrases):
+    if agent and not _has_phrase(agent[0].text, s.rules.greeting_phrases):
         yield (agent[0].event_id, 1, None)
 
 
@@ -92,13 +111,10 @@ def _unanswered(s: _Session) -> Iterator[_Hit]:
 def _forbidden_words(s: _Session) -> Iterator[_Hit]:
     # Case folding on both sides; str.count counts non-overlapping occurrences, and every
     # word is counted on its own: plain substrings, so "滚筒洗衣机" does contain "滚".
-    words = [w.casefold() for w in s.rules.forbidden_words]
+    words = s.rules.forbidden_words
     for m in s.agent_messages:
-        folded = m.text.casefold()
-        for word in words:
-            n = folded.count(word)
-            if n:
-                yield (m.event_id, n, word)
+        for word, n in _word_counts(m.text, words):
+            yield (m.event_id, n, word)
 
 
 _CHECKS: dict[str, Callable[[_Session], Iterator[_Hit]]] = {

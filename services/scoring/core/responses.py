@@ -37,24 +37,31 @@ def _micros(later: datetime, earlier: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * _US + delta.microseconds
 
 
-def _is_question(messages: Sequence[ChatMessage], index: int, seen_buyer: bool) -> bool:
-    message = messages[index]
-    if message.sender != "buyer":
-        return False
-    return not seen_buyer or messages[index - 1].sender == "agent"
-
-
-def _next_agent(messages: Sequence[ChatMessage], start: int) -> ChatMessage | None:
-    return next((m for m in messages[start:] if m.sender == "agent"), None)
+def _next_agents(messages: Sequence[ChatMessage]) -> list[ChatMessage | None]:
+    """For every position: the first agent message at or after it (one backward pass)."""
+    following: list[ChatMessage | None] = [None] * (len(messages) + 1)
+    for index in range(len(messages) - 1, -1, -1):
+        message = messages[index]
+        following[index] = message if message.sender == "agent" else following[index + 1]
+    return following
 
 
 def find_questions(messages: Sequence[ChatMessage], timezone: str) -> tuple[Question, ...]:
-    """Questions of one session (messages in canonical order) with their responses."""
+    """Questions of one session (messages in canonical order) with their responses.
+
+    A question is the session's first buyer message or a buyer message right after an
+    agent message; its response is the next agent message.
+    """
     questions: list[Question] = []
+    following: list[ChatMessage | None] | None = None
+    previous = ""  # sender of the previous message of the session
     seen_buyer = False
     for index, message in enumerate(messages):
-        if _is_question(messages, index, seen_buyer):
-            response = _next_agent(messages, index + 1)
+        sender = message.sender
+        if sender == "buyer" and (not seen_buyer or previous == "agent"):
+            if following is None:
+                following = _next_agents(messages)
+            response = following[index + 1]
             questions.append(
                 Question(
                     event_id=message.event_id,
@@ -65,5 +72,6 @@ def find_questions(messages: Sequence[ChatMessage], timezone: str) -> tuple[Ques
                     response_us=_micros(response.sent_at, message.sent_at) if response else None,
                 )
             )
-        seen_buyer = seen_buyer or message.sender == "buyer"
+        seen_buyer = seen_buyer or sender == "buyer"
+        previous = sender
     return tuple(questions)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from operator import attrgetter
 from typing import Protocol, TypeVar
 
 from .model import ChatMessage, OrderEvent
+
+_COUNTING = frozenset({"buyer", "agent"})  # ChatMessage.counts, inlined
 
 
 class _HasEventId(Protocol):
@@ -38,9 +41,16 @@ def order_event_key(event: OrderEvent) -> tuple[datetime, str]:
     return (event.occurred_at, event.event_id)
 
 
+# message_key as one C call (sorting whole timelines is on every derivation's path).
+_MESSAGE_KEY = attrgetter("sent_at", "event_id")
+
+
 def scoring_messages(messages: Sequence[ChatMessage]) -> list[ChatMessage]:
     """Deduped, ordered buyer/agent messages with an agent; everything else is ignored."""
-    return sorted((m for m in dedupe(messages) if m.counts), key=message_key)
+    return sorted(
+        (m for m in dedupe(messages) if m.agent_id is not None and m.sender in _COUNTING),
+        key=_MESSAGE_KEY,
+    )
 
 
 def by_agent(messages: Sequence[ChatMessage]) -> dict[str, list[ChatMessage]]:
