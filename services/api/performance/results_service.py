@@ -66,6 +66,25 @@ async def _history(
     return {a: [sums.get((a, p)) for p in before] for a in agent_ids}
 
 
+async def _period_parts(
+    session: AsyncSession, shop_id: str, period: Period, agent_id: str | None, group: str | None
+) -> dict[str, AgentDayParts | None]:
+    """Summed parts of every agent active in the period (or the one asked for, even idle)."""
+    current: dict[str, AgentDayParts | None] = dict(
+        await daily.parts_by_agent(
+            session,
+            shop_id=shop_id,
+            start=period.first,
+            end=period.last,
+            agent_ids=None if agent_id is None else [agent_id],
+            group=group,
+        )
+    )
+    if agent_id is not None:
+        current.setdefault(agent_id, None)
+    return current
+
+
 async def bonuses(
     *,
     session: AsyncSession,
@@ -79,18 +98,7 @@ async def bonuses(
     row = await fetch_plan_row(session=session, kind="bonus", shop_id=shop_id, plan_id=plan_id)
     plan = codec.bonus_plan_of_row(row)
     period = codec.period_param(period_label, plan.period)
-    current: dict[str, AgentDayParts | None] = dict(
-        await daily.parts_by_agent(
-            session,
-            shop_id=shop_id,
-            start=period.first,
-            end=period.last,
-            agent_ids=None if agent_id is None else [agent_id],
-            group=group,
-        )
-    )
-    if agent_id is not None:
-        current.setdefault(agent_id, None)
+    current = await _period_parts(session, shop_id, period, agent_id, group)
     ids = sorted(current)
     history = await _history(session, shop_id, plan, period, ids)
     results = [(a, compute_bonus(plan, current[a], history.get(a, []))) for a in ids]
@@ -140,18 +148,7 @@ async def levels(
     row = await fetch_plan_row(session=session, kind="honour", shop_id=shop_id, plan_id=plan_id)
     plan = codec.honour_plan_of_row(row)
     period = codec.period_param(period_label, plan.period)
-    current: dict[str, AgentDayParts | None] = dict(
-        await daily.parts_by_agent(
-            session,
-            shop_id=shop_id,
-            start=period.first,
-            end=period.last,
-            agent_ids=None if agent_id is None else [agent_id],
-            group=group,
-        )
-    )
-    if agent_id is not None:
-        current.setdefault(agent_id, None)
+    current = await _period_parts(session, shop_id, period, agent_id, group)
     return {
         "plan_id": plan_id,
         "period": period.label,
