@@ -49,10 +49,11 @@ def spawn(settings: Settings, group: str, log: Path, **extra: str) -> subprocess
 
 
 async def make_events(
-    engine: AsyncEngine, settings: Settings, n: int, seed: int
+    engine: AsyncEngine, settings: Settings, n: int, seed: int, *, ingest_now: bool = True
 ) -> list[dict[str, Any]]:
     """n simulator events over SHOPS shops of their own (several partitions), with late
-    events and re-sent duplicates, ingested in the simulator's emission order."""
+    events and re-sent duplicates, ingested in the simulator's emission order (unless the
+    caller ingests them itself)."""
     shop_ids = tuple(f"shop-{seed}-{i}" for i in range(SHOPS))
     for shop in shop_ids:
         await register_shop(engine, shop)
@@ -67,7 +68,8 @@ async def make_events(
         id_prefix=f"s{seed}-",
     )
     stream = [ev.event for ev in generate(config, count=n) if ev.invalid_reason is None]
-    await ingest(engine, settings, stream)
+    if ingest_now:
+        await ingest(engine, settings, stream)
     return stream
 
 
