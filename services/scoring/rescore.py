@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
@@ -151,21 +152,59 @@ async def run_rescore(*, engine: AsyncEngine, shop_id: str, job_id: str) -> None
     log.info("rescore_done", shop_id=shop_id, job_id=job_id)
 
 
-async def claim_job(*, engine: AsyncEngine) -> tuple[str, str] | None:
-    """Take the oldest queued job (SKIP LOCKED: several scoring processes may poll)."""
-    async with engine.begin() as conn:
+# Advisory-lock namespace of rescore jobs: a runner holds its job's session lock while it
+# works, so a job still 'running' whose lock nobody holds lost its runner (a crash).
+JOB_LOCK_NS = 7431
+_JOB_KEY = "hashtext(j.shop_id || '/' || j.job_id)"
+_CANDIDATE = f"""
+    SELECT j.shop_id, j.job_id FROM rescore_jobs j
+    WHERE j.status = 'queued'
+       OR (j.status = 'running' AND NOT EXISTS (
+            SELECT 1 FROM pg_locks l
+            WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+              AND l.classid = {JOB_LOCK_NS}::oid
+              AND l.objid = ({_JOB_KEY}::bigint & 4294967295)::oid))
+    ORDER BY j.created_at LIMIT 1 FOR UPDATE SKIP LOCKED
+"""
+
+
+@contextlib.asynccontextmanager
+async def claimed_job(*, engine: AsyncEngine) -> AsyncIterator[tuple[str, str] | None]:
+    """Take the oldest queued job, or a running one whose runner died, and hold it.
+
+    SKIP LOCKED lets several scoring processes poll; the job's session-level advisory lock
+    (held on this connection until the block ends) tells the others it is being worked on.
+    The psycopg connection's own transactions are used: SQLAlchemy's wrapper never began one.
+    """
+    async with engine.connect() as conn:
         pg = await driver(conn)
-        cur = await pg.execute(
-            """
-            UPDATE rescore_jobs j SET status = 'running', started_at = now()
-            FROM (SELECT shop_id, job_id FROM rescore_jobs WHERE status = 'queued'
-                  ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED) q
-            WHERE j.shop_id = q.shop_id AND j.job_id = q.job_id
-            RETURNING j.shop_id, j.job_id
-            """
+        row = await (await pg.execute(_CANDIDATE)).fetchone()
+        key = {"ns": JOB_LOCK_NS, "shop": row[0], "job": row[1]} if row else None
+        if key is None or not await _try_lock(pg, key):
+            await pg.rollback()
+            yield None
+            return
+        await pg.execute(
+            "UPDATE rescore_jobs SET status = 'running', started_at = COALESCE(started_at,"
+            " now()) WHERE shop_id = %(shop)s AND job_id = %(job)s",
+            key,
         )
-        row = await cur.fetchone()
-    return (row[0], row[1]) if row else None
+        await pg.commit()
+        try:
+            yield (key["shop"], key["job"])
+        finally:
+            await pg.execute(
+                "SELECT pg_advisory_unlock(%(ns)s, hashtext(%(shop)s || '/' || %(job)s))", key
+            )
+            await pg.commit()
+
+
+async def _try_lock(pg: Pg, key: dict[str, Any]) -> bool:
+    cur = await pg.execute(
+        "SELECT pg_try_advisory_lock(%(ns)s, hashtext(%(shop)s || '/' || %(job)s))", key
+    )
+    row = await cur.fetchone()
+    return bool(row and row[0])
 
 
 async def poll_jobs(
@@ -174,9 +213,10 @@ async def poll_jobs(
     """Run queued rescore jobs one at a time until `stop` is set."""
     while not stop.is_set():
         try:
-            job = await claim_job(engine=engine)
+            async with claimed_job(engine=engine) as job:
+                if job is not None:
+                    await run_rescore(engine=engine, shop_id=job[0], job_id=job[1])
             if job is not None:
-                await run_rescore(engine=engine, shop_id=job[0], job_id=job[1])
                 continue
         except Exception:
             log.exception("rescore_poll_failed")

@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.scoring.repository import driver
-from services.scoring.rescore import claim_job, run_rescore
+from services.scoring.rescore import claimed_job, run_rescore
 from services.scoring.timeline_loader import shop_buyers
 from shared.settings import Settings
 from tests.integration.scoring.stream import (
@@ -31,6 +31,14 @@ async def _queue(engine: AsyncEngine, shop: str) -> str:
             (shop, job),
         )
     return job
+
+
+async def _finish(engine: AsyncEngine, shop: str, job: str) -> None:
+    async with engine.begin() as conn:
+        await (await driver(conn)).execute(
+            "UPDATE rescore_jobs SET status = 'done' WHERE shop_id = %s AND job_id = %s",
+            (shop, job),
+        )
 
 
 async def _job(engine: AsyncEngine, shop: str, job: str) -> tuple[object, ...]:
@@ -60,7 +68,8 @@ async def test_rescore_applies_new_settings_atomically(
     new_settings = {"session_gap_seconds": 600, "slow_reply_seconds": 10}
     await register_shop(engine, shop, new_settings)
     job = await _queue(engine, shop)
-    assert await claim_job(engine=engine) == (shop, job)
+    async with claimed_job(engine=engine) as claimed:
+        assert claimed == (shop, job)
 
     import services.scoring.rescore as rescore
 
@@ -102,3 +111,25 @@ async def test_rescore_of_unknown_shop_fails_the_job(engine: AsyncEngine) -> Non
     await run_rescore(engine=engine, shop_id="no-such-shop", job_id=job)
     status = await _job(engine, "no-such-shop", job)
     assert status[0] == "failed" and "not registered" in str(status[5])
+
+
+async def test_a_running_job_whose_runner_died_is_claimed_again(engine: AsyncEngine) -> None:
+    shop = "rescore-orphan"
+    await register_shop(engine, shop)
+    job = await _queue(engine, shop)
+    async with claimed_job(engine=engine) as held:
+        assert held == (shop, job)
+        # While its runner holds it, other pollers pass over the running job: they take the
+        # next queued one rather than stall behind it.
+        await register_shop(engine, "rescore-next")
+        queued = await _queue(engine, "rescore-next")
+        async with claimed_job(engine=engine) as other:
+            assert other == ("rescore-next", queued)
+            async with claimed_job(engine=engine) as third:
+                assert third is None
+        await _finish(engine, "rescore-next", queued)
+        assert (await _job(engine, shop, job))[0] == "running"
+    # The runner is gone (its session lock released) and the job is still 'running', as
+    # after a crash: the next poll takes it over instead of leaving it stuck for ever.
+    async with claimed_job(engine=engine) as again:
+        assert again == (shop, job)
