@@ -25,7 +25,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(BIN)/ruff format --check shared services bench tests migrations
 	$(BIN)/mypy shared services bench
 
 format: $(STAMP)

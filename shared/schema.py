@@ -462,8 +462,7 @@ targets = Table(
     _now(),
     _ts("updated_at", default=True),
     PrimaryKeyConstraint("shop_id", "target_id"),
-    Index("ix_targets_agent_period_metric", "shop_id", "agent_id", "period", "metric",
-          unique=True),
+    Index("ix_targets_agent_period_metric", "shop_id", "agent_id", "period", "metric", unique=True),
     Index("ix_targets_list", "shop_id", "created_at", "target_id"),
 )
 
