@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -37,3 +38,23 @@ async def transaction(factory: async_sessionmaker[AsyncSession]) -> AsyncIterato
     """
     async with factory() as session, session.begin():
         yield session
+
+
+def libpq_conninfo(url: str) -> str:
+    """SQLAlchemy URL → libpq conninfo, for plain psycopg admin connections (CREATE DATABASE
+    cannot run inside the pool's transactions)."""
+    u = make_url(url)
+    parts = [f"dbname={u.database or 'postgres'}", f"user={u.username or 'postgres'}"]
+    host = u.query.get("host") or u.host
+    if host:
+        parts.append(f"host={host}")
+    if u.port:
+        parts.append(f"port={u.port}")
+    if u.password:
+        parts.append(f"password={u.password}")
+    return " ".join(parts)
+
+
+def with_database(url: str, name: str) -> str:
+    """The same server URL, pointing at database `name`."""
+    return make_url(url).set(database=name).render_as_string(hide_password=False)

@@ -20,9 +20,9 @@ from pathlib import Path
 from types import FrameType
 
 import psycopg
-from sqlalchemy.engine import make_url
 
 from shared import migrate, topics
+from shared.db import libpq_conninfo, with_database
 from shared.embedded import EmbeddedKafka, EmbeddedPostgres, port_is_free
 from shared.kafka import ensure_topics
 from shared.logging import configure_logging, get_logger
@@ -168,13 +168,11 @@ class Stack:
 
 
 def _ensure_database(server_url: str, name: str) -> str:
-    url = make_url(server_url)
-    host = url.query.get("host", "")
-    with psycopg.connect(f"dbname=postgres user=postgres host={host}", autocommit=True) as conn:
+    with psycopg.connect(libpq_conninfo(server_url), autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
         if not exists:
             conn.execute(f'CREATE DATABASE "{name}"')
-    return url.set(database=name).render_as_string(hide_password=False)
+    return with_database(server_url, name)
 
 
 def _admin_token(settings: Settings, data_dir: Path) -> str:

@@ -8,12 +8,13 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
 from shared import migrate
+from shared.db import libpq_conninfo
 from shared.schema import metadata
-from tests.fixtures.infra import _libpq, create_database
+from tests.fixtures.infra import create_database
 
 
 def _tables(url: str) -> set[str]:
-    with psycopg.connect(_libpq(url)) as conn:
+    with psycopg.connect(libpq_conninfo(url)) as conn:
         rows = conn.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
         ).fetchall()
