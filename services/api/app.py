@@ -11,12 +11,14 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.db import create_engine, session_factory
+from shared.db import create_engine, libpq_conninfo, session_factory
 from shared.settings import Settings, get_settings
 
 from .agents.endpoints import router as agents_router
 from .alerts.endpoints import router as alerts_router
 from .api_keys.endpoints import router as api_keys_router
+from .auth.cache import CallerCache
+from .cache_listener import CacheListener
 from .dead_letters.endpoints import router as dead_letters_router
 from .deps import AdminDep
 from .health.endpoints import router as health_router
@@ -25,6 +27,7 @@ from .kafka import KafkaLink
 from .leaderboard.endpoints import router as leaderboard_router
 from .metrics.cache import MetricsCache
 from .metrics.endpoints import router as metrics_router
+from .metrics.fast_path import MetricsFastPath
 from .openapi import install_openapi
 from .performance.routers import ROUTERS as performance_routers
 from .pipeline.endpoints import router as pipeline_router
@@ -77,10 +80,20 @@ def create_app(
     # backend fork each): size the pool for the expected concurrency.
     engine = engine or create_engine(settings, pool_size=API_POOL_SIZE)
     kafka = KafkaLink(settings)
+    callers = CallerCache()
+    metrics_cache = MetricsCache()
+    # Started with the app (lifespan); until it LISTENs, every request reads the database.
+    listener = CacheListener(
+        libpq_conninfo(engine.url.render_as_string(hide_password=False)),
+        callers=callers,
+        metrics=metrics_cache,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        listener.start()
         yield
+        await listener.stop()
         await kafka.close()
         await engine.dispose()
 
@@ -97,7 +110,9 @@ def create_app(
     app.state.sessions = session_factory(engine)
     app.state.kafka = kafka
     app.state.request_metrics = RequestMetrics()
-    app.state.metrics_cache = MetricsCache()
+    app.state.metrics_cache = metrics_cache
+    app.state.callers = callers
+    app.state.cache_listener = listener
 
     install_problem_handlers(app)
     app.include_router(health_router)
@@ -111,6 +126,8 @@ def create_app(
             responses=problem_responses(401, 403, 422, 500),
         )
     install_openapi(app)
+    # Inside the Prometheus middleware (added after it wraps it), so fast answers count.
+    app.add_middleware(MetricsFastPath, callers=callers, metrics=metrics_cache)
     app.add_middleware(
         PrometheusMiddleware,
         metrics=app.state.request_metrics,

@@ -1,9 +1,11 @@
 """FastAPI dependencies, declared once as `Annotated` aliases.
 
 SessionDep is the request's unit of work: it commits when the endpoint returns (before the
-response is sent, `scope="function"`) and rolls back if it raises. Service functions
-never commit. The session connects lazily: an endpoint that never queries it costs no
-round trip. CurrentShop authenticates on a short autocommit connection of its own.
+response is sent, `scope="function"`) and rolls back if it raises; after the commit, this
+process's caches forget what it changed. Service functions never commit. The session
+connects lazily: an endpoint that never queries it costs no round trip. CurrentShop
+answers from the in-memory CallerCache when it can (no database at all), else
+authenticates on a short autocommit connection of its own.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.settings import Settings
 
-from .auth.keys import KEY_PREFIX
+from .auth.cache import CallerCache
+from .auth.keys import KEY_PREFIX, hash_key
 from .auth.service import ShopCaller, authenticate_shop, check_admin_token
 from .exceptions import Forbidden, Unauthorized
 from .kafka import KafkaLink
@@ -36,8 +39,11 @@ _admin_bearer = HTTPBearer(
 
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:
     factory: async_sessionmaker[AsyncSession] = request.app.state.sessions
-    async with factory() as session, session.begin():
-        yield session
+    async with factory() as session:
+        async with session.begin():
+            yield session
+        callers: CallerCache = request.app.state.callers
+        callers.committed(session.info)
 
 
 SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
@@ -69,11 +75,19 @@ async def _current_shop(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_shop_bearer)],
 ) -> ShopCaller:
+    key = _bearer(credentials)
+    callers: CallerCache = request.app.state.callers
+    key_hash = hash_key(key)
+    caller = callers.lookup(key_hash)
+    if caller is not None:
+        return caller
+    epoch = callers.epoch  # before the query: a change notified meanwhile refuses the fill
     # Its own autocommit connection, not the request's unit of work: one round trip (no
     # BEGIN/COMMIT), and a request served from the metrics cache needs nothing else.
-    key = _bearer(credentials)
     async with request.app.state.autocommit_engine.connect() as conn:
-        return await authenticate_shop(session=conn, key=key)
+        caller = await authenticate_shop(session=conn, key=key)
+    callers.fill(epoch, key_hash, caller)
+    return caller
 
 
 CurrentShop = Annotated[ShopCaller, Depends(_current_shop)]

@@ -1,9 +1,15 @@
-"""An API over the fixtures' real Postgres and Kafka, driven through httpx's ASGI transport."""
+"""An API over the fixtures' real Postgres and Kafka, driven through httpx's ASGI transport.
+
+The app runs its lifespan (httpx's transport does not), so its cache listener is LISTENing
+and requests are served as in production: from the in-memory caches when they can.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from contextlib import asynccontextmanager
 from datetime import date
 from typing import Any
 
@@ -33,9 +39,25 @@ async def api_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
+async def wait_until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "timed out waiting"
+        await asyncio.sleep(0.01)
+
+
+@asynccontextmanager
+async def running(app: FastAPI) -> AsyncIterator[FastAPI]:
+    """The app's lifespan, once its cache listener is LISTENing."""
+    async with app.router.lifespan_context(app):
+        await wait_until(lambda: app.state.callers.live)
+        yield app
+
+
 @pytest.fixture(scope="module")
-def app(settings: Settings, api_engine: AsyncEngine) -> FastAPI:
-    return create_app(settings, engine=api_engine)
+async def app(settings: Settings, api_engine: AsyncEngine) -> AsyncIterator[FastAPI]:
+    async with running(create_app(settings, engine=api_engine)) as app:
+        yield app
 
 
 @pytest.fixture(scope="module")

@@ -6,10 +6,12 @@ from datetime import datetime, timedelta
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.api.app import create_app
+from services.api.auth.cache import CallerCache
 from shared.schema import api_keys
 from shared.settings import Settings
 
@@ -146,7 +148,7 @@ async def test_api_keys_issue_list_revoke(
 
 
 async def test_last_used_at_is_written_at_most_once_a_minute(
-    client: httpx.AsyncClient, admin: dict[str, str], api_engine: AsyncEngine
+    app: FastAPI, client: httpx.AsyncClient, admin: dict[str, str], api_engine: AsyncEngine
 ) -> None:
     shop_id, headers = await make_shop(client, admin)
 
@@ -170,7 +172,17 @@ async def test_last_used_at_is_written_at_most_once_a_minute(
             .where(api_keys.c.shop_id == shop_id)
             .values(last_used_at=first - timedelta(minutes=2))
         )
+    # Within the minute the key is served from this process's cache: no write...
     await client.get("/v1/agents", headers=headers)
+    assert await last_used() == first - timedelta(minutes=2)
+    # ...a minute later one request re-reads the key from the database and marks it used.
+    callers: CallerCache = app.state.callers
+    clock = callers.clock
+    callers.clock = lambda: clock() + 61
+    try:
+        await client.get("/v1/agents", headers=headers)
+    finally:
+        callers.clock = clock
     later = await last_used()
     assert later is not None and later > first - timedelta(minutes=1)
 

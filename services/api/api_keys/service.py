@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..auth.cache import REVOKED_KEYS
 from ..auth.keys import generate_key, hash_key, new_key_id, visible_prefix
 from ..exceptions import NotFound
 from ..pagination import decode_cursor, page_of
@@ -47,4 +48,7 @@ async def revoke_key(*, session: AsyncSession, shop_id: str, key_id: str) -> dic
     row = await repository.revoke_key(session, shop_id=shop_id, key_id=key_id)
     if row is None:
         raise NotFound(f"shop {shop_id!r} has no API key {key_id!r}")
+    # The request's commit makes this process forget the key before it answers; other
+    # processes learn it by NOTIFY (migration 0005).
+    session.info.setdefault(REVOKED_KEYS, set()).add((shop_id, key_id))
     return row._asdict()

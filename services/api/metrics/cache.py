@@ -65,6 +65,7 @@ class MetricsCache:
         self._flights: dict[tuple[MetricsKey, int], asyncio.Future[bytes | None]] = {}
         self.hits = 0
         self.misses = 0
+        self.fast_served = 0  # answered by the fast path (fast_path.py), before routing
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -119,6 +120,11 @@ class MetricsCache:
         self._bytes += len(body)
         while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
             self._drop(next(iter(self._entries)))
+
+    def forget_shop(self, shop_id: str) -> None:
+        """A deleted shop: a shop re-created under its id starts again at version 0."""
+        for key in [k for k in self._entries if k.shop_id == shop_id]:
+            self._drop(key)
 
     def _drop(self, key: MetricsKey) -> None:
         _, body = self._entries.pop(key)

@@ -18,6 +18,10 @@ from .schemas import MetricsOut
 
 router = APIRouter(tags=["metrics"])
 
+# Also read by the fast path (fast_path.py), which must decline what the route refuses.
+MAX_AGENT_IDS = 500
+MAX_GROUP_CHARS = 100
+
 FromQuery = Annotated[date, Query(alias="from", description="First local day (inclusive)")]
 ToQuery = Annotated[date, Query(description=f"Last local day (inclusive; ≤ {MAX_RANGE_DAYS} days)")]
 
@@ -45,9 +49,12 @@ async def get_metrics(
     granularity: Granularity = "day",
     group_by: GroupBy = "agent",
     agent_id: Annotated[
-        list[str] | None, Query(description="Only these agents (repeatable)", max_length=500)
+        list[str] | None,
+        Query(description="Only these agents (repeatable)", max_length=MAX_AGENT_IDS),
     ] = None,
-    group: Annotated[str | None, Query(max_length=100, description="Only this group")] = None,
+    group: Annotated[
+        str | None, Query(max_length=MAX_GROUP_CHARS, description="Only this group")
+    ] = None,
 ) -> Response:
     cache: MetricsCache = request.app.state.metrics_cache
     key = MetricsKey.of(
