@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from .inquiries import Consultation, ConsultationDraft, Kind
@@ -18,23 +17,21 @@ from .orders import Order
 
 InquiryKey = tuple[str, date]  # (agent_id, local day): one buyer has one inquiry per key
 
-
-@dataclass(frozen=True, slots=True, order=True)
-class Touch:
-    at: datetime
-    agent_id: str
-    day: date
+# A buyer message of an inquiry: (at, agent_id, day). A plain tuple sorts in C, in the
+# order the tie rule needs.
+Touch = tuple[datetime, str, date]
 
 
 def touches(drafts: Iterable[ConsultationDraft], kinds: Mapping[InquiryKey, Kind]) -> list[Touch]:
     """Buyer messages of inquiries, sorted by (time, agent_id) for the tie rule."""
     found = [
-        Touch(m.sent_at, d.agent_id, d.day)
+        (m.sent_at, d.agent_id, d.day)
         for d in drafts
         if kinds[(d.agent_id, d.day)] == "presale"
         for m in d.messages
     ]
-    return sorted(found)
+    found.sort()
+    return found
 
 
 def _credit(
@@ -43,16 +40,15 @@ def _credit(
     i = bisect_right(times, placed_at)  # messages at exactly t count (m <= t)
     if i == 0 or placed_at - times[i - 1] > window:
         return None
-    winner = found[bisect_left(times, times[i - 1])]  # smallest agent_id at that instant
-    return (winner.agent_id, winner.day)
+    _, agent_id, day = found[bisect_left(times, times[i - 1])]  # smallest agent_id then
+    return (agent_id, day)
 
 
-def attribute(
-    orders: Iterable[Order], found: Sequence[Touch], window: timedelta
-) -> dict[str, InquiryKey | None]:
-    """order_id -> the credited inquiry, or None for a silent order (静默下单)."""
-    times = [t.at for t in found]
-    return {o.order_id: _credit(o.placed_at, found, times, window) for o in orders}
+def attribute(orders: Iterable[Order], found: Sequence[Touch], window: timedelta) -> None:
+    """Set every order's credited inquiry, or None for a silent order (静默下单)."""
+    times = [t[0] for t in found]
+    for o in orders:
+        o.attributed = _credit(o.placed_at, found, times, window) if found else None
 
 
 def finalize(
@@ -67,18 +63,19 @@ def finalize(
     Lost is strict (watermark - last buyer message > window) and never sticks: it is
     recomputed from the events each time, so a later payment turns it into converted.
     """
-    first, last = draft.messages[0].sent_at, draft.messages[-1].sent_at
-    converted = any(o.paid for o in credited)
+    messages = draft.messages
+    last = messages[-1].sent_at
+    converted = any(o.paid_at is not None for o in credited) if credited else False
     return Consultation(
-        agent_id=draft.agent_id,
-        day=draft.day,
-        kind=kind,
-        first_buyer_at=first,
-        last_buyer_at=last,
-        buyer_message_ids=tuple(m.event_id for m in draft.messages),
-        replied=draft.replied,
-        order_ids=tuple(sorted(o.order_id for o in credited)),
-        ordered=bool(credited),
-        converted=converted,
-        lost=kind == "presale" and not converted and watermark - last > window,
+        draft.agent_id,
+        draft.day,
+        kind,
+        messages[0].sent_at,  # first_buyer_at
+        last,  # last_buyer_at
+        tuple([m.event_id for m in messages]),
+        draft.replied,
+        tuple(sorted([o.order_id for o in credited])),
+        bool(credited),  # ordered
+        converted,
+        kind == "presale" and not converted and watermark - last > window,  # lost
     )

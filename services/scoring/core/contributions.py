@@ -9,10 +9,9 @@ placement day.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Protocol, TypeVar
 
-from .days import local_day
 from .facts import AgentDays, Contributions, Session, ShopDays
 from .inquiries import Consultation
 from .model import ChatMessage
@@ -31,10 +30,15 @@ def _at(rows: AgentDays, agent_id: str, day: date) -> AgentDayParts:
     return parts
 
 
-def _add_messages(rows: AgentDays, messages: Iterable[ChatMessage], timezone: str) -> None:
+def _add_messages(
+    rows: AgentDays, messages: Iterable[ChatMessage], days: Mapping[datetime, date]
+) -> None:
     for m in messages:
         assert m.agent_id is not None
-        parts = _at(rows, m.agent_id, local_day(m.sent_at, timezone))
+        key = (m.agent_id, days[m.sent_at])
+        parts = rows.get(key)  # _at inlined: this runs for every message
+        if parts is None:
+            parts = rows[key] = AgentDayParts()
         if m.sender == "buyer":
             parts.buyer_messages += 1
         else:
@@ -106,20 +110,27 @@ def build(
     orders: Sequence[Order],
     reminders: Sequence[Reminder],
     *,
-    timezone: str,
+    days: Mapping[datetime, date],
     slow_reply_us: int,
 ) -> Contributions:
-    """All of one buyer's parts. `messages` are the counting (buyer/agent) messages."""
+    """All of one buyer's parts. `messages` are the counting (buyer/agent) messages;
+    `days`: instant -> local day (days.zone_days of the shop's zone).
+
+    No row is ever zero: every row is made for a count it then increments (a message, a
+    session, a response, a consultation, a reminder, a placed order), so unlike a diff
+    nothing needs filtering.
+    """
     rows: AgentDays = {}
-    _add_messages(rows, messages, timezone)
+    _add_messages(rows, messages, days)
     for s in sessions:
         _add_session(rows, s, slow_reply_us)
-    by_id = {o.order_id: o for o in orders}
-    for c in consultations:
-        _add_consultation(rows, c, by_id)
+    if consultations:
+        by_id = {o.order_id: o for o in orders}
+        for c in consultations:
+            _add_consultation(rows, c, by_id)
     for r in reminders:
         _add_reminder(rows, r)
-    return Contributions(_nonzero(rows), _nonzero(_shop_days(orders)))
+    return Contributions(rows, _shop_days(orders))
 
 
 class _HasParts(Protocol):

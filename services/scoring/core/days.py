@@ -6,11 +6,6 @@ from datetime import date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-# (instant, fold, zone name) -> local date. Memoising the pure conversion is exact: aware
-# datetimes compare equal only as the same instant -- except two wall times of one tzinfo
-# that differ only by `fold` (PEP 495), hence fold in the key. A buyer's re-derivation
-# asks for the same messages' days over and over.
-_DAYS: dict[tuple[datetime, int, str], date] = {}
 _MAX_DAYS = 1 << 18
 
 
@@ -20,17 +15,40 @@ def zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
+class ZoneDays(dict[datetime, date]):
+    """instant -> local date in one zone, memoised: `days[instant]` is one C-level lookup
+    on the hot path (a buyer's re-derivation asks for the same messages' days again and
+    again), and a miss computes and stores the day.
+
+    Keying by the datetime alone is exact: aware datetimes compare equal as the same
+    instant, except two wall times of one tzinfo that differ only by `fold` (PEP 495) --
+    so a wall time whose offset depends on fold is never stored, only computed.
+    """
+
+    __slots__ = ("tz",)
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.tz = zone(name)
+
+    def __missing__(self, instant: datetime) -> date:
+        if instant.tzinfo is None:
+            # A naive timestamp is invalid per SPEC §2; failing loudly beats guessing UTC.
+            raise ValueError(f"naive datetime {instant!r}: timestamps must carry an offset")
+        day = instant.astimezone(self.tz).date()
+        if instant.utcoffset() == instant.replace(fold=1 - instant.fold).utcoffset():
+            if len(self) >= _MAX_DAYS:
+                self.clear()  # bounded: a cold cache only costs the conversions again
+            self[instant] = day
+        return day
+
+
+@lru_cache(maxsize=256)
+def zone_days(timezone: str) -> ZoneDays:
+    """The (process-wide) day memo of a zone; look days up as `zone_days(tz)[instant]`."""
+    return ZoneDays(timezone)
+
+
 def local_day(instant: datetime, timezone: str) -> date:
     """The shop-local calendar date of an aware instant, whatever offset it was sent with."""
-    key = (instant, instant.fold, timezone)
-    day = _DAYS.get(key)
-    if day is not None:
-        return day
-    if instant.tzinfo is None:
-        # A naive timestamp is invalid per SPEC §2; failing loudly beats guessing UTC.
-        raise ValueError(f"naive datetime {instant!r}: timestamps must carry an offset")
-    day = instant.astimezone(zone(timezone)).date()
-    if len(_DAYS) >= _MAX_DAYS:
-        _DAYS.clear()  # bounded: a cold cache only costs the conversions again
-    _DAYS[key] = day
-    return day
+    return zone_days(timezone)[instant]

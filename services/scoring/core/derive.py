@@ -8,12 +8,14 @@ so the shell re-derives a whole buyer from scratch whenever any of those change 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import lru_cache
+from operator import attrgetter
+from typing import NamedTuple
 
 from .attribution import InquiryKey, attribute, finalize, touches
 from .contributions import build
-from .days import local_day
+from .days import ZoneDays, zone_days
 from .facts import BuyerFacts, Session
 from .inquiries import Consultation, ConsultationDraft, Kind, classify, collect
 from .model import ChatMessage, OrderEvent
@@ -22,9 +24,36 @@ from .qa import score_session
 from .qa_rules import QaRules
 from .reminders import find_reminders
 from .responses import find_questions
-from .sessions import is_closed, replied_flags, split_sessions
+from .sessions import is_closed, split_sessions
 from .settings import ShopSettings
 from .timeline import by_agent, scoring_messages
+
+_EVENT_ID = attrgetter("event_id")
+_PLACEMENT = attrgetter("placed_at", "order_id")
+
+
+class Limits(NamedTuple):
+    """A shop's settings the way derivation reads them, made once per settings value
+    (every ShopSettings property access builds a new timedelta)."""
+
+    days: ZoneDays  # instant -> local day in the shop's zone
+    session_gap: timedelta
+    attribution_window: timedelta
+    aftersale_lookback: timedelta
+    reminder_window: timedelta
+    slow_reply_us: int
+
+
+@lru_cache(maxsize=256)
+def limits(s: ShopSettings) -> Limits:
+    return Limits(
+        zone_days(s.timezone),
+        s.session_gap,
+        s.attribution_window,
+        s.aftersale_lookback,
+        s.reminder_window,
+        s.slow_reply_us,
+    )
 
 
 def _identify(
@@ -39,57 +68,59 @@ def _identify(
 
 
 def _shop(messages: Sequence[ChatMessage], order_events: Sequence[OrderEvent]) -> str:
-    shops = [m.shop_id for m in messages] + [e.shop_id for e in order_events]
-    return shops[0] if shops else ""
+    if messages:
+        return messages[0].shop_id
+    return order_events[0].shop_id if order_events else ""
 
 
-def _session(
-    span: list[ChatMessage], s: ShopSettings, rules: QaRules, watermark: datetime
-) -> Session:
-    assert span[0].agent_id is not None
-    questions = find_questions(span, s.timezone)
-    closed = is_closed(span[-1].sent_at, watermark, s.session_gap)
+def _session(span: list[ChatMessage], lim: Limits, rules: QaRules, watermark: datetime) -> Session:
+    first, last = span[0], span[-1]
+    assert first.agent_id is not None
+    questions = find_questions(span, lim.days)
+    closed = is_closed(last.sent_at, watermark, lim.session_gap)
     return Session(
-        agent_id=span[0].agent_id,
-        day=local_day(span[0].sent_at, s.timezone),
-        first_at=span[0].sent_at,
-        last_at=span[-1].sent_at,
+        agent_id=first.agent_id,
+        day=lim.days[first.sent_at],
+        first_at=first.sent_at,
+        last_at=last.sent_at,
         closed=closed,
-        message_ids=tuple(m.event_id for m in span),
+        message_ids=tuple(map(_EVENT_ID, span)),
         questions=questions,
-        qa=score_session(span, questions, rules, s.slow_reply_us) if closed else None,
+        qa=score_session(span, questions, rules, lim.slow_reply_us) if closed else None,
     )
 
 
-def _spans(timeline: list[ChatMessage], s: ShopSettings) -> list[list[ChatMessage]]:
+def _spans(timeline: list[ChatMessage], gap: timedelta) -> list[list[ChatMessage]]:
     """Sessions' messages, agent by agent in code-point order, each in time order."""
     spans: list[list[ChatMessage]] = []
     for _, messages in sorted(by_agent(timeline).items()):
-        spans.extend(split_sessions(messages, s.session_gap))
+        spans.extend(split_sessions(messages, gap))
     return spans
 
 
 def _consultations(
-    drafts: list[ConsultationDraft], orders: list[Order], s: ShopSettings, watermark: datetime
-) -> tuple[list[Consultation], list[Order]]:
-    """Classify, attribute orders to inquiries, then settle every inquiry's status."""
+    drafts: list[ConsultationDraft], orders: list[Order], lim: Limits, watermark: datetime
+) -> list[Consultation]:
+    """Classify, attribute orders to inquiries (setting Order.attributed), then settle
+    every inquiry's status."""
+    window = lim.attribution_window
     kinds: dict[InquiryKey, Kind] = {
-        (d.agent_id, d.day): classify(d.messages[0].sent_at, orders, s.aftersale_lookback)
+        (d.agent_id, d.day): classify(d.messages[0].sent_at, orders, lim.aftersale_lookback)
+        if orders
+        else "presale"
         for d in drafts
     }
-    credit = attribute(orders, touches(drafts, kinds), s.attribution_window)
-    orders = [replace(o, attributed=credit[o.order_id]) for o in orders]
-    consultations = [
+    credited: dict[InquiryKey | None, list[Order]] = {}
+    if orders:
+        attribute(orders, touches(drafts, kinds), window)
+        for o in orders:
+            credited.setdefault(o.attributed, []).append(o)
+    return [
         finalize(
-            d,
-            kinds[(d.agent_id, d.day)],
-            [o for o in orders if o.attributed == (d.agent_id, d.day)],
-            watermark,
-            s.attribution_window,
+            d, kinds[(d.agent_id, d.day)], credited.get((d.agent_id, d.day), []), watermark, window
         )
         for d in drafts
     ]
-    return consultations, orders
 
 
 def wake_at(
@@ -100,11 +131,12 @@ def wake_at(
     Only two facts depend on the watermark: a session closing (then QA-scored) and a
     pending inquiry becoming lost. Both flip when watermark > instant + span.
     """
-    instants = [x.last_at + s.session_gap for x in sessions if not x.closed]
+    lim = limits(s)
+    instants = [x.last_at + lim.session_gap for x in sessions if not x.closed]
     instants += [
-        c.last_buyer_at + s.attribution_window
+        c.last_buyer_at + lim.attribution_window
         for c in consultations
-        if c.is_inquiry and not c.converted and not c.lost
+        if c.kind == "presale" and not c.converted and not c.lost
     ]
     return min(instants, default=None)
 
@@ -124,25 +156,23 @@ def derive_buyer(
     event belongs to another buyer are ignored. `buyer_id` is inferred from the messages
     when omitted -- pass it when the buyer may have no messages.
     """
+    lim = limits(settings)
     buyer = _identify(messages, order_events, buyer_id)
-    timeline = [m for m in scoring_messages(messages) if m.buyer_id == buyer]
-    placed = fold_orders(order_events, settings.timezone).values()
-    mine = sorted(
-        (o for o in placed if o.buyer_id == buyer), key=lambda o: (o.placed_at, o.order_id)
-    )
-    spans = _spans(timeline, settings)
-    sessions = [_session(span, settings, rules, watermark) for span in spans]
-    drafts = collect(spans, [replied_flags(span) for span in spans], settings.timezone)
-    consultations, orders = _consultations(drafts, mine, settings, watermark)
-    reminders = find_reminders(orders, timeline, settings.reminder_window, settings.timezone)
+    timeline = scoring_messages(messages, buyer)
+    placed = fold_orders(order_events, settings.timezone).values() if order_events else ()
+    orders = sorted((o for o in placed if o.buyer_id == buyer), key=_PLACEMENT)
+    spans = _spans(timeline, lim.session_gap)
+    sessions = [_session(span, lim, rules, watermark) for span in spans]
+    consultations = _consultations(collect(spans, lim.days), orders, lim, watermark)
+    reminders = find_reminders(orders, timeline, lim.reminder_window, lim.days)
     parts = build(
         timeline,
         sessions,
         consultations,
         orders,
         reminders,
-        timezone=settings.timezone,
-        slow_reply_us=settings.slow_reply_us,
+        days=lim.days,
+        slow_reply_us=lim.slow_reply_us,
     )
     return BuyerFacts(
         shop_id=_shop(messages, order_events),

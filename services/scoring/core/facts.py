@@ -13,7 +13,7 @@ from .reminders import Reminder
 from .responses import Question
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen: see responses.Question
 class Session:
     agent_id: str
     day: date  # local day of the first message: sessions and QA count here
@@ -42,7 +42,7 @@ class Contributions:
     shop_days: ShopDays = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen: see responses.Question
 class BuyerFacts:
     shop_id: str
     buyer_id: str

@@ -8,20 +8,20 @@ mid-sale at its first buyer message.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Literal
 
-from .days import local_day
 from .model import ChatMessage
 from .orders import Order
+from .sessions import last_agent_index
 
 Kind = Literal["presale", "aftersale", "midsale"]
 Status = Literal["converted", "lost", "ordered", "pending"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen: see responses.Question
 class Consultation:
     agent_id: str
     day: date
@@ -66,28 +66,30 @@ class ConsultationDraft:
 
 
 def collect(
-    sessions: Iterable[Sequence[ChatMessage]],
-    replied: Iterable[Sequence[bool]],
-    timezone: str,
+    spans: Iterable[Sequence[ChatMessage]], days: Mapping[datetime, date]
 ) -> list[ConsultationDraft]:
-    """Group buyer messages by (agent, the message's own local day)."""
+    """Group buyer messages by (agent, the message's own local day).
+
+    `spans`: one agent's sessions after another's, each in canonical order (as derive
+    makes them), so every draft's messages arrive in canonical order: no sorting them.
+    """
     drafts: dict[tuple[str, date], ConsultationDraft] = {}
-    for messages, flags in zip(sessions, replied, strict=True):
-        for message, flag in zip(messages, flags, strict=True):
+    for span in spans:
+        replied_before = last_agent_index(span)
+        for index, message in enumerate(span):
             if message.sender != "buyer":
                 continue
             assert message.agent_id is not None
-            key = (message.agent_id, local_day(message.sent_at, timezone))
-            draft = drafts.setdefault(key, ConsultationDraft(*key))
+            key = (message.agent_id, days[message.sent_at])
+            draft = drafts.get(key)
+            if draft is None:
+                draft = drafts[key] = ConsultationDraft(*key)
             draft.messages.append(message)
-            draft.replied = draft.replied or flag
-    for draft in drafts.values():
-        draft.messages.sort(key=lambda m: (m.sent_at, m.event_id))
-    return sorted(drafts.values(), key=lambda d: (d.agent_id, d.day))
-
-
-def _within(instant: datetime, first: datetime, lookback: timedelta) -> bool:
-    return first - lookback <= instant <= first  # both bounds inclusive
+            if index < replied_before:
+                draft.replied = True
+    # Sorted by key even though made almost in order: a local date can step back (a DST
+    # change at midnight), and the tuple keys compare in C.
+    return [drafts[key] for key in sorted(drafts)]
 
 
 def _open_at(order: Order, first: datetime) -> bool:
@@ -99,9 +101,10 @@ def _open_at(order: Order, first: datetime) -> bool:
 
 def classify(first: datetime, orders: Iterable[Order], lookback: timedelta) -> Kind:
     """After-sale wins over mid-sale when both hold: the buyer already has a paid order."""
-    orders = list(orders)
-    if any(o.paid_at is not None and _within(o.paid_at, first, lookback) for o in orders):
-        return "aftersale"
-    if any(_within(o.placed_at, first, lookback) and _open_at(o, first) for o in orders):
-        return "midsale"
-    return "presale"
+    since = first - lookback
+    midsale = False
+    for o in orders:
+        if o.paid_at is not None and since <= o.paid_at <= first:
+            return "aftersale"
+        midsale = midsale or (since <= o.placed_at <= first and _open_at(o, first))
+    return "midsale" if midsale else "presale"

@@ -14,14 +14,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
-from .days import local_day
+from .days import zone_days
 from .model import OrderEvent
-from .timeline import dedupe, order_event_key
+from .timeline import ORDER_EVENT_KEY, dedupe
 
 ZERO = Decimal(0)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen: see responses.Question
 class Order:
     order_id: str
     buyer_id: str
@@ -32,7 +32,8 @@ class Order:
     paid_amount: Decimal  # sum of every order.paid amount (deposit + balance)
     cancelled_at: datetime | None
     refund_amount: Decimal  # sum of every refund, whenever it happened
-    # The credited inquiry as (agent_id, inquiry day); None = silent. Set by derive.
+    # The credited inquiry as (agent_id, inquiry day); None = silent. Set by derive
+    # (attribution.attribute), on the orders it folded itself.
     attributed: tuple[str, date] | None = None
 
     @property
@@ -46,7 +47,7 @@ class Order:
 
 def _group(events: Iterable[OrderEvent]) -> dict[str, list[OrderEvent]]:
     grouped: dict[str, list[OrderEvent]] = {}
-    for event in sorted(dedupe(events), key=order_event_key):
+    for event in sorted(dedupe(events), key=ORDER_EVENT_KEY):
         grouped.setdefault(event.order_id, []).append(event)
     return grouped
 
@@ -64,19 +65,27 @@ def _fold(events: Sequence[OrderEvent], timezone: str) -> Order | None:
     placing = _placing_event(events)
     if placing is None:
         return None
-    paid = [e for e in events if e.type == "order.paid"]
-    cancelled = [e for e in events if e.type == "order.cancelled"]
-    refunds = [e for e in events if e.type == "order.refunded"]
+    paid_at = cancelled_at = None
+    paid_amount = refund_amount = ZERO
+    for e in events:  # in canonical order: the first paid/cancelled event is the earliest
+        kind = e.type
+        if kind == "order.paid":
+            paid_at = paid_at or e.occurred_at
+            paid_amount += e.amount or ZERO
+        elif kind == "order.cancelled":
+            cancelled_at = cancelled_at or e.occurred_at
+        elif kind == "order.refunded":
+            refund_amount += e.amount or ZERO
     return Order(
         order_id=placing.order_id,
         buyer_id=placing.buyer_id,
         placed_at=placing.occurred_at,
         placed_by="order.created" if placing.type == "order.created" else "order.paid",
-        day=local_day(placing.occurred_at, timezone),
-        paid_at=paid[0].occurred_at if paid else None,
-        paid_amount=sum((e.amount or ZERO for e in paid), ZERO),
-        cancelled_at=cancelled[0].occurred_at if cancelled else None,
-        refund_amount=sum((e.amount or ZERO for e in refunds), ZERO),
+        day=zone_days(timezone)[placing.occurred_at],
+        paid_at=paid_at,
+        paid_amount=paid_amount,
+        cancelled_at=cancelled_at,
+        refund_amount=refund_amount,
     )
 
 

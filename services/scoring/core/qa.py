@@ -6,8 +6,8 @@ session as a whole), how many occurrences it stands for, and the penalty they co
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 from .model import ChatMessage
@@ -16,7 +16,8 @@ from .responses import Question
 from .text import char_count, count_emojis
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: see responses.Question.
+@dataclass(slots=True, unsafe_hash=True)
 class Violation:
     rule: str
     message_event_id: str | None
@@ -26,7 +27,7 @@ class Violation:
     detail: str | None = None  # e.g. the forbidden word found
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class QaResult:
     score: int
     violations: tuple[Violation, ...]
@@ -35,19 +36,14 @@ class QaResult:
         return sum(v.count for v in self.violations if v.rule == rule)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Session:
     messages: Sequence[ChatMessage]
     questions: Sequence[Question]
-    rules: QaRules
+    plan: _Plan
     slow_reply_us: int
-    agent_messages: list[ChatMessage] = field(init=False)
-
-    def __post_init__(self) -> None:
-        # Several rules look at the agent's messages: select them once per session.
-        object.__setattr__(
-            self, "agent_messages", [m for m in self.messages if m.sender == "agent"]
-        )
+    # Several rules look at the agent's messages: select them once per session.
+    agent_messages: list[ChatMessage]
 
 
 # The text checks are pure functions of (text, parameters), memoised because a buyer is
@@ -67,57 +63,61 @@ def _word_counts(text: str, words: tuple[str, ...]) -> tuple[tuple[str, int], ..
 
 # A hit: (message event_id or None, occurrences, detail).
 _Hit = tuple[str | None, int, str | None]
+_NO_HITS: tuple[_Hit, ...] = ()  # what most checks find: returned, not built
 
 
-def _closing_by_agent(s: _Session) -> Iterator[_Hit]:
+def _closing_by_agent(s: _Session) -> Sequence[_Hit]:
     last = s.messages[-1]
-    if last.sender != "agent":
-        yield (last.event_id, 1, None)
+    return [(last.event_id, 1, None)] if last.sender != "agent" else _NO_HITS
 
 
-def _min_reply_length(s: _Session) -> Iterator[_Hit]:
-    for m in s.agent_messages:
-        if m.msg_type == "text" and char_count(m.text) < s.rules.min_chars:
-            yield (m.event_id, 1, None)
+def _min_reply_length(s: _Session) -> Sequence[_Hit]:
+    least = s.plan.min_chars
+    return [
+        (m.event_id, 1, None)
+        for m in s.agent_messages
+        if m.msg_type == "text" and char_count(m.text) < least
+    ]
 
 
-def _min_emojis(s: _Session) -> Iterator[_Hit]:
+def _min_emojis(s: _Session) -> Sequence[_Hit]:
     agent = s.agent_messages
     if not agent:  # an unanswered session is judged by unanswered/closing_by_agent only
-        return
+        return _NO_HITS
     total = sum(count_emojis(m.text) + (m.msg_type == "emoji") for m in agent)
-    if total < s.rules.min_emoji_count:
-        yield (None, 1, None)
+    return [(None, 1, None)] if total < s.plan.min_emoji_count else _NO_HITS
 
 
-def _greeting(s: _Session) -> Iterator[_Hit]:
+def _greeting(s: _Session) -> Sequence[_Hit]:
     agent = s.agent_messages
-    if agent and not _has_phrase(agent[0].text, s.rules.greeting_phrases):
-        yield (agent[0].event_id, 1, None)
+    if agent and not _has_phrase(agent[0].text, s.plan.greeting_phrases):
+        return [(agent[0].event_id, 1, None)]
+    return _NO_HITS
 
 
-def _slow_reply(s: _Session) -> Iterator[_Hit]:
-    for q in s.questions:
-        if q.response_us is not None and q.response_us > s.slow_reply_us:
-            yield (q.response_event_id, 1, None)
+def _slow_reply(s: _Session) -> Sequence[_Hit]:
+    slow = s.slow_reply_us
+    return [
+        (q.response_event_id, 1, None)
+        for q in s.questions
+        if q.response_us is not None and q.response_us > slow
+    ]
 
 
-def _unanswered(s: _Session) -> Iterator[_Hit]:
-    for q in s.questions:
-        if not q.answered:
-            yield (q.event_id, 1, None)
+def _unanswered(s: _Session) -> Sequence[_Hit]:
+    return [(q.event_id, 1, None) for q in s.questions if q.response_event_id is None]
 
 
-def _forbidden_words(s: _Session) -> Iterator[_Hit]:
+def _forbidden_words(s: _Session) -> Sequence[_Hit]:
     # Case folding on both sides; str.count counts non-overlapping occurrences, and every
     # word is counted on its own: plain substrings, so "滚筒洗衣机" does contain "滚".
-    words = s.rules.forbidden_words
-    for m in s.agent_messages:
-        for word, n in _word_counts(m.text, words):
-            yield (m.event_id, n, word)
+    words = s.plan.forbidden_words
+    return [
+        (m.event_id, n, word) for m in s.agent_messages for word, n in _word_counts(m.text, words)
+    ]
 
 
-_CHECKS: dict[str, Callable[[_Session], Iterator[_Hit]]] = {
+_CHECKS: dict[str, Callable[[_Session], Sequence[_Hit]]] = {
     "closing_by_agent": _closing_by_agent,
     "min_reply_length": _min_reply_length,
     "min_emojis": _min_emojis,
@@ -128,6 +128,40 @@ _CHECKS: dict[str, Callable[[_Session], Iterator[_Hit]]] = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """A QaRules read once: the enabled checks in RULES order and the typed parameters."""
+
+    checks: tuple[tuple[str, Callable[[_Session], Sequence[_Hit]], int, bool], ...]
+    min_chars: int
+    min_emoji_count: int
+    greeting_phrases: tuple[str, ...]
+    forbidden_words: tuple[str, ...]
+
+
+# id(rules) -> (rules, plan). Holding the rules keeps the id from being reused; a shop's
+# rules object lives as long as its context, so this sees a handful of entries.
+_PLANS: dict[int, tuple[QaRules, _Plan]] = {}
+
+
+def _plan(rules: QaRules) -> _Plan:
+    cached = _PLANS.get(id(rules))
+    if cached is not None and cached[0] is rules:
+        return cached[1]
+    configs = [(rule, rules[rule]) for rule in RULES]
+    plan = _Plan(
+        checks=tuple((r, _CHECKS[r], c.penalty, c.notify) for r, c in configs if c.enabled),
+        min_chars=rules.min_chars,
+        min_emoji_count=rules.min_emoji_count,
+        greeting_phrases=rules.greeting_phrases,
+        forbidden_words=rules.forbidden_words,
+    )
+    if len(_PLANS) >= 1024:
+        _PLANS.clear()
+    _PLANS[id(rules)] = (rules, plan)
+    return plan
+
+
 def score_session(
     messages: Sequence[ChatMessage],
     questions: Sequence[Question],
@@ -135,14 +169,12 @@ def score_session(
     slow_reply_us: int,
 ) -> QaResult:
     """score = max(0, 100 - sum of penalties) over the enabled rules."""
-    session = _Session(messages, questions, rules, slow_reply_us)
+    agent = [m for m in messages if m.sender == "agent"]
+    session = _Session(messages, questions, _plan(rules), slow_reply_us, agent)
     violations: list[Violation] = []
-    for rule in RULES:
-        config = rules[rule]
-        if not config.enabled:
-            continue
-        for event_id, n, detail in _CHECKS[rule](session):
-            violations.append(
-                Violation(rule, event_id, n, n * config.penalty, config.notify, detail)
-            )
-    return QaResult(max(0, 100 - sum(v.penalty for v in violations)), tuple(violations))
+    penalties = 0
+    for rule, check, penalty, notify in session.plan.checks:
+        for event_id, n, detail in check(session):
+            violations.append(Violation(rule, event_id, n, n * penalty, notify, detail))
+            penalties += n * penalty
+    return QaResult(max(0, 100 - penalties), tuple(violations))

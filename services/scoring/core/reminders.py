@@ -7,16 +7,16 @@ m - placed <= reminder_window. Ties on m go to the smallest agent_id.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from operator import attrgetter
 
-from .days import local_day
 from .model import ChatMessage
 from .orders import Order
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen: see responses.Question
 class Reminder:
     order_id: str
     agent_id: str
@@ -33,23 +33,27 @@ def _qualifies(order: Order, at: datetime, window: timedelta) -> bool:
     return order.cancelled_at is None or at < order.cancelled_at
 
 
-def _reminder_key(message: ChatMessage) -> tuple[datetime, str, str]:
-    assert message.agent_id is not None
-    return (message.sent_at, message.agent_id, message.event_id)
+# (sent_at, agent_id, event_id) as one C call: the tie rule's order of candidates.
+_REMINDER_KEY = attrgetter("sent_at", "agent_id", "event_id")
+_ORDER_ID = attrgetter("order_id")
 
 
 def find_reminders(
     orders: Iterable[Order],
     messages: Sequence[ChatMessage],
     window: timedelta,
-    timezone: str,
+    days: Mapping[datetime, date],
 ) -> list[Reminder]:
-    """Reminders of the buyer's orders, given the buyer's counting messages (any order)."""
-    agent_messages = sorted((m for m in messages if m.sender == "agent"), key=_reminder_key)
+    """Reminders of the buyer's orders, given the buyer's counting messages (any order).
+
+    `days`: instant -> local day (days.zone_days of the shop's zone).
+    """
+    remindable = [o for o in orders if o.placed_by == "order.created"]
+    if not remindable:
+        return []  # placed by a payment: there was never an unpaid moment to remind
+    agent_messages = sorted((m for m in messages if m.sender == "agent"), key=_REMINDER_KEY)
     reminders: list[Reminder] = []
-    for order in sorted(orders, key=lambda o: o.order_id):
-        if order.placed_by != "order.created":
-            continue  # placed by its payment: there was never an unpaid moment to remind
+    for order in sorted(remindable, key=_ORDER_ID):
         first = next((m for m in agent_messages if _qualifies(order, m.sent_at, window)), None)
         if first is None:
             continue
@@ -59,7 +63,7 @@ def find_reminders(
                 order_id=order.order_id,
                 agent_id=first.agent_id,
                 message_event_id=first.event_id,
-                day=local_day(first.sent_at, timezone),
+                day=days[first.sent_at],
                 successful=order.paid,
             )
         )

@@ -7,17 +7,20 @@ session, so they neither separate nor create questions.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from .days import local_day
 from .model import ChatMessage
 
 _US = 1_000_000
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen (nor any result type of the core): a frozen dataclass's __init__ sets every
+# field through object.__setattr__, several times slower, and each derivation builds
+# dozens of these. Treat them as immutable all the same; unsafe_hash keeps the hash a
+# frozen dataclass had.
+@dataclass(slots=True, unsafe_hash=True)
 class Question:
     event_id: str
     asked_at: datetime
@@ -37,41 +40,40 @@ def _micros(later: datetime, earlier: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * _US + delta.microseconds
 
 
-def _next_agents(messages: Sequence[ChatMessage]) -> list[ChatMessage | None]:
-    """For every position: the first agent message at or after it (one backward pass)."""
-    following: list[ChatMessage | None] = [None] * (len(messages) + 1)
-    for index in range(len(messages) - 1, -1, -1):
-        message = messages[index]
-        following[index] = message if message.sender == "agent" else following[index + 1]
-    return following
-
-
-def find_questions(messages: Sequence[ChatMessage], timezone: str) -> tuple[Question, ...]:
+def find_questions(
+    messages: Sequence[ChatMessage], days: Mapping[datetime, date]
+) -> tuple[Question, ...]:
     """Questions of one session (messages in canonical order) with their responses.
 
     A question is the session's first buyer message or a buyer message right after an
-    agent message; its response is the next agent message.
+    agent message; its response is the next agent message. So at most one question waits
+    for a response at any time: one forward pass answers it at the next agent message.
+    `days`: instant -> local day (days.zone_days of the shop's zone).
     """
     questions: list[Question] = []
-    following: list[ChatMessage | None] | None = None
+    waiting: ChatMessage | None = None  # the question without a response yet
     previous = ""  # sender of the previous message of the session
     seen_buyer = False
-    for index, message in enumerate(messages):
+    for message in messages:
         sender = message.sender
-        if sender == "buyer" and (not seen_buyer or previous == "agent"):
-            if following is None:
-                following = _next_agents(messages)
-            response = following[index + 1]
-            questions.append(
-                Question(
-                    event_id=message.event_id,
-                    asked_at=message.sent_at,
-                    day=local_day(message.sent_at, timezone),
-                    first=not questions,
-                    response_event_id=response.event_id if response else None,
-                    response_us=_micros(response.sent_at, message.sent_at) if response else None,
-                )
-            )
-        seen_buyer = seen_buyer or sender == "buyer"
+        if sender == "agent":
+            if waiting is not None:
+                questions.append(_question(waiting, days, not questions, message))
+                waiting = None
+        elif sender == "buyer" and (not seen_buyer or previous == "agent"):
+            waiting = message
+            seen_buyer = True
         previous = sender
+    if waiting is not None:
+        questions.append(_question(waiting, days, not questions, None))
     return tuple(questions)
+
+
+def _question(
+    asked: ChatMessage, days: Mapping[datetime, date], first: bool, response: ChatMessage | None
+) -> Question:
+    at = asked.sent_at
+    if response is None:
+        return Question(asked.event_id, at, days[at], first, None, None)
+    response_us = _micros(response.sent_at, at)
+    return Question(asked.event_id, at, days[at], first, response.event_id, response_us)

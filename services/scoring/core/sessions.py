@@ -29,10 +29,11 @@ def is_closed(last_message_at: datetime, watermark: datetime, gap: timedelta) ->
     return watermark - last_message_at > gap
 
 
-def replied_flags(messages: Sequence[ChatMessage]) -> list[bool]:
-    """For every message of a session: is there a later agent message in the session?
-
-    Used for unreplied_buyers, which looks at all buyer messages, not only questions.
-    """
-    last_agent = max((i for i, m in enumerate(messages) if m.sender == "agent"), default=-1)
-    return [i < last_agent for i in range(len(messages))]
+def last_agent_index(messages: Sequence[ChatMessage]) -> int:
+    """Position of a session's last agent message (-1: none). A message before it has a
+    later agent message in its session: it was replied (unreplied_buyers looks at all
+    buyer messages, not only questions)."""
+    for index in range(len(messages) - 1, -1, -1):
+        if messages[index].sender == "agent":
+            return index
+    return -1

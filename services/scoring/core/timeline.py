@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 from operator import attrgetter
 from typing import Protocol, TypeVar
 
-from .model import ChatMessage, OrderEvent
+from .model import ChatMessage
 
 _COUNTING = frozenset({"buyer", "agent"})  # ChatMessage.counts, inlined
 
@@ -31,26 +30,28 @@ def dedupe(events: Iterable[E]) -> list[E]:
     return kept
 
 
-def message_key(message: ChatMessage) -> tuple[datetime, str]:
-    """SPEC §2: by sent_at, then event_id in code-point order (Python's str order)."""
-    return (message.sent_at, message.event_id)
-
-
-def order_event_key(event: OrderEvent) -> tuple[datetime, str]:
-    """Same tie-break for order events, so "earliest" is deterministic on equal instants."""
-    return (event.occurred_at, event.event_id)
-
-
-# message_key as one C call (sorting whole timelines is on every derivation's path).
+# SPEC §2 order of messages: by sent_at, then event_id in code-point order (Python's str
+# order); order events take the same tie-break, so "earliest" is deterministic on equal
+# instants. attrgetters: one C call per key (sorting is on every derivation's path).
 _MESSAGE_KEY = attrgetter("sent_at", "event_id")
+ORDER_EVENT_KEY = attrgetter("occurred_at", "event_id")
+_EVENT_ID = attrgetter("event_id")
 
 
-def scoring_messages(messages: Sequence[ChatMessage]) -> list[ChatMessage]:
-    """Deduped, ordered buyer/agent messages with an agent; everything else is ignored."""
-    return sorted(
-        (m for m in dedupe(messages) if m.agent_id is not None and m.sender in _COUNTING),
-        key=_MESSAGE_KEY,
-    )
+def scoring_messages(messages: Sequence[ChatMessage], buyer: str) -> list[ChatMessage]:
+    """The buyer's deduped, ordered buyer/agent messages with an agent; everything else
+    (other buyers' messages too) is ignored. On every derivation's path, hence the C-level
+    duplicate test first: timelines loaded from the DB never hold duplicates.
+    """
+    if len(set(map(_EVENT_ID, messages))) != len(messages):
+        messages = dedupe(messages)
+    kept = [
+        m
+        for m in messages
+        if m.agent_id is not None and m.sender in _COUNTING and m.buyer_id == buyer
+    ]
+    kept.sort(key=_MESSAGE_KEY)
+    return kept
 
 
 def by_agent(messages: Sequence[ChatMessage]) -> dict[str, list[ChatMessage]]:
