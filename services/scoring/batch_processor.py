@@ -30,6 +30,7 @@ from services.scoring.repository import (
     store_watermarks,
     upsert_agents,
 )
+from services.scoring.timeline_cache import TimelineCache
 from services.scoring.timeline_loader import buyers_of_orders, waking_buyers
 from services.scoring.touches import ShopTouches, read_touches
 from shared.logging import get_logger
@@ -96,6 +97,7 @@ async def process_records(
     group_id: str,
     records: Mapping[TopicPartition, Sequence[ConsumerRecord]],  # type: ignore[type-arg]
     memo: InputMemo | None = None,
+    cache: TimelineCache | None = None,
 ) -> BatchResult:
     pg = await driver(conn)
     values = [
@@ -115,7 +117,10 @@ async def process_records(
     await store_watermarks(pg=pg, marks=marks)
     await upsert_agents(pg=pg, agents=[(s, a) for s, t in touches.items() for a in t.agents])
     keys = await _touched_buyers(pg, touches, marks)
-    derived = await rederive(pg=pg, keys=keys, shops=shops, marks=marks, memo=memo)
+    arrivals = [a for t in touches.values() for a in t.arrivals]
+    derived = await rederive(
+        pg=pg, keys=keys, shops=shops, marks=marks, memo=memo, cache=cache, arrivals=arrivals
+    )
     await _after_rollups(conn, set(touches), derived)
     positions = {tp: recs[-1].offset + 1 for tp, recs in records.items() if recs}
     await store_offsets(pg=pg, group_id=group_id, positions=positions)

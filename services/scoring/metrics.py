@@ -21,6 +21,16 @@ RESCORE_BUYERS_DONE = Gauge("scoring_rescore_buyers_done", "buyers rescored", ["
 RESCORE_BUYERS_TOTAL = Gauge("scoring_rescore_buyers_total", "buyers to rescore", ["shop_id"])
 RESCORES = Counter("scoring_rescores_total", "rescore jobs finished", ["status"])
 
+TIMELINE_CACHE_HITS = Counter(
+    "scoring_timeline_cache_hits_total", "re-derived buyers whose timeline was in memory"
+)
+TIMELINE_CACHE_MISSES = Counter(
+    "scoring_timeline_cache_misses_total", "re-derived buyers whose timeline was read whole"
+)
+TIMELINE_EVENTS_APPENDED = Counter(
+    "scoring_timeline_events_appended_total", "stored events appended to cached timelines"
+)
+
 
 def serve(port: int) -> None:
     """Start the exporter thread; port 0 means metrics are off."""

@@ -8,7 +8,7 @@ makes re-delivered batches, crashes and rebalances harmless.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -25,7 +25,9 @@ from services.scoring.facts_store import (
 from services.scoring.input_memo import InputMemo, Inputs, digest
 from services.scoring.repository import BuyerKey, Pg, ShopContext
 from services.scoring.rollups import RollupDeltas, apply_deltas
-from services.scoring.timeline_loader import Timeline, load_timelines
+from services.scoring.timeline_cache import Arrival, TimelineCache
+from services.scoring.timeline_loader import Timeline
+from services.scoring.timeline_reader import read_timelines
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -133,13 +135,16 @@ async def rederive(
     shops: dict[str, ShopContext],
     marks: dict[str, datetime],
     memo: InputMemo | None = None,
+    cache: TimelineCache | None = None,
+    arrivals: Iterable[Arrival] = (),
 ) -> Derived:
     """Re-derive `keys` under the shops' new watermarks `marks` and write everything.
 
     With a memo, buyers whose inputs are those of their last committed derivation (and
-    whose wake_at the watermark has not passed) are left as they are: same rows."""
+    whose wake_at the watermark has not passed) are left as they are: same rows. With a
+    cache, timelines come from it, topped up with the batch's `arrivals`."""
     keys = sorted(k for k in keys if k[0] in shops and k[0] in marks)
-    loaded = await load_timelines(pg=pg, keys=keys)
+    loaded = await read_timelines(pg=pg, keys=keys, cache=cache, arrivals=arrivals)
     timelines, digests = _changed(loaded, shops, marks, memo)
     stored = await load_contributions(pg=pg, keys=timelines)
     derived, results = derive_all(timelines, shops, marks)

@@ -121,3 +121,34 @@ async def _load_orders(
     )
     for row in await cur.fetchall():
         timelines[(row[1], row[0])].order_events.append(OrderEvent(*row[1:]))
+
+
+async def load_events(
+    *, pg: Pg, chat: Iterable[tuple[str, str]], order: Iterable[tuple[str, str]]
+) -> tuple[list[ChatMessage], list[OrderEvent]]:
+    """Stored events by (shop_id, event_id), built exactly as in load_timelines."""
+    messages: list[ChatMessage] = []
+    order_events: list[OrderEvent] = []
+    shops, ids = _columns(chat)
+    if shops:
+        cur = await pg.execute(
+            f"""
+            SELECT {_CHAT_COLUMNS}
+            FROM unnest(%b::text[], %b::text[]) AS k(shop_id, event_id)
+            JOIN chat_messages c ON c.shop_id = k.shop_id AND c.event_id = k.event_id
+            """,
+            (shops, ids),
+        )
+        messages = [ChatMessage(*row) for row in await cur.fetchall()]
+    shops, ids = _columns(order)
+    if shops:
+        cur = await pg.execute(
+            f"""
+            SELECT {_ORDER_COLUMNS}
+            FROM unnest(%b::text[], %b::text[]) AS k(shop_id, event_id)
+            JOIN order_events o ON o.shop_id = k.shop_id AND o.event_id = k.event_id
+            """,
+            (shops, ids),
+        )
+        order_events = [OrderEvent(*row) for row in await cur.fetchall()]
+    return messages, order_events

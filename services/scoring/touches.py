@@ -15,6 +15,7 @@ from datetime import datetime
 
 import orjson
 
+from services.scoring.timeline_cache import Arrival
 from shared.contracts import Rejection, parse_event
 from shared.logging import get_logger
 
@@ -31,6 +32,8 @@ class ShopTouches:
     orders: set[str] = field(default_factory=set)
     agents: set[str] = field(default_factory=set)
     events: int = 0
+    # Every record, for the worker's timeline cache to take in.
+    arrivals: list[Arrival] = field(default_factory=list)
 
     def see(self, at: datetime) -> None:
         if self.max_event_at is None or at > self.max_event_at:
@@ -46,8 +49,11 @@ def _timestamp(value: object) -> datetime:
     return at
 
 
-def _fields(raw: bytes) -> tuple[str, str, str, str | None, str | None, datetime]:
-    """(shop_id, type, buyer_id, order_id, agent_id, event time) of one event body."""
+Fields = tuple[str, str, str, str, str | None, str | None, datetime]
+
+
+def _fields(raw: bytes) -> Fields:
+    """(shop_id, event_id, type, buyer_id, order_id, agent_id, event time) of one body."""
     body = orjson.loads(raw)
     kind = body["type"]
     if kind == "chat.message":
@@ -55,10 +61,11 @@ def _fields(raw: bytes) -> tuple[str, str, str, str | None, str | None, datetime
     else:
         at, order_id = _timestamp(body["occurred_at"]), str(body["order_id"])
     agent = body.get("agent_id") if kind == "chat.message" else None
-    return str(body["shop_id"]), kind, str(body["buyer_id"]), order_id, agent, at
+    shop_id, event_id, buyer_id = str(body["shop_id"]), str(body["event_id"]), str(body["buyer_id"])
+    return shop_id, event_id, kind, buyer_id, order_id, agent, at
 
 
-def _careful_fields(raw: bytes) -> tuple[str, str, str, str | None, str | None, datetime]:
+def _careful_fields(raw: bytes) -> Fields:
     """The slow path: the contract parser (e.g. 9-digit fractions of a second)."""
     parsed = parse_event(raw)
     if isinstance(parsed, Rejection):
@@ -66,7 +73,8 @@ def _careful_fields(raw: bytes) -> tuple[str, str, str, str | None, str | None, 
     event = parsed.event
     order_id = getattr(event, "order_id", None)
     agent = getattr(event, "agent_id", None)
-    return event.shop_id, event.type, event.buyer_id, order_id, agent, event.occurred
+    kind, at = event.type, event.occurred
+    return event.shop_id, event.event_id, kind, event.buyer_id, order_id, agent, at
 
 
 def read_touches(values: Iterable[tuple[bytes | None, str]]) -> dict[str, ShopTouches]:
@@ -77,9 +85,9 @@ def read_touches(values: Iterable[tuple[bytes | None, str]]) -> dict[str, ShopTo
             if raw is None:
                 raise ValueError("record has no value")
             try:
-                shop_id, _kind, buyer, order_id, agent, at = _fields(raw)
+                shop_id, event_id, _kind, buyer, order_id, agent, at = _fields(raw)
             except (ValueError, KeyError, TypeError):
-                shop_id, _kind, buyer, order_id, agent, at = _careful_fields(raw)
+                shop_id, event_id, _kind, buyer, order_id, agent, at = _careful_fields(raw)
         except Exception as exc:
             log.error("unreadable_event_skipped", source=where, error=str(exc)[:500])
             continue
@@ -89,6 +97,7 @@ def read_touches(values: Iterable[tuple[bytes | None, str]]) -> dict[str, ShopTo
         touched.events += 1
         touched.see(at)
         touched.buyers.add(buyer)
+        touched.arrivals.append(Arrival(shop_id, event_id, buyer, order_id))
         if order_id is not None:
             touched.orders.add(order_id)
         if agent:

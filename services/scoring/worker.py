@@ -21,6 +21,7 @@ from services.scoring.batch_processor import BatchResult, process_records
 from services.scoring.input_memo import InputMemo
 from services.scoring.offsets import load_offsets
 from services.scoring.repository import driver
+from services.scoring.timeline_cache import TimelineCache
 from shared import topics
 from shared.kafka import create_consumer, seek_within_log
 from shared.logging import get_logger
@@ -42,6 +43,7 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
     async def on_partitions_revoked(self, revoked: Sequence[TopicPartition]) -> None:
         async with self.worker.busy:  # let the in-flight batch commit first
             self.worker.memo.clear()  # another worker may own these buyers next
+            self.worker.timelines.clear()  # and see their records instead of us
             log.info("partitions_revoked", partitions=sorted(tp.partition for tp in revoked))
 
     async def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
@@ -81,6 +83,8 @@ class ScoringWorker:
         self.busy = asyncio.Lock()
         # Inputs of this worker's committed derivations, to skip unchanged buyers.
         self.memo = InputMemo()
+        # Raw timelines of buyers this worker derived (valid while it owns their shops).
+        self.timelines = TimelineCache()
         options: dict[str, object] = {
             "max_partition_fetch_bytes": 8 * 1024 * 1024,
             "fetch_max_wait_ms": FETCH_MAX_WAIT_MS,
@@ -96,6 +100,7 @@ class ScoringWorker:
     async def seek_stored(self, assigned: list[TopicPartition]) -> None:
         """Resume every assigned partition where Postgres says its results end."""
         self.memo.clear()
+        self.timelines.clear()
         async with self.engine.connect() as conn:
             stored = await load_offsets(
                 pg=await driver(conn), group_id=self.group_id, partitions=assigned
@@ -150,7 +155,11 @@ class ScoringWorker:
     async def _commit(self, batch: Records) -> BatchResult:
         async with self.engine.begin() as conn:
             result = await process_records(
-                conn=conn, group_id=self.group_id, records=batch, memo=self.memo
+                conn=conn,
+                group_id=self.group_id,
+                records=batch,
+                memo=self.memo,
+                cache=self.timelines,
             )
         self.memo.remember(result.inputs)  # committed: the stored rows are these
         return result
