@@ -13,13 +13,15 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from services.webhooks.outbox import enqueue_event
+from services.webhooks.outbox import OutboxEvent, enqueue_events
 
 from . import store
 from .judge import judge
 from .notices import ViolationNotice
 from .rules import AlertRule, window_days
 from .values import flatten, observe
+
+Judged = tuple[AlertRule, str, dict[str, Any], tuple[date, date]]
 
 
 def scope_key(rule: AlertRule, agent_id: str | None) -> str:
@@ -44,27 +46,39 @@ async def evaluate_after_batch(
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    queued = 0
-    for notice in new_violations:
-        if notice.notify:
-            stored = await enqueue_event(
-                session=session,
-                shop_id=shop_id,
-                type="qa.violation",
-                data=notice.data(),
-                now=now,
-                event_id=notice.event_id(shop_id),
-            )
-            queued += stored is not None
+    notices = [
+        OutboxEvent("qa.violation", n.data(), n.event_id(shop_id))
+        for n in new_violations
+        if n.notify
+    ]
+    # One statement for all of them: a batch can carry hundreds of notices.
+    stored = await enqueue_events(session=session, shop_id=shop_id, events=notices, now=now)
     rules = await store.enabled_rules(session, shop_id)
+    if not rules:
+        return len(stored)
     watermark, timezone = await store.shop_clock(session, shop_id)
-    if not rules or watermark is None:
-        return queued
+    if watermark is None:
+        return len(stored)
     agents = {agent_id for agent_id, _ in changed_agent_days}
     observations = await _observations(session, shop_id, rules, agents, watermark, timezone)
+    transitions = await _transitions(session, shop_id, observations, watermark, now)
+    await enqueue_events(session=session, shop_id=shop_id, events=transitions, now=now)
+    return len(stored) + len(transitions)
+
+
+async def _transitions(
+    session: store.Session,
+    shop_id: str,
+    observations: list[Judged],
+    watermark: datetime,
+    now: datetime,
+) -> list[OutboxEvent]:
+    """Judge each observation, store the transitions' alert_state, and return their
+    events (alert.breached / alert.resolved), in judging order."""
     states = await store.load_states(
         session, shop_id, ((r.rule_id, k) for r, k, _, _ in observations)
     )
+    events: list[OutboxEvent] = []
     for rule, key, flat, days in observations:
         state = states.get((rule.rule_id, key), store.AlertState())
         seen = observe(rule, flat)
@@ -82,14 +96,8 @@ async def evaluate_after_batch(
             now=now,
         )
         data = _alert_data(rule, key, seen.value, seen.sample, days, watermark)
-        await enqueue_event(
-            session=session, shop_id=shop_id, type=transition.kind, data=data, now=now
-        )
-        queued += 1
-    return queued
-
-
-Judged = tuple[AlertRule, str, dict[str, Any], tuple[date, date]]
+        events.append(OutboxEvent(transition.kind, data))
+    return events
 
 
 async def _observations(

@@ -1,0 +1,71 @@
+"""buyer_state's compact contributions JSON decodes to exactly what the full form does."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from services.scoring.contributions_json import compact_contributions
+from services.scoring.core import AgentDayParts, ShopDayParts
+from services.scoring.core.contributions import contributions_from_json, contributions_to_json
+from services.scoring.core.facts import Contributions
+
+_MONEY = st.sampled_from(
+    [Decimal(0), Decimal("0.00"), Decimal("-0"), Decimal("19.9"), Decimal("-3.50"), Decimal(7)]
+)
+_COUNT = st.sampled_from([0, 0, 0, 1, 2, 123456789])
+
+
+def _parts(cls: type[AgentDayParts] | type[ShopDayParts]) -> st.SearchStrategy[object]:
+    return st.builds(
+        cls, *[_MONEY if f in cls.DECIMAL_FIELDS else _COUNT for f in cls.FIELDS]
+    ).filter(lambda p: not p.is_zero())
+
+
+_DAYS = st.dates(min_value=date(2026, 1, 1), max_value=date(2026, 12, 31))
+_CONTRIBUTIONS = st.builds(
+    Contributions,
+    st.dictionaries(
+        st.tuples(st.sampled_from(["a1", "店:小雨", "a\t2"]), _DAYS), _parts(AgentDayParts)
+    ),
+    st.dictionaries(_DAYS, _parts(ShopDayParts)),
+)
+
+
+def _exact(c: Contributions) -> object:
+    """Values with their Decimal exponents (== on Decimals ignores them)."""
+    return (
+        sorted((k, [str(v) for v in p.values()]) for k, p in c.agent_days.items()),
+        sorted((k, [str(v) for v in p.values()]) for k, p in c.shop_days.items()),
+    )
+
+
+@given(_CONTRIBUTIONS)
+def test_compact_form_decodes_like_the_full_form(c: Contributions) -> None:
+    compact = json.loads(json.dumps(compact_contributions(c)))  # through JSON, like JSONB
+    full = json.loads(json.dumps(contributions_to_json(c)))
+    assert _exact(contributions_from_json(compact)) == _exact(c)
+    assert _exact(contributions_from_json(full)) == _exact(c)
+    # Rows keep their order and keys; only the plain zeros are left out.
+    assert [(r["agent_id"], r["day"]) for r in compact["agent_days"]] == [
+        (r["agent_id"], r["day"]) for r in full["agent_days"]
+    ]
+    for small, whole in zip(
+        compact["agent_days"] + compact["shop_days"],
+        full["agent_days"] + full["shop_days"],
+        strict=True,
+    ):
+        assert small == {k: v for k, v in whole.items() if v not in (0, "0")}
+
+
+def test_zero_decimals_other_than_plain_zero_are_kept() -> None:
+    parts = AgentDayParts(consultations=1, sales_amount=Decimal("0.00"))
+    row = compact_contributions(Contributions({("a1", date(2026, 11, 11)): parts}))
+    assert row["agent_days"] == [
+        {"agent_id": "a1", "day": "2026-11-11", "consultations": 1, "sales_amount": "0.00"}
+    ]
+    assert compact_contributions(Contributions()) == {"agent_days": [], "shop_days": []}
