@@ -28,7 +28,7 @@ from types import ModuleType
 from typing import Any
 
 from services.scoring import core
-from services.scoring.worker import tune_gc
+from services.scoring.collector import Collector
 from shared.simulator import SimConfig, generate
 
 FRACTIONS = (0.25, 0.5, 1.0)
@@ -154,7 +154,7 @@ def main() -> None:
     parser.add_argument("--against", help="directory holding core_orig, to compare results")
     args = parser.parse_args()
     bodies = events(args.events)
-    tune_gc()  # the worker's collector settings: the default ones would dominate the time
+    Collector().start()  # the worker's collector settings: the default ones would dominate the time
     original = _original(args.against) if args.against else None
     total_cpu, total_n = 0.0, 0
     for fraction in FRACTIONS:

@@ -8,7 +8,6 @@ committed offsets are never used. A batch is processed and committed while holdi
 from __future__ import annotations
 
 import asyncio
-import gc
 import time
 from collections.abc import Sequence
 
@@ -18,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.scoring import metrics
 from services.scoring.batch_processor import BatchResult, process_records
+from services.scoring.collector import Collector
 from services.scoring.input_memo import InputMemo
 from services.scoring.offsets import load_offsets
 from services.scoring.repository import driver
@@ -50,16 +50,6 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         await self.worker.seek_stored(list(assigned))
 
 
-def tune_gc() -> None:
-    """A batch allocates millions of short-lived objects (records, timelines, facts); with
-    the default thresholds (700 allocations) the collector ran thousands of times per
-    batch and took a third of the worker's CPU. Freeze what startup allocated and collect
-    young objects less often; reference counting still frees almost everything at once."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
-
-
 class ScoringWorker:
     def __init__(
         self,
@@ -81,6 +71,7 @@ class ScoringWorker:
         self.partitions = partitions
         self.bootstrap = settings.require_kafka()
         self.busy = asyncio.Lock()
+        self.collector = Collector()
         # Inputs of this worker's committed derivations, to skip unchanged buyers.
         self.memo = InputMemo()
         # Raw timelines of buyers this worker derived (valid while it owns their shops).
@@ -114,7 +105,7 @@ class ScoringWorker:
         )
 
     async def run(self, stop: asyncio.Event) -> None:
-        tune_gc()
+        self.collector.start()
         if self.partitions is None:
             self.consumer.subscribe([self.topic], listener=_Rebalance(self))
             await self.consumer.start()
@@ -141,7 +132,8 @@ class ScoringWorker:
                 return
             started = time.perf_counter()
             try:
-                result = await self._commit(batch)
+                with self.collector.batch():
+                    result = await self._commit(batch)
             except Exception:
                 firsts = {tp.partition: recs[0].offset for tp, recs in batch.items()}
                 log.exception("batch_failed_will_retry", partitions=firsts)
