@@ -6,19 +6,21 @@ types only describe what a valid event looks like.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Sender = Literal["buyer", "agent", "bot", "system"]
 MsgType = Literal["text", "emoji", "image", "item_link", "order_card", "other"]
 OrderEventType = Literal["order.created", "order.paid", "order.cancelled", "order.refunded"]
 
 
-@dataclass(frozen=True, slots=True)
-class ChatMessage:
-    """A `chat.message` event. `sent_at` must be timezone-aware."""
+class ChatMessage(NamedTuple):
+    """A `chat.message` event. `sent_at` must be timezone-aware.
+
+    A NamedTuple, not a dataclass: hundreds of thousands are built per batch straight
+    from database rows, and a tuple is several times cheaper to build than a frozen
+    dataclass (and as immutable: cached timelines share them between derivations)."""
 
     shop_id: str
     event_id: str
@@ -39,9 +41,9 @@ class ChatMessage:
         return self.sender in ("buyer", "agent") and self.agent_id is not None
 
 
-@dataclass(frozen=True, slots=True)
-class OrderEvent:
-    """An `order.*` event. `amount` is None only where SPEC allows it (cancelled)."""
+class OrderEvent(NamedTuple):
+    """An `order.*` event. `amount` is None only where SPEC allows it (cancelled).
+    A NamedTuple for the same reason as ChatMessage."""
 
     shop_id: str
     event_id: str
