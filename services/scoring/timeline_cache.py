@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from services.scoring.core.model import ChatMessage, OrderEvent
 from services.scoring.repository import BuyerKey
@@ -37,9 +38,9 @@ CAPACITY = 100_000  # buyers; ~20 events each
 OrderKey = tuple[str, str]  # (shop_id, order_id)
 
 
-@dataclass(frozen=True, slots=True)
-class Arrival:
-    """What a cs.events.v1 record names: enough to tell which timelines it joins."""
+class Arrival(NamedTuple):
+    """What a cs.events.v1 record names: enough to tell which timelines it joins (one per
+    record: a tuple is the cheapest immutable value to build)."""
 
     shop_id: str
     event_id: str
