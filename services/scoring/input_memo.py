@@ -37,12 +37,15 @@ CAPACITY = 200_000  # buyers; ~100 bytes each
 
 def digest(timeline: Timeline) -> bytes:
     """A 128-bit digest of the timeline's event ids (event ids are unique in a shop, and
-    ingest keeps the first body of an id, so the ids determine the events)."""
-    ids = [
-        sorted(m.event_id for m in timeline.messages),
-        sorted(e.event_id for e in timeline.order_events),
-    ]
-    return hashlib.blake2b(orjson.dumps(ids), digest_size=16).digest()
+    ingest keeps the first body of an id, so the ids determine the events). Computed once
+    per timeline until an event is appended (a cached timeline is digested every batch)."""
+    if timeline.digest is None:
+        ids = [
+            sorted(m.event_id for m in timeline.messages),
+            sorted(e.event_id for e in timeline.order_events),
+        ]
+        timeline.digest = hashlib.blake2b(orjson.dumps(ids), digest_size=16).digest()
+    return timeline.digest
 
 
 @dataclass(frozen=True, slots=True)

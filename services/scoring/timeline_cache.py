@@ -129,6 +129,7 @@ class TimelineCache:
         if entry is not None and message.event_id not in entry.ids:
             entry.ids.add(message.event_id)
             entry.timeline.messages.append(message)
+            entry.timeline.digest = None
 
     def add_order_event(self, event: OrderEvent) -> None:
         """A stored order event joins every cached timeline holding its order; its own
@@ -142,3 +143,4 @@ class TimelineCache:
             if event.event_id not in entry.ids:
                 entry.ids.add(event.event_id)
                 entry.timeline.order_events.append(event)
+                entry.timeline.digest = None

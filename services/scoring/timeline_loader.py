@@ -26,6 +26,9 @@ class Timeline:
 
     messages: list[ChatMessage] = field(default_factory=list)
     order_events: list[OrderEvent] = field(default_factory=list)
+    # input_memo.digest of the events, kept while the timeline is cached; whoever appends
+    # an event resets it.
+    digest: bytes | None = field(default=None, compare=False)
 
     @property
     def size(self) -> int:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from services.scoring.core.model import ChatMessage, OrderEvent
+from services.scoring.input_memo import digest
 from services.scoring.timeline_cache import Arrival, TimelineCache
 from services.scoring.timeline_loader import Timeline
 
@@ -59,3 +60,17 @@ def test_trim_keeps_the_most_recently_used_and_forgets_their_orders() -> None:
     assert cache.missing([Arrival("s", "x", "other", "b2-o")]) == []
     cache.clear()
     assert len(cache) == 0
+
+
+def test_an_appended_event_changes_the_cached_timelines_digest() -> None:
+    cache = TimelineCache()
+    cache.put(("s", "b1"), Timeline([_msg("m1", "b1")], [_order("o1-e", "o1", "b1")]))
+    timeline = cache.get(("s", "b1"))
+    assert timeline is not None
+    before = digest(timeline)
+    cache.add_message(_msg("m2", "b1"))
+    after_message = digest(timeline)
+    cache.add_order_event(_order("o1-paid", "o1", "b2"))
+    after_order = digest(timeline)
+    assert len({before, after_message, after_order}) == 3
+    assert after_order == digest(Timeline(list(timeline.messages), list(timeline.order_events)))
