@@ -29,6 +29,7 @@ from .settings import ShopSettings
 from .timeline import by_agent, scoring_messages
 
 _EVENT_ID = attrgetter("event_id")
+_AGENT_ID = attrgetter("agent_id")
 _PLACEMENT = attrgetter("placed_at", "order_id")
 
 
@@ -45,7 +46,7 @@ class Limits(NamedTuple):
 
 
 @lru_cache(maxsize=256)
-def limits(s: ShopSettings) -> Limits:
+def _limits_of(s: ShopSettings) -> Limits:
     return Limits(
         zone_days(s.timezone),
         s.session_gap,
@@ -54,6 +55,22 @@ def limits(s: ShopSettings) -> Limits:
         s.reminder_window,
         s.slow_reply_us,
     )
+
+
+# id(settings) -> (settings, limits): a shop's settings object is passed for each of its
+# buyers, and hashing the frozen dataclass for the lru_cache is a Python-level __hash__
+# and __eq__ per call. Holding the settings keeps the id from being reused.
+_BY_ID: dict[int, tuple[ShopSettings, Limits]] = {}
+
+
+def limits(s: ShopSettings) -> Limits:
+    cached = _BY_ID.get(id(s))
+    if cached is not None and cached[0] is s:
+        return cached[1]
+    if len(_BY_ID) >= 1024:
+        _BY_ID.clear()
+    lim = _BY_ID[id(s)] = (s, _limits_of(s))
+    return lim[1]
 
 
 def _identify(
@@ -92,6 +109,10 @@ def _session(span: list[ChatMessage], lim: Limits, rules: QaRules, watermark: da
 
 def _spans(timeline: list[ChatMessage], gap: timedelta) -> list[list[ChatMessage]]:
     """Sessions' messages, agent by agent in code-point order, each in time order."""
+    if not timeline:
+        return []
+    if timeline[0].agent_id == timeline[-1].agent_id and len(set(map(_AGENT_ID, timeline))) == 1:
+        return split_sessions(timeline, gap)  # most buyers talk to one agent: no split
     spans: list[list[ChatMessage]] = []
     for _, messages in sorted(by_agent(timeline).items()):
         spans.extend(split_sessions(messages, gap))
@@ -131,7 +152,12 @@ def wake_at(
     Only two facts depend on the watermark: a session closing (then QA-scored) and a
     pending inquiry becoming lost. Both flip when watermark > instant + span.
     """
-    lim = limits(s)
+    return _wake_at(sessions, consultations, limits(s))
+
+
+def _wake_at(
+    sessions: Sequence[Session], consultations: Sequence[Consultation], lim: Limits
+) -> datetime | None:
     instants = [x.last_at + lim.session_gap for x in sessions if not x.closed]
     instants += [
         c.last_buyer_at + lim.attribution_window
@@ -183,5 +209,5 @@ def derive_buyer(
         reminders=tuple(reminders),
         agent_days=parts.agent_days,
         shop_days=parts.shop_days,
-        wake_at=wake_at(sessions, consultations, settings),
+        wake_at=_wake_at(sessions, consultations, lim),
     )

@@ -7,10 +7,10 @@ subtracting its old one gives exactly the batch result, whatever the order.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from decimal import Decimal
-from operator import attrgetter
+from operator import add, attrgetter, sub
 from typing import Any, ClassVar, Self
 
 _ZERO = Decimal(0)
@@ -24,17 +24,21 @@ class _Additive:
     DECIMAL_FIELDS: ClassVar[frozenset[str]]
     # All field values as a tuple, in FIELDS order (one C call; rollups do this a lot).
     _values: ClassVar[Callable[..., tuple[Any, ...]]]  # a staticmethod(attrgetter)
+    # field name -> JSON value decoder (int, or exact Decimal)
+    _DECODERS: ClassVar[dict[str, Callable[[Any], Any]]]
 
     def values(self) -> tuple[Any, ...]:
         return self._values(self)
 
+    # map(operator.add/sub) over the two value tuples: the field loop runs in C. Both
+    # sides are the same class, so the tuples have the same length.
     def __add__(self, other: Self) -> Self:
         get = self._values
-        return type(self)(*[a + b for a, b in zip(get(self), get(other), strict=True)])
+        return type(self)(*map(add, get(self), get(other)))
 
     def __sub__(self, other: Self) -> Self:
         get = self._values
-        return type(self)(*[a - b for a, b in zip(get(self), get(other), strict=True)])
+        return type(self)(*map(sub, get(self), get(other)))
 
     def is_zero(self) -> bool:
         # Ints and Decimals are falsy exactly when they equal 0 (Decimal("-0.00") too).
@@ -49,11 +53,17 @@ class _Additive:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Self:
-        decimals, get = cls.DECIMAL_FIELDS, data.get
-        return cls(
-            *[Decimal(str(get(f, 0))) if f in decimals else int(get(f, 0)) for f in cls.FIELDS]
-        )
+    def from_json(cls, data: Mapping[str, Any]) -> Self:
+        """A missing part is 0; keys that are not parts (agent_id, day, ...) are ignored.
+
+        Stored rows leave their zeros out (services/scoring/contributions_json.py), so
+        most of the thirty parts are absent: only the keys present are decoded, the rest
+        keep their zero defaults. A full row is cheaper decoded field by field."""
+        decoders = cls._DECODERS
+        if len(data) > len(decoders) // 2:  # a full row (all columns): decode in order
+            get = data.get
+            return cls(*[decode(get(f, 0)) for f, decode in decoders.items()])
+        return cls(**{k: decoders[k](v) for k, v in data.items() if k in decoders})
 
 
 @dataclass(slots=True)
@@ -97,7 +107,15 @@ class ShopDayParts(_Additive):
     silent_sales: Decimal = _ZERO
 
 
+def _decimal(value: Any) -> Decimal:
+    # Decimal(str(x)) for ints, floats...; a str or Decimal is taken exactly as it is.
+    if type(value) is Decimal:
+        return value
+    return Decimal(value if type(value) is str else str(value))
+
+
 for _cls in (AgentDayParts, ShopDayParts):
     _cls.FIELDS = tuple(f.name for f in fields(_cls))
     _cls.DECIMAL_FIELDS = frozenset(f.name for f in fields(_cls) if f.type in ("Decimal", Decimal))
     _cls._values = staticmethod(attrgetter(*_cls.FIELDS))  # type: ignore[assignment]
+    _cls._DECODERS = {f: _decimal if f in _cls.DECIMAL_FIELDS else int for f in _cls.FIELDS}

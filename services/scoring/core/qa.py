@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import attrgetter, itemgetter
 
 from .model import ChatMessage
 from .qa_rules import RULES, QaRules
 from .responses import Question
-from .text import char_count, count_emojis
+from .text import text_measures
 
 
 # Not frozen: see responses.Question.
@@ -44,6 +45,9 @@ class _Session:
     slow_reply_us: int
     # Several rules look at the agent's messages: select them once per session.
     agent_messages: list[ChatMessage]
+    # (characters, emoji) of each agent message (text.text_measures), in the same order:
+    # two rules read them, so they are looked up once.
+    measures: list[tuple[int, int]]
 
 
 # The text checks are pure functions of (text, parameters), memoised because a buyer is
@@ -61,6 +65,10 @@ def _word_counts(text: str, words: tuple[str, ...]) -> tuple[tuple[str, int], ..
     return tuple((w, n) for w, n in found if n)
 
 
+_TEXT = attrgetter("text")
+_MSG_TYPE = attrgetter("msg_type")
+_EMOJIS = itemgetter(1)  # of a text_measures pair
+
 # A hit: (message event_id or None, occurrences, detail).
 _Hit = tuple[str | None, int, str | None]
 _NO_HITS: tuple[_Hit, ...] = ()  # what most checks find: returned, not built
@@ -75,8 +83,8 @@ def _min_reply_length(s: _Session) -> Sequence[_Hit]:
     least = s.plan.min_chars
     return [
         (m.event_id, 1, None)
-        for m in s.agent_messages
-        if m.msg_type == "text" and char_count(m.text) < least
+        for m, (chars, _) in zip(s.agent_messages, s.measures, strict=True)
+        if chars < least and m.msg_type == "text"
     ]
 
 
@@ -84,7 +92,8 @@ def _min_emojis(s: _Session) -> Sequence[_Hit]:
     agent = s.agent_messages
     if not agent:  # an unanswered session is judged by unanswered/closing_by_agent only
         return _NO_HITS
-    total = sum(count_emojis(m.text) + (m.msg_type == "emoji") for m in agent)
+    # char_count/count_emojis of text.py, read from the session's measures.
+    total = sum(map(_EMOJIS, s.measures)) + list(map(_MSG_TYPE, agent)).count("emoji")
     return [(None, 1, None)] if total < s.plan.min_emoji_count else _NO_HITS
 
 
@@ -170,7 +179,8 @@ def score_session(
 ) -> QaResult:
     """score = max(0, 100 - sum of penalties) over the enabled rules."""
     agent = [m for m in messages if m.sender == "agent"]
-    session = _Session(messages, questions, _plan(rules), slow_reply_us, agent)
+    measures = list(map(text_measures, map(_TEXT, agent)))
+    session = _Session(messages, questions, _plan(rules), slow_reply_us, agent, measures)
     violations: list[Violation] = []
     penalties = 0
     for rule, check, penalty, notify in session.plan.checks:

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from itertools import pairwise
+from operator import attrgetter, sub
 
 from .model import ChatMessage
+
+_SENT_AT = attrgetter("sent_at")
 
 
 def split_sessions(messages: Sequence[ChatMessage], gap: timedelta) -> list[list[ChatMessage]]:
@@ -15,13 +19,17 @@ def split_sessions(messages: Sequence[ChatMessage], gap: timedelta) -> list[list
     Strictly more than `gap` splits: exactly 1800 s apart is still the same session, and
     timedelta arithmetic is exact to the microsecond, so 1800.000001 s splits.
     """
-    sessions: list[list[ChatMessage]] = []
-    for message in messages:
-        if sessions and message.sent_at - sessions[-1][-1].sent_at <= gap:
-            sessions[-1].append(message)
-        else:
-            sessions.append([message])
-    return sessions
+    if not messages:
+        return []
+    # Cut positions first, then slices: a comparison per gap instead of an append per
+    # message (this runs on every derivation, most sessions have many messages).
+    times = list(map(_SENT_AT, messages))
+    steps = list(map(sub, times[1:], times))  # C-level: gaps between neighbours
+    if not steps or max(steps) <= gap:
+        return [list(messages)]
+    cuts = [i for i, step in enumerate(steps, 1) if step > gap]
+    bounds = [0, *cuts, len(messages)]
+    return [list(messages[a:b]) for a, b in pairwise(bounds)]
 
 
 def is_closed(last_message_at: datetime, watermark: datetime, gap: timedelta) -> bool:
