@@ -157,6 +157,8 @@ async def rederive(
         if notices:
             derived.notices.setdefault(key[0], []).extend(notices)
     await apply_deltas(pg=pg, deltas=derived.deltas)
-    await delete_facts(pg=pg, keys=[key for key, _ in results])
+    # Facts are only ever written together with buyer_state (and a rescore deletes both),
+    # so a buyer without stored state has no facts to delete: its first derivation.
+    await delete_facts(pg=pg, keys=[key for key, _ in results if key in stored])
     await insert_facts(pg=pg, rows=derived.facts)
     return derived
