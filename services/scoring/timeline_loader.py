@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from services.scoring.core.model import ChatMessage, OrderEvent
 from services.scoring.repository import BuyerKey, Pg
@@ -126,32 +127,30 @@ async def _load_orders(
         timelines[(row[1], row[0])].order_events.append(OrderEvent(*row[1:]))
 
 
+async def _rows_by_id(
+    pg: Pg, columns: str, table: str, keys: Iterable[tuple[str, str]]
+) -> list[tuple[Any, ...]]:
+    shops, ids = _columns(keys)
+    if not shops:
+        return []
+    alias = columns[0]  # "c" or "o", as the column list names it
+    cur = await pg.execute(
+        f"""
+        SELECT {columns}
+        FROM unnest(%b::text[], %b::text[]) AS k(shop_id, event_id)
+        JOIN {table} {alias} ON {alias}.shop_id = k.shop_id AND {alias}.event_id = k.event_id
+        """,
+        (shops, ids),
+    )
+    return await cur.fetchall()
+
+
 async def load_events(
     *, pg: Pg, chat: Iterable[tuple[str, str]], order: Iterable[tuple[str, str]]
 ) -> tuple[list[ChatMessage], list[OrderEvent]]:
     """Stored events by (shop_id, event_id), built exactly as in load_timelines."""
-    messages: list[ChatMessage] = []
-    order_events: list[OrderEvent] = []
-    shops, ids = _columns(chat)
-    if shops:
-        cur = await pg.execute(
-            f"""
-            SELECT {_CHAT_COLUMNS}
-            FROM unnest(%b::text[], %b::text[]) AS k(shop_id, event_id)
-            JOIN chat_messages c ON c.shop_id = k.shop_id AND c.event_id = k.event_id
-            """,
-            (shops, ids),
-        )
-        messages = [ChatMessage(*row) for row in await cur.fetchall()]
-    shops, ids = _columns(order)
-    if shops:
-        cur = await pg.execute(
-            f"""
-            SELECT {_ORDER_COLUMNS}
-            FROM unnest(%b::text[], %b::text[]) AS k(shop_id, event_id)
-            JOIN order_events o ON o.shop_id = k.shop_id AND o.event_id = k.event_id
-            """,
-            (shops, ids),
-        )
-        order_events = [OrderEvent(*row) for row in await cur.fetchall()]
-    return messages, order_events
+    messages = [
+        ChatMessage(*r) for r in await _rows_by_id(pg, _CHAT_COLUMNS, "chat_messages", chat)
+    ]
+    orders = [OrderEvent(*r) for r in await _rows_by_id(pg, _ORDER_COLUMNS, "order_events", order)]
+    return messages, orders

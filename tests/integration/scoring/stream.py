@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -244,8 +245,11 @@ async def wait_caught_up(
         await asyncio.sleep(0.1)
 
 
-async def drain(engine: AsyncEngine, settings: Settings, group_id: str) -> None:
-    """Run an in-process worker until its stored offsets reach the log end, then stop it."""
+@asynccontextmanager
+async def running_worker(
+    engine: AsyncEngine, settings: Settings, group_id: str
+) -> AsyncIterator[tuple[ScoringWorker, asyncio.Task[None]]]:
+    """An in-process worker on every partition, stopped (batch committed) on exit."""
     # Static assignment: joining a group costs seconds on Tansu; the group path has its own
     # (slow) tests.
     worker = ScoringWorker(
@@ -257,12 +261,18 @@ async def drain(engine: AsyncEngine, settings: Settings, group_id: str) -> None:
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
     try:
-        await wait_caught_up(
-            engine, settings, group_id, check=lambda: task.result() if task.done() else None
-        )
+        yield worker, task
     finally:
         stop.set()
         await task
+
+
+async def drain(engine: AsyncEngine, settings: Settings, group_id: str) -> None:
+    """Run an in-process worker until its stored offsets reach the log end, then stop it."""
+    async with running_worker(engine, settings, group_id) as (_, task):
+        await wait_caught_up(
+            engine, settings, group_id, check=lambda: task.result() if task.done() else None
+        )
 
 
 # --- reading results and the reference ------------------------------------------------

@@ -8,20 +8,15 @@ duplicates are forwarded again.
 
 from __future__ import annotations
 
-import asyncio
 import random
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 from prometheus_client import REGISTRY
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.scoring.worker import ScoringWorker
 from shared.settings import Settings
 from tests.integration.scoring.stream import (
-    end_offsets,
     expected_facts,
     expected_rollups,
     generate,
@@ -29,6 +24,7 @@ from tests.integration.scoring.stream import (
     read_facts,
     read_rollups,
     register_shop,
+    running_worker,
     store_raw,
     wait_caught_up,
 )
@@ -50,25 +46,6 @@ def _cross_buyer(events: list[dict[str, Any]], rng: random.Random) -> list[dict[
     return out
 
 
-@asynccontextmanager
-async def _running(
-    engine: AsyncEngine, settings: Settings, group: str
-) -> AsyncIterator[ScoringWorker]:
-    worker = ScoringWorker(
-        engine=engine,
-        settings=settings,
-        group_id=group,
-        partitions=sorted(await end_offsets(settings)),
-    )
-    stop = asyncio.Event()
-    task = asyncio.create_task(worker.run(stop))
-    try:
-        yield worker
-    finally:
-        stop.set()
-        await task
-
-
 async def test_stored_ahead_rounds_equal_batch(engine: AsyncEngine, settings: Settings) -> None:
     shop, group = "shop-cache", f"g-{uuid.uuid4().hex[:6]}"
     await register_shop(engine, shop)
@@ -77,7 +54,7 @@ async def test_stored_ahead_rounds_equal_batch(engine: AsyncEngine, settings: Se
     rng.shuffle(events)
     rounds = [events[i : i + 500] for i in range(0, len(events), 500)]
     appended_before = _appended()
-    async with _running(engine, settings, group) as worker:
+    async with running_worker(engine, settings, group) as (worker, _):
         await store_raw(engine, rounds[0])
         for i, batch in enumerate(rounds):
             if i + 1 < len(rounds):
@@ -102,7 +79,7 @@ async def test_records_before_storage_complete_at_the_end(
     rng = random.Random(29)
     events = _cross_buyer(generate(29, shop, 1500, buyers=25, agents=3), rng)
     rng.shuffle(events)
-    async with _running(engine, settings, group):
+    async with running_worker(engine, settings, group):
         for start in range(0, len(events), 150):
             chunk = events[start : start + 150]
             await store_raw(engine, chunk)
