@@ -11,38 +11,21 @@ import importlib
 import os
 import sys
 import tempfile
-import uuid
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from bench.ceilings import consume_rate, produce_rate
 from bench.table import Table, median
+from bench.traffic import simulator_events
 from shared import topics
 from shared.embedded import EmbeddedKafka, EmbeddedPostgres
 from shared.kafka import ensure_topics
 from shared.settings import Settings
-from shared.simulator import SimConfig, SimEvent, generate
+from shared.simulator import SimEvent
 
 EVENTS = int(os.environ.get("BENCH_EVENTS", "200000"))
 REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))
 PARTITIONS = int(os.environ.get("BENCH_PARTITIONS", "8"))
-
-
-def simulator_events(count: int, seed: int = 7) -> list[SimEvent]:
-    """Valid simulator events ending now, so none is too old or in the future."""
-    now = datetime.now(UTC)
-    config = SimConfig(
-        seed=seed,
-        shops=4,
-        agents_per_shop=25,
-        buyers_per_shop=5000,
-        start=now - timedelta(days=20),
-        now=now,
-        arrivals_per_hour=2000,
-        id_prefix=f"b{uuid.uuid4().hex[:6]}",
-    )
-    return list(generate(config, count=count))
 
 
 async def ceilings(table: Table, bootstrap: str, events: list[SimEvent]) -> dict[str, float]:

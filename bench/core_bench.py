@@ -21,15 +21,16 @@ import pickle
 import sys
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from bench.traffic import bench_config
 from services.scoring import core
 from services.scoring.collector import Collector
-from shared.simulator import SimConfig, generate
+from shared.simulator import generate
 
 FRACTIONS = (0.25, 0.5, 1.0)
 # A fixed clock: the same events on every run, so timings and results are comparable.
@@ -43,16 +44,8 @@ def events(count: int) -> list[dict[str, Any]]:
     if cache.exists():
         cached: list[dict[str, Any]] = pickle.loads(cache.read_bytes())
         return cached
-    config = SimConfig(
-        seed=7,
-        shops=4,
-        agents_per_shop=25,
-        buyers_per_shop=5000,
-        start=NOW - timedelta(days=20),
-        now=NOW,
-        arrivals_per_hour=2000,
-    )
-    bodies = [e.event for e in generate(config, count=count) if e.invalid_reason is None]
+    generated = generate(bench_config(NOW), count=count)  # fixed: the pickle stays valid
+    bodies = [e.event for e in generated if e.invalid_reason is None]
     cache.write_bytes(pickle.dumps(bodies))
     return bodies
 

@@ -20,7 +20,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -410,21 +410,10 @@ async def rows(table: Any, context: dict[str, Any]) -> None:
 
 
 async def _standalone() -> None:
+    from bench.traffic import simulator_events
     from shared.embedded import EmbeddedKafka, EmbeddedPostgres
-    from shared.simulator import SimConfig, generate
 
-    count = int(os.environ.get("BENCH_EVENTS", "50000"))
-    now = datetime.now(UTC)
-    config = SimConfig(
-        seed=7,
-        shops=4,
-        agents_per_shop=25,
-        buyers_per_shop=5000,
-        start=now - timedelta(days=20),
-        now=now,
-        arrivals_per_hour=2000,
-    )
-    events = list(generate(config, count=count))
+    events = simulator_events(int(os.environ.get("BENCH_EVENTS", "50000")))
     with tempfile.TemporaryDirectory(prefix="kefu-sbench-") as tmp:
         pg = EmbeddedPostgres(__import__("pathlib").Path(tmp) / "pg")
         kafka = EmbeddedKafka()
