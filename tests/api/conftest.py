@@ -152,3 +152,21 @@ async def insert_agents(
                 for r in rows
             ],
         )
+
+
+SEEDED_DAY = date(2026, 11, 11)
+
+
+@pytest.fixture
+async def seeded_shop(
+    client: httpx.AsyncClient, admin: dict[str, str], api_engine: AsyncEngine
+) -> tuple[str, dict[str, str]]:
+    """A new shop with agents a1 and a2 and their inquiries on SEEDED_DAY (4 and 6)."""
+    shop_id, headers = await make_shop(client, admin)
+    await insert_agents(api_engine, shop_id, [{"agent_id": "a1"}, {"agent_id": "a2"}])
+    await insert_agent_days(
+        api_engine,
+        shop_id,
+        [("a1", SEEDED_DAY, {"inquiries": 4}), ("a2", SEEDED_DAY, {"inquiries": 6})],
+    )
+    return shop_id, headers

@@ -28,10 +28,8 @@ from shared.rollup_version import BUMPED_SHOPS, bump_rollup_version
 from shared.schema import agent_daily, api_keys
 from shared.settings import Settings
 
-from .conftest import insert_agent_days, insert_agents, make_shop, running, wait_until
+from .conftest import SEEDED_DAY, make_shop, running, wait_until
 from .test_metrics_cache import MONTH, poll_metrics
-
-DAY = date(2026, 11, 11)
 
 
 class Clock:
@@ -111,8 +109,8 @@ def test_a_deleted_shop_is_forgotten_with_its_metrics() -> None:
     metrics = MetricsCache()
     key = MetricsKey.of(
         shop_id="s",
-        start=DAY,
-        end=DAY,
+        start=SEEDED_DAY,
+        end=SEEDED_DAY,
         granularity="day",
         group_by="agent",
         agent_ids=None,
@@ -225,18 +223,6 @@ async def other_client(other_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-@pytest.fixture
-async def shop(
-    client: httpx.AsyncClient, admin: dict[str, str], api_engine: AsyncEngine
-) -> tuple[str, dict[str, str]]:
-    shop_id, headers = await make_shop(client, admin)
-    await insert_agents(api_engine, shop_id, [{"agent_id": "a1"}, {"agent_id": "a2"}])
-    await insert_agent_days(
-        api_engine, shop_id, [("a1", DAY, {"inquiries": 4}), ("a2", DAY, {"inquiries": 6})]
-    )
-    return shop_id, headers
-
-
 def _hash(headers: dict[str, str]) -> bytes:
     return hash_key(headers["Authorization"].removeprefix("Bearer "))
 
@@ -247,9 +233,9 @@ async def test_a_key_revoked_by_another_instance_is_refused_within_a_second(
     other_app: FastAPI,
     other_client: httpx.AsyncClient,
     admin: dict[str, str],
-    shop: tuple[str, dict[str, str]],
+    seeded_shop: tuple[str, dict[str, str]],
 ) -> None:
-    shop_id, headers = shop
+    shop_id, headers = seeded_shop
     for api in (client, other_client):  # both instances have the key cached
         assert (await api.get("/v1/metrics", params=MONTH, headers=headers)).status_code == 200
     for instance in (app, other_app):
@@ -271,10 +257,10 @@ async def test_the_revoking_instance_refuses_the_key_without_waiting_for_the_not
     app: FastAPI,
     client: httpx.AsyncClient,
     admin: dict[str, str],
-    shop: tuple[str, dict[str, str]],
+    seeded_shop: tuple[str, dict[str, str]],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    shop_id, headers = shop
+    shop_id, headers = seeded_shop
     assert (await client.get("/v1/agents", headers=headers)).status_code == 200
     assert app.state.callers.peek(_hash(headers)) is not None
     held: list[str] = []  # key notices held back, as if still on their way
@@ -297,9 +283,9 @@ async def test_numbers_committed_by_a_scoring_batch_elsewhere_show_within_a_seco
     app: FastAPI,
     client: httpx.AsyncClient,
     api_engine: AsyncEngine,
-    shop: tuple[str, dict[str, str]],
+    seeded_shop: tuple[str, dict[str, str]],
 ) -> None:
-    shop_id, headers = shop
+    shop_id, headers = seeded_shop
     await client.get("/v1/metrics", params=MONTH, headers=headers)
     fast = app.state.metrics_cache.fast_served
     await client.get("/v1/metrics", params=MONTH, headers=headers)
@@ -320,9 +306,9 @@ async def test_a_lost_listener_means_serving_from_the_database_until_it_listens_
     client: httpx.AsyncClient,
     admin: dict[str, str],
     api_engine: AsyncEngine,
-    shop: tuple[str, dict[str, str]],
+    seeded_shop: tuple[str, dict[str, str]],
 ) -> None:
-    shop_id, headers = shop
+    shop_id, headers = seeded_shop
     _, other_headers = await make_shop(client, admin)  # a second key, revoked while dark
     for h in (headers, other_headers):
         await client.get("/v1/metrics", params=MONTH, headers=h)

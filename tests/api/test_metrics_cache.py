@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
 import httpx
@@ -17,9 +16,8 @@ from services.api.metrics.cache import MetricsCache, MetricsKey
 from shared.rollup_version import bump_rollup_version
 from shared.schema import agent_daily, shops
 
-from .conftest import insert_agent_days, insert_agents, make_shop
+from .conftest import SEEDED_DAY, insert_agent_days, make_shop
 
-DAY = date(2026, 11, 11)
 MONTH = {"from": "2026-11-01", "to": "2026-11-30", "granularity": "month"}
 
 
@@ -45,18 +43,6 @@ async def _set_inquiries(engine: AsyncEngine, shop_id: str, agent: str, value: i
 async def _bump(engine: AsyncEngine, shop_id: str) -> None:
     async with engine.begin() as conn:
         await bump_rollup_version(session=conn, shop_ids=[shop_id])
-
-
-@pytest.fixture
-async def shop(
-    client: httpx.AsyncClient, admin: dict[str, str], api_engine: AsyncEngine
-) -> tuple[str, dict[str, str]]:
-    shop_id, headers = await make_shop(client, admin)
-    await insert_agents(api_engine, shop_id, [{"agent_id": "a1"}, {"agent_id": "a2"}])
-    await insert_agent_days(
-        api_engine, shop_id, [("a1", DAY, {"inquiries": 4}), ("a2", DAY, {"inquiries": 6})]
-    )
-    return shop_id, headers
 
 
 def _inquiries(body: Any) -> list[int]:
@@ -87,9 +73,9 @@ def _cache(app: FastAPI) -> MetricsCache:
 
 
 async def test_a_repeated_query_is_served_from_the_cache_byte_for_byte(
-    app: FastAPI, client: httpx.AsyncClient, shop: tuple[str, dict[str, str]]
+    app: FastAPI, client: httpx.AsyncClient, seeded_shop: tuple[str, dict[str, str]]
 ) -> None:
-    _, headers = shop
+    _, headers = seeded_shop
     first = await client.get("/v1/metrics", params=MONTH, headers=headers)
     hits, fast = _cache(app).hits, _cache(app).fast_served
     again = await client.get("/v1/metrics", params=MONTH, headers=headers)
@@ -111,9 +97,9 @@ async def test_a_repeated_query_is_served_from_the_cache_byte_for_byte(
 
 
 async def test_a_bump_invalidates_and_nothing_else_does(
-    client: httpx.AsyncClient, api_engine: AsyncEngine, shop: tuple[str, dict[str, str]]
+    client: httpx.AsyncClient, api_engine: AsyncEngine, seeded_shop: tuple[str, dict[str, str]]
 ) -> None:
-    shop_id, headers = shop
+    shop_id, headers = seeded_shop
     before = await client.get("/v1/metrics", params=MONTH, headers=headers)
     assert [r["inquiries"] for r in before.json()["rows"]] == [4, 6]
     await _set_inquiries(api_engine, shop_id, "a1", 40)
@@ -131,11 +117,11 @@ async def test_shops_never_share_cached_answers(
     client: httpx.AsyncClient,
     admin: dict[str, str],
     api_engine: AsyncEngine,
-    shop: tuple[str, dict[str, str]],
+    seeded_shop: tuple[str, dict[str, str]],
 ) -> None:
-    _, headers = shop
+    _, headers = seeded_shop
     other_id, other_headers = await make_shop(client, admin)
-    await insert_agent_days(api_engine, other_id, [("z9", DAY, {"inquiries": 1})])
+    await insert_agent_days(api_engine, other_id, [("z9", SEEDED_DAY, {"inquiries": 1})])
     mine = await client.get("/v1/metrics", params=MONTH, headers=headers)
     theirs = await client.get("/v1/metrics", params=MONTH, headers=other_headers)
     assert [r["agent_id"] for r in mine.json()["rows"]] == ["a1", "a2"]
@@ -150,9 +136,9 @@ async def _by(client: httpx.AsyncClient, headers: dict[str, str], group_by: str)
 
 
 async def test_patching_an_agents_group_or_mentor_shows_at_once(
-    client: httpx.AsyncClient, api_engine: AsyncEngine, shop: tuple[str, dict[str, str]]
+    client: httpx.AsyncClient, api_engine: AsyncEngine, seeded_shop: tuple[str, dict[str, str]]
 ) -> None:
-    shop_id, headers = shop
+    shop_id, headers = seeded_shop
     assert await _by(client, headers, "group") == {"ungrouped": 10}
     assert await _by(client, headers, "mentor") == {}
     version = await _version(api_engine, shop_id)
@@ -189,8 +175,8 @@ async def test_bump_rollup_version_touches_only_the_given_shops(
 def _key(shop_id: str = "s", group: str | None = None) -> MetricsKey:
     return MetricsKey.of(
         shop_id=shop_id,
-        start=DAY,
-        end=DAY,
+        start=SEEDED_DAY,
+        end=SEEDED_DAY,
         granularity="day",
         group_by="agent",
         agent_ids=None,
