@@ -46,7 +46,7 @@ class Limits(NamedTuple):
 
 
 @lru_cache(maxsize=256)
-def _limits_of(s: ShopSettings) -> Limits:
+def limits(s: ShopSettings) -> Limits:
     return Limits(
         zone_days(s.timezone),
         s.session_gap,
@@ -55,22 +55,6 @@ def _limits_of(s: ShopSettings) -> Limits:
         s.reminder_window,
         s.slow_reply_us,
     )
-
-
-# id(settings) -> (settings, limits): a shop's settings object is passed for each of its
-# buyers, and hashing the frozen dataclass for the lru_cache is a Python-level __hash__
-# and __eq__ per call. Holding the settings keeps the id from being reused.
-_BY_ID: dict[int, tuple[ShopSettings, Limits]] = {}
-
-
-def limits(s: ShopSettings) -> Limits:
-    cached = _BY_ID.get(id(s))
-    if cached is not None and cached[0] is s:
-        return cached[1]
-    if len(_BY_ID) >= 1024:
-        _BY_ID.clear()
-    lim = _BY_ID[id(s)] = (s, _limits_of(s))
-    return lim[1]
 
 
 def _identify(
@@ -162,7 +146,7 @@ def _wake_at(
     instants += [
         c.last_buyer_at + lim.attribution_window
         for c in consultations
-        if c.kind == "presale" and not c.converted and not c.lost
+        if c.is_inquiry and not c.converted and not c.lost
     ]
     return min(instants, default=None)
 
