@@ -3,6 +3,12 @@
 One query per table for all touched buyers of a batch: a buyer's chat messages, and every
 event of every order any of its order events belongs to (an order's buyer is the buyer of
 its placing event, which may differ from the buyer_id of its other events).
+
+Every lookup joins the batch's keys to a table through `CROSS JOIN LATERAL (... OFFSET 0)`:
+one index scan per key, whatever the table's size. With a plain join the planner may
+hash the whole table (it did, for every batch: a sequential scan of chat_messages that
+grows with the shop's history, while the batch needs a few thousand buyers' rows); the
+OFFSET 0 keeps it from flattening the lateral subquery back into that join.
 """
 
 from __future__ import annotations
@@ -49,9 +55,12 @@ async def buyers_of_orders(*, pg: Pg, orders: Iterable[tuple[str, str]]) -> set[
         return set()
     cur = await pg.execute(
         """
-        SELECT DISTINCT o.shop_id, o.buyer_id
+        SELECT DISTINCT k.shop_id, o.buyer_id
         FROM unnest(%b::text[], %b::text[]) AS k(shop_id, order_id)
-        JOIN order_events o ON o.shop_id = k.shop_id AND o.order_id = k.order_id
+        CROSS JOIN LATERAL (
+            SELECT o.buyer_id FROM order_events o
+            WHERE o.shop_id = k.shop_id AND o.order_id = k.order_id OFFSET 0
+        ) o
         """,
         (shops, ids),
     )
@@ -96,7 +105,10 @@ async def load_timelines(*, pg: Pg, keys: Iterable[BuyerKey]) -> dict[BuyerKey, 
         f"""
         SELECT {_CHAT_COLUMNS}
         FROM unnest(%b::text[], %b::text[]) AS k(shop_id, buyer_id)
-        JOIN chat_messages c ON c.shop_id = k.shop_id AND c.buyer_id = k.buyer_id
+        CROSS JOIN LATERAL (
+            SELECT * FROM chat_messages c
+            WHERE c.shop_id = k.shop_id AND c.buyer_id = k.buyer_id OFFSET 0
+        ) c
         """,
         (shops, buyers),
     )
@@ -113,13 +125,19 @@ async def _load_orders(
     cur = await pg.execute(
         f"""
         WITH touched AS (
-            SELECT DISTINCT o.shop_id, o.buyer_id, o.order_id
+            SELECT DISTINCT k.shop_id, k.buyer_id, o.order_id
             FROM unnest(%b::text[], %b::text[]) AS k(shop_id, buyer_id)
-            JOIN order_events o ON o.shop_id = k.shop_id AND o.buyer_id = k.buyer_id
+            CROSS JOIN LATERAL (
+                SELECT o.order_id FROM order_events o
+                WHERE o.shop_id = k.shop_id AND o.buyer_id = k.buyer_id OFFSET 0
+            ) o
         )
         SELECT t.buyer_id, {_ORDER_COLUMNS}
         FROM touched t
-        JOIN order_events o ON o.shop_id = t.shop_id AND o.order_id = t.order_id
+        CROSS JOIN LATERAL (
+            SELECT * FROM order_events o
+            WHERE o.shop_id = t.shop_id AND o.order_id = t.order_id OFFSET 0
+        ) o
         """,
         (shops, buyers),
     )
