@@ -27,6 +27,7 @@ from services.scoring.repository import (
     driver,
     load_shops,
     lock_shops,
+    stored_event_times,
     store_watermarks,
     upsert_agents,
 )
@@ -51,12 +52,19 @@ class BatchResult:
 
 
 def _watermarks(
-    touches: Mapping[str, ShopTouches], shops: Mapping[str, ShopContext]
+    touches: Mapping[str, ShopTouches],
+    shops: Mapping[str, ShopContext],
+    raw: Mapping[str, datetime],
 ) -> dict[str, datetime]:
+    """Per shop: the greatest of the stored watermark, the records' event times and the
+    stored raw events' (never moves back)."""
     marks: dict[str, datetime] = {}
     for shop_id, touched in touches.items():
-        stored, seen = shops[shop_id].watermark, touched.max_event_at
-        candidates = [t for t in (stored, seen) if t is not None]
+        candidates = [
+            t
+            for t in (shops[shop_id].watermark, touched.max_event_at, raw.get(shop_id))
+            if t is not None
+        ]
         if candidates:
             marks[shop_id] = max(candidates)
     return marks
@@ -113,7 +121,7 @@ async def process_records(
             "events_of_unregistered_shop_skipped", shop_id=unknown, events=touches[unknown].events
         )
         del touches[unknown]
-    marks = _watermarks(touches, shops)
+    marks = _watermarks(touches, shops, await stored_event_times(pg=pg, shop_ids=touches))
     await store_watermarks(pg=pg, marks=marks)
     await upsert_agents(pg=pg, agents=[(s, a) for s, t in touches.items() for a in t.agents])
     keys = await _touched_buyers(pg, touches, marks)

@@ -74,6 +74,28 @@ async def load_shops(*, pg: Pg, shop_ids: Iterable[str]) -> dict[str, ShopContex
     return {row[0]: _context(*row) for row in await cur.fetchall()}
 
 
+async def stored_event_times(*, pg: Pg, shop_ids: Iterable[str]) -> dict[str, datetime]:
+    """The latest sent_at/occurred_at among the shops' stored raw events.
+
+    Ingest commits every valid event before it forwards it, so this is the watermark over
+    every valid event the shop has (SPEC §4), at least the one the consumed records give.
+    Reading it from the raw tables (two backward index scans per shop) means a worker
+    catching up a backlog derives each buyer under the same watermark as the rest of its
+    timeline, which is read from the raw tables too: sessions and inquiries settle once
+    instead of closing batch after batch as the records catch up.
+    """
+    cur = await pg.execute(
+        """
+        SELECT s.shop_id, GREATEST(
+            (SELECT max(c.sent_at) FROM chat_messages c WHERE c.shop_id = s.shop_id),
+            (SELECT max(o.occurred_at) FROM order_events o WHERE o.shop_id = s.shop_id))
+        FROM unnest(%b::text[]) AS s(shop_id)
+        """,
+        (sorted(set(shop_ids)),),
+    )
+    return {row[0]: row[1] for row in await cur.fetchall() if row[1] is not None}
+
+
 async def store_watermarks(*, pg: Pg, marks: dict[str, datetime]) -> None:
     """Never moves a watermark back (a re-delivered old batch keeps the newer one)."""
     if not marks:
