@@ -20,9 +20,11 @@ from tests.integration.scoring.stream import (
     generate,
     ingest,
     order,
+    produce,
     read_facts,
     read_rollups,
     register_shop,
+    store_raw,
 )
 
 
@@ -144,3 +146,27 @@ async def test_watermark_closes_sessions_and_loses_inquiries(
     agents, _ = await read_rollups(engine, shop)
     assert agents[day].lost_inquiries == 1
     await _assert_equal(engine, chats + tick + later, shop)
+
+
+async def test_stored_events_move_the_watermark_before_their_records_arrive(
+    engine: AsyncEngine, settings: Settings
+) -> None:
+    """Ingest stores an event before it forwards it: a worker catching up a backlog reads
+    the watermark from the stored events, so the first record already derives its buyer
+    as the rest of the stored history leaves it (session closed and QA-scored)."""
+    shop, group = "shop-stored-mark", f"g-{uuid.uuid4().hex[:6]}"
+    await register_shop(engine, shop)
+    t = datetime(2026, 11, 8, 10, 0, tzinfo=CST)
+    first = [
+        chat(shop, "m1", "b1", "a1", "buyer", t, "这款有货吗"),
+        chat(shop, "m2", "b1", "a1", "agent", t + timedelta(seconds=20), "有的亲😊😊😊"),
+    ]
+    later = [chat(shop, "s1", "b2", None, "system", t + timedelta(hours=1), "通知")]
+    await store_raw(engine, later)  # stored, its record not yet forwarded
+    await ingest(engine, settings, first)
+    await drain(engine, settings, group)
+    agents, _ = await read_rollups(engine, shop)
+    assert agents[(shop, "a1", t.date())].qa_sessions == 1
+    await produce(settings, later)
+    await drain(engine, settings, group)
+    await _assert_equal(engine, first + later, shop)
