@@ -27,8 +27,9 @@ from services.scoring.repository import (
     driver,
     load_shops,
     lock_shops,
-    stored_event_times,
+    read_timestamps_in_utc,
     store_watermarks,
+    stored_event_times,
     upsert_agents,
 )
 from services.scoring.timeline_cache import TimelineCache
@@ -108,12 +109,8 @@ async def process_records(
     cache: TimelineCache | None = None,
 ) -> BatchResult:
     pg = await driver(conn)
-    values = [
-        (rec.value, f"{tp.topic}/{tp.partition}@{rec.offset}")
-        for tp, recs in records.items()
-        for rec in recs
-    ]
-    touches = read_touches(values)
+    touches = read_touches(records)
+    await read_timestamps_in_utc(pg=pg)
     await lock_shops(pg=pg, shop_ids=touches)
     shops = await load_shops(pg=pg, shop_ids=touches)
     for unknown in sorted(set(touches) - set(shops)):
@@ -133,7 +130,7 @@ async def process_records(
     positions = {tp: recs[-1].offset + 1 for tp, recs in records.items() if recs}
     await store_offsets(pg=pg, group_id=group_id, positions=positions)
     return BatchResult(
-        records=len(values),
+        records=sum(map(len, records.values())),
         events=sum(t.events for t in touches.values()),
         buyers=derived.buyers,
         timeline_events=derived.events,

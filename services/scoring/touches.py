@@ -9,11 +9,13 @@ record never blocks the ones behind it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import orjson
+from aiokafka import TopicPartition
+from aiokafka.structs import ConsumerRecord
 
 from services.scoring.timeline_cache import Arrival
 from shared.contracts import Rejection, parse_event
@@ -35,71 +37,82 @@ class ShopTouches:
     # Every record, for the worker's timeline cache to take in.
     arrivals: list[Arrival] = field(default_factory=list)
 
-    def see(self, at: datetime) -> None:
-        if self.max_event_at is None or at > self.max_event_at:
-            self.max_event_at = at
+
+# A record read: what it names for the timeline cache, its agent_id, its event time.
+Read = tuple[Arrival, str | None, datetime]
+
+# Arrival(...) runs NamedTuple's Python-level __new__; tuple.__new__ builds the same value
+# in C, and _quick makes one per record.
+_TUPLE = tuple.__new__
+_loads = orjson.loads
+_fromisoformat = datetime.fromisoformat
 
 
-def _timestamp(value: object) -> datetime:
-    if not isinstance(value, str):
-        raise ValueError("timestamp is not a string")
-    at = datetime.fromisoformat(value)
-    if at.tzinfo is None:
-        raise ValueError("timestamp without offset")
-    return at
-
-
-Fields = tuple[str, str, str, str, str | None, str | None, datetime]
-
-
-def _fields(raw: bytes) -> Fields:
-    """(shop_id, event_id, type, buyer_id, order_id, agent_id, event time) of one body."""
-    body = orjson.loads(raw)
-    kind = body["type"]
-    if kind == "chat.message":
-        at, order_id = _timestamp(body["sent_at"]), None
+def _quick(raw: bytes) -> Read:
+    """The few fields straight from the JSON; raises on anything not as the contract has
+    it (then _careful decides)."""
+    body = _loads(raw)
+    if body["type"] == "chat.message":
+        at, order_id, agent = _fromisoformat(body["sent_at"]), None, body.get("agent_id")
     else:
-        at, order_id = _timestamp(body["occurred_at"]), str(body["order_id"])
-    agent = body.get("agent_id") if kind == "chat.message" else None
-    shop_id, event_id, buyer_id = str(body["shop_id"]), str(body["event_id"]), str(body["buyer_id"])
-    return shop_id, event_id, kind, buyer_id, order_id, agent, at
+        at, order_id, agent = _fromisoformat(body["occurred_at"]), body["order_id"], None
+        if type(order_id) is not str:
+            raise TypeError("order_id is not a string")
+    arrival = _TUPLE(Arrival, (body["shop_id"], body["event_id"], body["buyer_id"], order_id))
+    if at.tzinfo is None or not (
+        type(arrival[0]) is str and type(arrival[1]) is str and type(arrival[2]) is str
+    ):
+        raise TypeError("not as the contract has it")
+    return arrival, agent, at
 
 
-def _careful_fields(raw: bytes) -> Fields:
-    """The slow path: the contract parser (e.g. 9-digit fractions of a second)."""
+def _careful(raw: bytes | None) -> Read:
+    """The slow path: the contract parser (e.g. a lower-case "t" or "z"). Raises
+    ValueError for a body that is not a valid event at all."""
+    if raw is None:
+        raise ValueError("record has no value")
     parsed = parse_event(raw)
     if isinstance(parsed, Rejection):
         raise ValueError(f"{parsed.reason}: {parsed.detail}")
     event = parsed.event
     order_id = getattr(event, "order_id", None)
-    agent = getattr(event, "agent_id", None)
-    kind, at = event.type, event.occurred
-    return event.shop_id, event.event_id, kind, event.buyer_id, order_id, agent, at
+    arrival = Arrival(event.shop_id, event.event_id, event.buyer_id, order_id)
+    return arrival, getattr(event, "agent_id", None), event.occurred
 
 
-def read_touches(values: Iterable[tuple[bytes | None, str]]) -> dict[str, ShopTouches]:
-    """Group (record value, source description) pairs by shop."""
-    shops: dict[str, ShopTouches] = {}
-    for raw, where in values:
+def _read(raw: bytes | None, tp: TopicPartition, offset: int) -> Read | None:
+    try:
         try:
-            if raw is None:
-                raise ValueError("record has no value")
-            try:
-                shop_id, event_id, _kind, buyer, order_id, agent, at = _fields(raw)
-            except (ValueError, KeyError, TypeError):
-                shop_id, event_id, _kind, buyer, order_id, agent, at = _careful_fields(raw)
-        except Exception as exc:
-            log.error("unreadable_event_skipped", source=where, error=str(exc)[:500])
-            continue
-        touched = shops.get(shop_id)
-        if touched is None:
-            touched = shops[shop_id] = ShopTouches(shop_id)
-        touched.events += 1
-        touched.see(at)
-        touched.buyers.add(buyer)
-        touched.arrivals.append(Arrival(shop_id, event_id, buyer, order_id))
-        if order_id is not None:
-            touched.orders.add(order_id)
-        if agent:
-            touched.agents.add(agent)
+            return _quick(raw)  # type: ignore[arg-type]
+        except (ValueError, KeyError, TypeError):
+            return _careful(raw)
+    except Exception as exc:
+        source = f"{tp.topic}/{tp.partition}@{offset}"
+        log.error("unreadable_event_skipped", source=source, error=str(exc)[:500])
+        return None
+
+
+def read_touches(
+    records: Mapping[TopicPartition, Sequence[ConsumerRecord]],  # type: ignore[type-arg]
+) -> dict[str, ShopTouches]:
+    """Group a batch's records by shop (once per record: keep it lean)."""
+    shops: dict[str, ShopTouches] = {}
+    for tp, recs in records.items():
+        for rec in recs:
+            read = _read(rec.value, tp, rec.offset)
+            if read is None:
+                continue
+            arrival, agent, at = read
+            touched = shops.get(arrival[0])
+            if touched is None:
+                touched = shops[arrival[0]] = ShopTouches(arrival[0])
+            touched.events += 1
+            if touched.max_event_at is None or at > touched.max_event_at:
+                touched.max_event_at = at
+            touched.buyers.add(arrival[2])
+            touched.arrivals.append(arrival)
+            if arrival[3] is not None:
+                touched.orders.add(arrival[3])
+            if agent:
+                touched.agents.add(agent)
     return shops
