@@ -58,7 +58,7 @@ def _build(body: dict[str, Any], model: ModuleType) -> Any:
             body["buyer_id"],
             body.get("agent_id"),
             body["sender"],
-            datetime.fromisoformat(body["sent_at"]).astimezone(UTC),  # as the DB returns it
+            datetime.fromisoformat(body["sent_at"]).astimezone(UTC),  # the scoring shell reads UTC
             body.get("msg_type", "text"),
             body["text"],
         )

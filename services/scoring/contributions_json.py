@@ -9,6 +9,7 @@ same Contributions, and rows written in either form stay readable.
 
 from __future__ import annotations
 
+from itertools import compress
 from typing import Any, Protocol
 
 from services.scoring.core.facts import AgentDays, ShopDays
@@ -23,15 +24,13 @@ class HasParts(Protocol):
 
 
 def _nonzero(parts: AgentDayParts | ShopDayParts, row: dict[str, Any]) -> dict[str, Any]:
-    decimals = parts.DECIMAL_FIELDS
-    for name, value in zip(parts.FIELDS, parts.values(), strict=True):
-        if name in decimals:
-            text = str(value)
-            # Only a plain "0" goes: it decodes back to the same Decimal (exponent too).
-            if text != "0":
-                row[name] = text
-        elif value:
-            row[name] = value
+    values = parts.values()
+    row.update(compress(zip(parts.FIELDS, values, strict=True), values))  # non-zero parts
+    for name in parts.DECIMAL_FIELDS:  # exact decimal strings
+        text = str(getattr(parts, name))
+        # Only a plain "0" goes: it decodes back to the same Decimal (exponent too).
+        if text != "0":
+            row[name] = text
     return row
 
 

@@ -101,10 +101,9 @@ class FactRows:
         self.inquiries: list[tuple[Any, ...]] = []
         self.states: list[tuple[Any, ...]] = []
 
-    def add(self, key: BuyerKey, facts: BuyerFacts, senders: dict[str, str]) -> None:
+    def add(self, key: BuyerKey, facts: BuyerFacts) -> None:
         shop, buyer = key
         for s in facts.sessions:
-            buyers_n = sum(senders.get(m) == "buyer" for m in s.message_ids)
             responses = [
                 {
                     "question": q.event_id,
@@ -123,8 +122,8 @@ class FactRows:
                     s.last_at,
                     s.day,
                     s.closed,
-                    buyers_n,
-                    len(s.message_ids) - buyers_n,
+                    s.buyer_messages,
+                    s.agent_messages,
                     score,
                     _json(responses),
                 )

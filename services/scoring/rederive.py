@@ -78,7 +78,7 @@ def derive_all(
             # results stay as they were, and a later event or a rescore retries it.
             log.exception("buyer_derivation_failed", shop_id=key[0], buyer_id=key[1])
             continue
-        derived.facts.add(key, facts, {m.event_id: m.sender for m in timeline.messages})
+        derived.facts.add(key, facts)
         derived.buyers += 1
         derived.events += timeline.size
         results.append((key, facts))

@@ -41,6 +41,13 @@ class ShopContext:
     watermark: datetime | None
 
 
+async def read_timestamps_in_utc(*, pg: Pg) -> None:
+    """For the rest of the transaction, timestamps arrive with the fixed UTC offset
+    (datetime.timezone.utc) instead of the server's zone: the same instants, and the
+    core's day memo stores a fixed-offset instant without its fold check."""
+    await pg.execute("SET LOCAL TimeZone = 'UTC'")
+
+
 async def lock_shops(*, pg: Pg, shop_ids: Iterable[str]) -> None:
     """Transaction-scoped advisory locks, taken in one fixed order (no deadlocks).
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -32,11 +32,16 @@ class ZoneDays(dict[datetime, date]):
         self.tz = zone(name)
 
     def __missing__(self, instant: datetime) -> date:
-        if instant.tzinfo is None:
+        offset = instant.tzinfo
+        if offset is None:
             # A naive timestamp is invalid per SPEC §2; failing loudly beats guessing UTC.
             raise ValueError(f"naive datetime {instant!r}: timestamps must carry an offset")
         day = instant.astimezone(self.tz).date()
-        if instant.utcoffset() == instant.replace(fold=1 - instant.fold).utcoffset():
+        # A fixed offset never depends on fold: the common case (the scoring shell reads
+        # timestamps in UTC) skips the check.
+        if type(offset) is timezone or (
+            instant.utcoffset() == instant.replace(fold=1 - instant.fold).utcoffset()
+        ):
             if len(self) >= _MAX_DAYS:
                 self.clear()  # bounded: a cold cache only costs the conversions again
             self[instant] = day

@@ -30,6 +30,7 @@ from .timeline import by_agent, scoring_messages
 
 _EVENT_ID = attrgetter("event_id")
 _AGENT_ID = attrgetter("agent_id")
+_SENDER = attrgetter("sender")
 _PLACEMENT = attrgetter("placed_at", "order_id")
 
 
@@ -86,6 +87,7 @@ def _session(span: list[ChatMessage], lim: Limits, rules: QaRules, watermark: da
         last_at=last.sent_at,
         closed=closed,
         message_ids=tuple(map(_EVENT_ID, span)),
+        buyer_messages=list(map(_SENDER, span)).count("buyer"),
         questions=questions,
         qa=score_session(span, questions, rules, lim.slow_reply_us) if closed else None,
     )

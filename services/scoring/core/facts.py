@@ -21,8 +21,13 @@ class Session:
     last_at: datetime
     closed: bool
     message_ids: tuple[str, ...]
+    buyer_messages: int  # of message_ids; the others are the agent's
     questions: tuple[Question, ...]
     qa: QaResult | None  # only once closed
+
+    @property
+    def agent_messages(self) -> int:
+        return len(self.message_ids) - self.buyer_messages
 
     @property
     def first_response(self) -> Question | None:
