@@ -107,10 +107,16 @@ async def process_records(
     records: Mapping[TopicPartition, Sequence[ConsumerRecord]],  # type: ignore[type-arg]
     memo: InputMemo | None = None,
     cache: TimelineCache | None = None,
+    reader: AsyncConnection | None = None,
 ) -> BatchResult:
+    """`reader`: a second connection for the batch's reads, so that Postgres reads the
+    next buyers while this transaction writes the last ones (rederive.py)."""
     pg = await driver(conn)
+    read_pg = None if reader is None else await driver(reader)
     touches = read_touches(records)
     await read_timestamps_in_utc(pg=pg)
+    if read_pg is not None:
+        await read_timestamps_in_utc(pg=read_pg)
     await lock_shops(pg=pg, shop_ids=touches)
     shops = await load_shops(pg=pg, shop_ids=touches)
     for unknown in sorted(set(touches) - set(shops)):
@@ -124,7 +130,14 @@ async def process_records(
     keys = await _touched_buyers(pg, touches, marks)
     arrivals = [a for t in touches.values() for a in t.arrivals]
     derived = await rederive(
-        pg=pg, keys=keys, shops=shops, marks=marks, memo=memo, cache=cache, arrivals=arrivals
+        pg=pg,
+        keys=keys,
+        shops=shops,
+        marks=marks,
+        memo=memo,
+        cache=cache,
+        arrivals=arrivals,
+        reader=read_pg,
     )
     await _after_rollups(conn, set(touches), derived)
     positions = {tp: recs[-1].offset + 1 for tp, recs in records.items() if recs}

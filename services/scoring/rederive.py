@@ -4,40 +4,43 @@ This is the whole incremental algorithm: for every touched buyer, derive its fac
 scratch with the pure core, add (new - stored) contributions to the daily rollups, and
 replace its drill-down facts and buyer_state. Re-deriving is idempotent, which is what
 makes re-delivered batches, crashes and rebalances harmless.
+
+The buyers go through in chunks, as a pipeline: while Python derives chunk i, Postgres
+reads chunk i+1 (on the reader connection) and writes chunk i-1 (in the batch's
+transaction). The chunks hold distinct buyers, and the shop's advisory lock (held by the
+batch) keeps every other writer of buyer_state away, so a read on the reader connection
+sees exactly what the transaction would. Rollup deltas are summed over all chunks and
+applied at the end, in one statement per table.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.alerts.notices import ViolationNotice
 from services.scoring.core.contributions import diff
-from services.scoring.core.derive import derive_buyer
-from services.scoring.core.facts import BuyerFacts
-from services.scoring.facts_store import (
-    FactRows,
-    delete_facts,
-    insert_facts,
-    load_contributions,
-)
-from services.scoring.input_memo import InputMemo, Inputs, digest
+from services.scoring.core.facts import Contributions
+from services.scoring.derivation import changed, derive_one, notify_worthy
+from services.scoring.facts_store import FactRows, delete_facts, insert_facts, load_contributions
+from services.scoring.input_memo import InputMemo, Inputs
+from services.scoring.lane import Lane
 from services.scoring.repository import BuyerKey, Pg, ShopContext
 from services.scoring.rollups import RollupDeltas, apply_deltas
 from services.scoring.timeline_cache import Arrival, TimelineCache
 from services.scoring.timeline_loader import Timeline
-from services.scoring.timeline_reader import read_timelines
-from shared.logging import get_logger
+from services.scoring.timeline_reader import read_timelines, top_up
 
-log = get_logger(__name__)
+CHUNK_BUYERS = 500  # buyers per pipeline step: several steps per batch, so that they overlap
+YIELD_EVERY = 50  # derivations between chances for the reads and writes in flight to move
 
 
 @dataclass(slots=True)
 class Derived:
-    """What a set of re-derived buyers produced, before it is written."""
+    """What a set of re-derived buyers produced (the facts are written as it goes)."""
 
-    facts: FactRows
     buyers: int = 0
     events: int = 0
     # The rollup differences applied, for alert evaluation and the metrics cache.
@@ -50,82 +53,68 @@ class Derived:
     inputs: list[tuple[BuyerKey, Inputs]] = field(default_factory=list)
 
 
-def derive_timeline(
-    key: BuyerKey, timeline: Timeline, shop: ShopContext, watermark: datetime
-) -> BuyerFacts:
-    return derive_buyer(
-        timeline.messages,
-        timeline.order_events,
-        shop.settings,
-        shop.rules,
-        watermark,
-        buyer_id=key[1],
-    )
+@dataclass(slots=True)
+class _Chunk:
+    """A chunk's buyers to derive, with what their derivation needs."""
+
+    timelines: dict[BuyerKey, Timeline]  # the ones the memo could not vouch for
+    digests: dict[BuyerKey, bytes]
+    stored: dict[BuyerKey, Contributions]  # their stored contributions (none: first time)
+    unchanged: int
 
 
-def derive_all(
-    timelines: dict[BuyerKey, Timeline],
-    shops: dict[str, ShopContext],
-    marks: dict[str, datetime],
-) -> tuple[Derived, list[tuple[BuyerKey, BuyerFacts]]]:
-    derived = Derived(FactRows())
-    results: list[tuple[BuyerKey, BuyerFacts]] = []
-    for key, timeline in timelines.items():
-        try:
-            facts = derive_timeline(key, timeline, shops[key[0]], marks[key[0]])
-        except Exception:
-            # One buyer the core cannot derive must not stall its partition: its stored
-            # results stay as they were, and a later event or a rescore retries it.
-            log.exception("buyer_derivation_failed", shop_id=key[0], buyer_id=key[1])
+@dataclass(slots=True)
+class _Context:
+    shops: dict[str, ShopContext]
+    marks: dict[str, datetime]
+    memo: InputMemo | None
+    cache: TimelineCache | None
+
+
+async def _load(keys: list[BuyerKey], reads: Lane, ctx: _Context) -> _Chunk:
+    async with reads.turn() as pg:
+        loaded = await read_timelines(pg=pg, keys=keys, cache=ctx.cache)
+    timelines, digests = changed(loaded, ctx.shops, ctx.marks, ctx.memo)
+    async with reads.turn() as pg:
+        stored = await load_contributions(pg=pg, keys=timelines)
+    return _Chunk(timelines, digests, stored, len(loaded) - len(timelines))
+
+
+async def _derive(
+    chunk: _Chunk, ctx: _Context, derived: Derived
+) -> tuple[FactRows, list[BuyerKey]]:
+    """Derive the chunk into `derived`; the fact rows to write and the buyers whose old
+    facts go first."""
+    rows, replaced = FactRows(), []
+    derived.unchanged += chunk.unchanged
+    for n, (key, timeline) in enumerate(chunk.timelines.items()):
+        if n % YIELD_EVERY == 0:
+            await asyncio.sleep(0)  # let the other chunks' statements go on
+        shop = ctx.shops[key[0]]
+        facts = derive_one(key, timeline, shop, ctx.marks[key[0]])
+        if facts is None:
             continue
-        derived.facts.add(key, facts)
+        rows.add(key, facts)
         derived.buyers += 1
         derived.events += timeline.size
-        results.append((key, facts))
-    return derived, results
-
-
-def notify_worthy(buyer_id: str, facts: BuyerFacts) -> list[ViolationNotice]:
-    """The buyer's violations under rules with notify on (SPEC §8 qa.violation)."""
-    return [
-        ViolationNotice(
-            agent_id=s.agent_id,
-            buyer_id=buyer_id,
-            session_started_at=s.first_at,
-            day=s.day,
-            rule=v.rule,
-            message_event_id=v.message_event_id,
-            occurrences=v.count,
-            penalty=v.penalty,
-            notify=v.notify,
-            detail=v.detail,
+        derived.inputs.append(
+            (key, Inputs(chunk.digests[key], shop.settings, shop.rules, facts.wake_at))
         )
-        for s in facts.sessions
-        if s.qa is not None
-        for v in s.qa.violations
-        if v.notify
-    ]
+        derived.deltas.add(key[0], diff(facts, chunk.stored.get(key)))
+        notices = notify_worthy(key[1], facts)
+        if notices:
+            derived.notices.setdefault(key[0], []).extend(notices)
+        # Facts are only ever written together with buyer_state (and a rescore deletes
+        # both), so a buyer without stored state has no facts to delete: its first time.
+        if key in chunk.stored:
+            replaced.append(key)
+    return rows, replaced
 
 
-def _changed(
-    timelines: dict[BuyerKey, Timeline],
-    shops: dict[str, ShopContext],
-    marks: dict[str, datetime],
-    memo: InputMemo | None,
-) -> tuple[dict[BuyerKey, Timeline], dict[BuyerKey, bytes]]:
-    """The timelines whose stored results may differ from a fresh derivation, and the
-    digests of all of them."""
-    digests = {key: digest(timeline) for key, timeline in timelines.items()}
-    if memo is None:
-        return timelines, digests
-    changed = {
-        key: timeline
-        for key, timeline in timelines.items()
-        if not memo.unchanged(
-            key, digests[key], shops[key[0]].settings, shops[key[0]].rules, marks[key[0]]
-        )
-    }
-    return changed, digests
+async def _write(rows: FactRows, replaced: list[BuyerKey], writes: Lane) -> None:
+    async with writes.turn() as pg:
+        await delete_facts(pg=pg, keys=replaced)
+        await insert_facts(pg=pg, rows=rows)
 
 
 async def rederive(
@@ -137,28 +126,35 @@ async def rederive(
     memo: InputMemo | None = None,
     cache: TimelineCache | None = None,
     arrivals: Iterable[Arrival] = (),
+    reader: Pg | None = None,
 ) -> Derived:
     """Re-derive `keys` under the shops' new watermarks `marks` and write everything.
 
     With a memo, buyers whose inputs are those of their last committed derivation (and
     whose wake_at the watermark has not passed) are left as they are: same rows. With a
-    cache, timelines come from it, topped up with the batch's `arrivals`."""
-    keys = sorted(k for k in keys if k[0] in shops and k[0] in marks)
-    loaded = await read_timelines(pg=pg, keys=keys, cache=cache, arrivals=arrivals)
-    timelines, digests = _changed(loaded, shops, marks, memo)
-    stored = await load_contributions(pg=pg, keys=timelines)
-    derived, results = derive_all(timelines, shops, marks)
-    derived.unchanged = len(loaded) - len(timelines)
-    for key, facts in results:
-        shop = shops[key[0]]
-        derived.inputs.append((key, Inputs(digests[key], shop.settings, shop.rules, facts.wake_at)))
-        derived.deltas.add(key[0], diff(facts, stored.get(key)))
-        notices = notify_worthy(key[1], facts)
-        if notices:
-            derived.notices.setdefault(key[0], []).extend(notices)
+    cache, timelines come from it, topped up with the batch's `arrivals`. With a `reader`
+    connection (outside the transaction), reads overlap the writes."""
+    ordered = sorted(k for k in keys if k[0] in shops and k[0] in marks)
+    writes = Lane(pg)
+    reads = writes if reader is None else Lane(reader)
+    ctx = _Context(shops, marks, memo, cache)
+    if cache is not None:
+        await top_up(pg=reads.pg, cache=cache, arrivals=arrivals)
+    chunks = [ordered[i : i + CHUNK_BUYERS] for i in range(0, len(ordered), CHUNK_BUYERS)]
+    derived = Derived()
+    async with asyncio.TaskGroup() as tasks:
+        load = tasks.create_task(_load(chunks[0], reads, ctx)) if chunks else None
+        write: asyncio.Task[None] | None = None
+        for i in range(len(chunks)):
+            assert load is not None
+            chunk = await load
+            if i + 1 < len(chunks):
+                load = tasks.create_task(_load(chunks[i + 1], reads, ctx))
+            rows, replaced = await _derive(chunk, ctx, derived)
+            if write is not None:
+                await write  # one chunk's writes at a time, in order
+            write = tasks.create_task(_write(rows, replaced, writes))
+    if cache is not None:
+        cache.trim()  # after the lookups: this batch's timelines are all in hand
     await apply_deltas(pg=pg, deltas=derived.deltas)
-    # Facts are only ever written together with buyer_state (and a rescore deletes both),
-    # so a buyer without stored state has no facts to delete: its first derivation.
-    await delete_facts(pg=pg, keys=[key for key, _ in results if key in stored])
-    await insert_facts(pg=pg, rows=derived.facts)
     return derived

@@ -18,9 +18,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.scoring import metrics
 from services.scoring.core.contributions import diff
+from services.scoring.derivation import derive_all
 from services.scoring.facts_store import delete_shop, insert_facts
-from services.scoring.rederive import derive_all
-from services.scoring.repository import Pg, ShopContext, driver, load_shops, lock_shops
+from services.scoring.repository import (
+    Pg,
+    ShopContext,
+    driver,
+    load_shops,
+    lock_shops,
+    stored_event_times,
+)
 from services.scoring.rollups import RollupDeltas, apply_deltas
 from services.scoring.timeline_loader import load_timelines, shop_buyers
 from shared.logging import get_logger
@@ -56,16 +63,11 @@ async def _totals(pg: Pg, shop_id: str) -> int:
 
 
 async def _watermark(pg: Pg, shop: ShopContext) -> datetime | None:
-    """The stored watermark; a shop never streamed yet takes it from its raw events."""
-    if shop.watermark is not None:
-        return shop.watermark
-    cur = await pg.execute(
-        "SELECT GREATEST((SELECT max(sent_at) FROM chat_messages WHERE shop_id = %(s)s),"
-        " (SELECT max(occurred_at) FROM order_events WHERE shop_id = %(s)s))",
-        {"s": shop.shop_id},
-    )
-    row = await cur.fetchone()
-    return row[0] if row else None
+    """The stored watermark or, if later, the latest stored raw event's time: the same
+    watermark a streaming batch of the shop would derive under (batch_processor.py)."""
+    raw = (await stored_event_times(pg=pg, shop_ids=[shop.shop_id])).get(shop.shop_id)
+    candidates = [t for t in (shop.watermark, raw) if t is not None]
+    return max(candidates, default=None)
 
 
 async def _rebuild(engine: AsyncEngine, pg: Pg, shop: ShopContext, job_id: str) -> None:
@@ -89,12 +91,12 @@ async def _rebuild(engine: AsyncEngine, pg: Pg, shop: ShopContext, job_id: str) 
     for start in range(0, len(buyers), CHUNK_BUYERS):
         keys = [(shop_id, b) for b in buyers[start : start + CHUNK_BUYERS]]
         timelines = await load_timelines(pg=pg, keys=keys)
-        derived, results = derive_all(timelines, {shop_id: shop}, {shop_id: watermark})
+        rows, results = derive_all(timelines, {shop_id: shop}, {shop_id: watermark})
         for key, facts in results:
             deltas.add(key[0], diff(facts, None))
-        await insert_facts(pg=pg, rows=derived.facts)
-        done_buyers += derived.buyers
-        done_events += derived.events
+        await insert_facts(pg=pg, rows=rows)
+        done_buyers += len(results)
+        done_events += sum(timelines[key].size for key, _ in results)
         await _progress(
             engine,
             shop_id,

@@ -15,7 +15,8 @@ from services.scoring.timeline_cache import Arrival, TimelineCache
 from services.scoring.timeline_loader import Timeline, load_events, load_timelines
 
 
-async def _top_up(*, pg: Pg, cache: TimelineCache, arrivals: Iterable[Arrival]) -> None:
+async def top_up(*, pg: Pg, cache: TimelineCache, arrivals: Iterable[Arrival]) -> None:
+    """Append to the cached timelines the batch's records they lack, read by primary key."""
     wanted = cache.missing(arrivals)
     if not wanted:
         return
@@ -32,16 +33,13 @@ async def _top_up(*, pg: Pg, cache: TimelineCache, arrivals: Iterable[Arrival]) 
 
 
 async def read_timelines(
-    *,
-    pg: Pg,
-    keys: Sequence[BuyerKey],
-    cache: TimelineCache | None = None,
-    arrivals: Iterable[Arrival] = (),
+    *, pg: Pg, keys: Sequence[BuyerKey], cache: TimelineCache | None = None
 ) -> dict[BuyerKey, Timeline]:
-    """The current timelines of `keys` (in that order)."""
+    """The current timelines of `keys` (in that order): from the cache (topped up first,
+    see top_up) where it holds them, read whole and cached otherwise. The caller trims the
+    cache once it holds all its timelines (TimelineCache.trim)."""
     if cache is None:
         return await load_timelines(pg=pg, keys=keys)
-    await _top_up(pg=pg, cache=cache, arrivals=arrivals)
     found = {key: cache.get(key) for key in keys}
     absent = [key for key, timeline in found.items() if timeline is None]
     loaded = await load_timelines(pg=pg, keys=absent)
@@ -49,6 +47,4 @@ async def read_timelines(
         cache.put(key, timeline)
     metrics.TIMELINE_CACHE_HITS.inc(len(keys) - len(absent))
     metrics.TIMELINE_CACHE_MISSES.inc(len(absent))
-    timelines = {key: loaded[key] if t is None else t for key, t in found.items()}
-    cache.trim()  # after the lookups: this batch's timelines are all in hand
-    return timelines
+    return {key: loaded[key] if t is None else t for key, t in found.items()}

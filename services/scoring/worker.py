@@ -145,13 +145,14 @@ class ScoringWorker:
         self._observe(batch, result, elapsed)
 
     async def _commit(self, batch: Records) -> BatchResult:
-        async with self.engine.begin() as conn:
+        async with self.engine.connect() as reader, self.engine.begin() as conn:
             result = await process_records(
                 conn=conn,
                 group_id=self.group_id,
                 records=batch,
                 memo=self.memo,
                 cache=self.timelines,
+                reader=reader,
             )
         self.memo.remember(result.inputs)  # committed: the stored rows are these
         return result

@@ -1,0 +1,100 @@
+"""Deriving buyers with the pure core, and what the shell keeps of each derivation.
+
+The core derives one buyer from its whole timeline; this module runs it over many
+timelines (one failing buyer never stalls the rest), tells which timelines need it at all
+(the input memo), and picks the qa.violation notices out of the facts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from services.alerts.notices import ViolationNotice
+from services.scoring.core.derive import derive_buyer
+from services.scoring.core.facts import BuyerFacts
+from services.scoring.facts_store import FactRows
+from services.scoring.input_memo import InputMemo, digest
+from services.scoring.repository import BuyerKey, ShopContext
+from services.scoring.timeline_loader import Timeline
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+
+
+def derive_one(
+    key: BuyerKey, timeline: Timeline, shop: ShopContext, watermark: datetime
+) -> BuyerFacts | None:
+    """The buyer's facts, or None (logged) if the core cannot derive it: its stored
+    results stay as they were, and a later event or a rescore retries it."""
+    try:
+        return derive_buyer(
+            timeline.messages,
+            timeline.order_events,
+            shop.settings,
+            shop.rules,
+            watermark,
+            buyer_id=key[1],
+        )
+    except Exception:
+        log.exception("buyer_derivation_failed", shop_id=key[0], buyer_id=key[1])
+        return None
+
+
+def derive_all(
+    timelines: Mapping[BuyerKey, Timeline],
+    shops: Mapping[str, ShopContext],
+    marks: Mapping[str, datetime],
+) -> tuple[FactRows, list[tuple[BuyerKey, BuyerFacts]]]:
+    """Every timeline derived, with the fact rows to store."""
+    rows = FactRows()
+    results: list[tuple[BuyerKey, BuyerFacts]] = []
+    for key, timeline in timelines.items():
+        facts = derive_one(key, timeline, shops[key[0]], marks[key[0]])
+        if facts is not None:
+            rows.add(key, facts)
+            results.append((key, facts))
+    return rows, results
+
+
+def notify_worthy(buyer_id: str, facts: BuyerFacts) -> list[ViolationNotice]:
+    """The buyer's violations under rules with notify on (SPEC §8 qa.violation)."""
+    return [
+        ViolationNotice(
+            agent_id=s.agent_id,
+            buyer_id=buyer_id,
+            session_started_at=s.first_at,
+            day=s.day,
+            rule=v.rule,
+            message_event_id=v.message_event_id,
+            occurrences=v.count,
+            penalty=v.penalty,
+            notify=v.notify,
+            detail=v.detail,
+        )
+        for s in facts.sessions
+        if s.qa is not None
+        for v in s.qa.violations
+        if v.notify
+    ]
+
+
+def changed(
+    timelines: Mapping[BuyerKey, Timeline],
+    shops: Mapping[str, ShopContext],
+    marks: Mapping[str, datetime],
+    memo: InputMemo | None,
+) -> tuple[dict[BuyerKey, Timeline], dict[BuyerKey, bytes]]:
+    """The timelines whose stored results may differ from a fresh derivation, and the
+    digests of all of them."""
+    digests = {key: digest(timeline) for key, timeline in timelines.items()}
+    if memo is None:
+        return dict(timelines), digests
+    kept = {
+        key: timeline
+        for key, timeline in timelines.items()
+        if not memo.unchanged(
+            key, digests[key], shops[key[0]].settings, shops[key[0]].rules, marks[key[0]]
+        )
+    }
+    return kept, digests
