@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import NamedTuple
 
 from services.scoring.core.model import ChatMessage, OrderEvent
@@ -34,6 +35,8 @@ from services.scoring.repository import BuyerKey
 from services.scoring.timeline_loader import Timeline
 
 CAPACITY = 100_000  # buyers; ~20 events each
+_EVENT_ID = attrgetter("event_id")
+_ORDER_ID = attrgetter("order_id")
 
 OrderKey = tuple[str, str]  # (shop_id, order_id)
 
@@ -78,9 +81,9 @@ class TimelineCache:
 
     def put(self, key: BuyerKey, timeline: Timeline) -> None:
         self.evict(key)
-        orders = {e.order_id for e in timeline.order_events}
-        ids = {m.event_id for m in timeline.messages}
-        ids.update(e.event_id for e in timeline.order_events)
+        orders = set(map(_ORDER_ID, timeline.order_events))
+        ids = set(map(_EVENT_ID, timeline.messages))
+        ids.update(map(_EVENT_ID, timeline.order_events))
         self._entries[key] = _Entry(timeline, ids, orders)
         for order_id in orders:
             self._holders.setdefault((key[0], order_id), set()).add(key)
@@ -107,19 +110,21 @@ class TimelineCache:
 
     def missing(self, arrivals: Iterable[Arrival]) -> list[Arrival]:
         """The arrivals some cached timeline must still take in (evicting, on the way,
-        the timelines an arrival would bring a whole new order to)."""
+        the timelines an arrival would bring a whole new order to). Runs once per record:
+        the tuples are unpacked, not read by attribute."""
         wanted: list[Arrival] = []
+        entries, holders_of = self._entries, self._holders
         for a in arrivals:
-            if a.order_id is None:
-                entry = self._entries.get((a.shop_id, a.buyer_id))
-                if entry is not None and a.event_id not in entry.ids:
+            shop, event_id, buyer, order_id = a
+            own = entries.get((shop, buyer))
+            if order_id is None:
+                if own is not None and event_id not in own.ids:
                     wanted.append(a)
                 continue
-            own = self._entries.get((a.shop_id, a.buyer_id))
-            if own is not None and a.order_id not in own.orders:
-                self.evict((a.shop_id, a.buyer_id))
-            holders = self._holders.get((a.shop_id, a.order_id), ())
-            if any(a.event_id not in self._entries[k].ids for k in holders):
+            if own is not None and order_id not in own.orders:
+                self.evict((shop, buyer))
+            holders = holders_of.get((shop, order_id), ())
+            if any(event_id not in entries[k].ids for k in holders):
                 wanted.append(a)
         return wanted
 

@@ -155,6 +155,8 @@ def _diff(new: Mapping[K, P], old: Mapping[K, P], zero: P) -> dict[K, P]:
 def diff(new: _HasParts, old: _HasParts | None) -> Contributions:
     """new - old, row by row, zero rows dropped: what to add to the running totals."""
     before = old or Contributions()
+    if not before.agent_days and not before.shop_days:  # a first derivation: new itself
+        return Contributions(_nonzero(new.agent_days), _nonzero(new.shop_days))
     return Contributions(
         _diff(new.agent_days, before.agent_days, AgentDayParts()),
         _diff(new.shop_days, before.shop_days, ShopDayParts()),

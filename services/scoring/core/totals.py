@@ -17,12 +17,17 @@ class Totals:
 
     def add(self, shop_id: str, delta: Contributions) -> None:
         """Add a buyer's contribution (or a new-minus-old diff); rows reaching zero vanish."""
+        # Parts are values (+ and - make new ones), so a row new to the totals can be the
+        # delta's own parts object: no zero row to add it to.
+        agent_days, shop_days = self.agent_days, self.shop_days
         for (agent, day), parts in delta.agent_days.items():
             key = (shop_id, agent, day)
-            _put(self.agent_days, key, self.agent_days.get(key, AgentDayParts()) + parts)
+            current = agent_days.get(key)
+            _put(agent_days, key, parts if current is None else current + parts)
         for day, shop_parts in delta.shop_days.items():
             skey = (shop_id, day)
-            _put(self.shop_days, skey, self.shop_days.get(skey, ShopDayParts()) + shop_parts)
+            now = shop_days.get(skey)
+            _put(shop_days, skey, shop_parts if now is None else now + shop_parts)
 
 
 K = TypeVar("K")
