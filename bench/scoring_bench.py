@@ -379,6 +379,8 @@ async def rows(table: Any, context: dict[str, Any]) -> None:
         )
         for _ in range(int(context.get("repeats", 1)))
     ]
+    for r in runs:
+        print(f"  scoring run: {r}", flush=True)
     n = runs[0]["events"]
     rate = _median([r["events_per_s"] for r in runs])
     rss = max(r["peak_rss_mb"] for r in runs)

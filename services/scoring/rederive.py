@@ -117,6 +117,25 @@ async def _write(rows: FactRows, replaced: list[BuyerKey], writes: Lane) -> None
         await insert_facts(pg=pg, rows=rows)
 
 
+async def _pipeline(
+    chunks: list[list[BuyerKey]], reads: Lane, writes: Lane, ctx: _Context, derived: Derived
+) -> None:
+    """Load chunk i+1 and write chunk i-1 while chunk i is derived."""
+    if not chunks:
+        return
+    async with asyncio.TaskGroup() as tasks:
+        load = tasks.create_task(_load(chunks[0], reads, ctx))
+        write: asyncio.Task[None] | None = None
+        for i in range(len(chunks)):
+            chunk = await load
+            if i + 1 < len(chunks):
+                load = tasks.create_task(_load(chunks[i + 1], reads, ctx))
+            rows, replaced = await _derive(chunk, ctx, derived)
+            if write is not None:
+                await write  # one chunk's writes at a time, in order
+            write = tasks.create_task(_write(rows, replaced, writes))
+
+
 async def rederive(
     *,
     pg: Pg,
@@ -142,18 +161,10 @@ async def rederive(
         await top_up(pg=reads.pg, cache=cache, arrivals=arrivals)
     chunks = [ordered[i : i + CHUNK_BUYERS] for i in range(0, len(ordered), CHUNK_BUYERS)]
     derived = Derived()
-    async with asyncio.TaskGroup() as tasks:
-        load = tasks.create_task(_load(chunks[0], reads, ctx)) if chunks else None
-        write: asyncio.Task[None] | None = None
-        for i in range(len(chunks)):
-            assert load is not None
-            chunk = await load
-            if i + 1 < len(chunks):
-                load = tasks.create_task(_load(chunks[i + 1], reads, ctx))
-            rows, replaced = await _derive(chunk, ctx, derived)
-            if write is not None:
-                await write  # one chunk's writes at a time, in order
-            write = tasks.create_task(_write(rows, replaced, writes))
+    try:
+        await _pipeline(chunks, reads, writes, ctx, derived)
+    except ExceptionGroup as failed:  # the first failure; any other came with it
+        raise failed.exceptions[0] from failed
     if cache is not None:
         cache.trim()  # after the lookups: this batch's timelines are all in hand
     await apply_deltas(pg=pg, deltas=derived.deltas)
