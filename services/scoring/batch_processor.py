@@ -25,6 +25,7 @@ from services.scoring.repository import (
     Pg,
     ShopContext,
     driver,
+    latest,
     load_shops,
     lock_shops,
     read_timestamps_in_utc,
@@ -61,13 +62,9 @@ def _watermarks(
     stored raw events' (never moves back)."""
     marks: dict[str, datetime] = {}
     for shop_id, touched in touches.items():
-        candidates = [
-            t
-            for t in (shops[shop_id].watermark, touched.max_event_at, raw.get(shop_id))
-            if t is not None
-        ]
-        if candidates:
-            marks[shop_id] = max(candidates)
+        mark = latest(shops[shop_id].watermark, touched.max_event_at, raw.get(shop_id))
+        if mark is not None:
+            marks[shop_id] = mark
     return marks
 
 

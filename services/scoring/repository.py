@@ -103,6 +103,11 @@ async def stored_event_times(*, pg: Pg, shop_ids: Iterable[str]) -> dict[str, da
     return {row[0]: row[1] for row in await cur.fetchall() if row[1] is not None}
 
 
+def latest(*times: datetime | None) -> datetime | None:
+    """The greatest of the given instants that are known (None: none is)."""
+    return max((t for t in times if t is not None), default=None)
+
+
 async def store_watermarks(*, pg: Pg, marks: dict[str, datetime]) -> None:
     """Never moves a watermark back (a re-delivered old batch keeps the newer one)."""
     if not marks:

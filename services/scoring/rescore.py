@@ -24,6 +24,7 @@ from services.scoring.repository import (
     Pg,
     ShopContext,
     driver,
+    latest,
     load_shops,
     lock_shops,
     stored_event_times,
@@ -65,9 +66,8 @@ async def _totals(pg: Pg, shop_id: str) -> int:
 async def _watermark(pg: Pg, shop: ShopContext) -> datetime | None:
     """The stored watermark or, if later, the latest stored raw event's time: the same
     watermark a streaming batch of the shop would derive under (batch_processor.py)."""
-    raw = (await stored_event_times(pg=pg, shop_ids=[shop.shop_id])).get(shop.shop_id)
-    candidates = [t for t in (shop.watermark, raw) if t is not None]
-    return max(candidates, default=None)
+    raw = await stored_event_times(pg=pg, shop_ids=[shop.shop_id])
+    return latest(shop.watermark, raw.get(shop.shop_id))
 
 
 async def _rebuild(engine: AsyncEngine, pg: Pg, shop: ShopContext, job_id: str) -> None:

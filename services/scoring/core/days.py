@@ -32,14 +32,14 @@ class ZoneDays(dict[datetime, date]):
         self.tz = zone(name)
 
     def __missing__(self, instant: datetime) -> date:
-        offset = instant.tzinfo
-        if offset is None:
+        given = instant.tzinfo  # the instant's own zone or offset, not the shop's
+        if given is None:
             # A naive timestamp is invalid per SPEC §2; failing loudly beats guessing UTC.
             raise ValueError(f"naive datetime {instant!r}: timestamps must carry an offset")
         day = instant.astimezone(self.tz).date()
         # A fixed offset never depends on fold: the common case (the scoring shell reads
         # timestamps in UTC) skips the check.
-        if type(offset) is timezone or (
+        if type(given) is timezone or (
             instant.utcoffset() == instant.replace(fold=1 - instant.fold).utcoffset()
         ):
             if len(self) >= _MAX_DAYS:

@@ -26,8 +26,8 @@ class Totals:
             _put(agent_days, key, parts if current is None else current + parts)
         for day, shop_parts in delta.shop_days.items():
             skey = (shop_id, day)
-            now = shop_days.get(skey)
-            _put(shop_days, skey, shop_parts if now is None else now + shop_parts)
+            current_shop = shop_days.get(skey)
+            _put(shop_days, skey, shop_parts if current_shop is None else current_shop + shop_parts)
 
 
 K = TypeVar("K")
