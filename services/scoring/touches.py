@@ -54,6 +54,8 @@ def _quick(raw: bytes) -> Read:
     body = _loads(raw)
     if body["type"] == "chat.message":
         at, order_id, agent = _fromisoformat(body["sent_at"]), None, body.get("agent_id")
+        if agent is not None and type(agent) is not str:
+            raise TypeError("agent_id is not a string")
     else:
         at, order_id, agent = _fromisoformat(body["occurred_at"]), body["order_id"], None
         if type(order_id) is not str:

@@ -77,9 +77,14 @@ def test_unreadable_records_are_skipped_and_the_rest_still_counted() -> None:
     numeric_shop = orjson.dumps(
         {**_chat("m3", "s1", "b1", "a1", "2026-11-11T10:00:00Z"), "shop_id": 7}
     )
-    touches = read_touches(_records([b"not json", None, no_offset, numeric_shop, good]))
+    numeric_agent = orjson.dumps(
+        {**_chat("m4", "s1", "b1", "a1", "2026-11-11T10:00:00Z"), "agent_id": 7}
+    )
+    records = [b"not json", None, no_offset, numeric_shop, numeric_agent, good]
+    touches = read_touches(_records(records))
     assert list(touches) == ["s1"]
     assert touches["s1"].events == 1
+    assert touches["s1"].agents == {"a1"}
     assert touches["s1"].arrivals == [Arrival("s1", "m1", "b1", None)]
 
 
