@@ -1,3 +1,12 @@
+"""Test layout: one folder per part of the code (tests/ingest, tests/scoring, tests/api,
+…), as the code is laid out, plus tests/oracle (the independent SPEC recomputation) and
+tests/e2e (the whole pipeline). A test that uses the real Postgres or broker is marked
+`integration` here, so `pytest -m "not integration"` runs the pure tests alone."""
+
+from __future__ import annotations
+
+import pytest
+
 from tests.fixtures.infra import (  # noqa: F401  (pytest fixtures)
     database_url,
     db,
@@ -7,3 +16,11 @@ from tests.fixtures.infra import (  # noqa: F401  (pytest fixtures)
     postgres_url,
     settings,
 )
+
+_REAL_SERVICES = {"postgres_url", "kafka_bootstrap"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if _REAL_SERVICES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)

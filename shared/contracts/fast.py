@@ -7,7 +7,7 @@ rules). This checker enforces the same rules with Rust-side constraints and can 
 *stricter*: whatever it is unsure about (any failure, non-ASCII digits, a money string
 Python's `$` would still accept, …) goes to the models, which decide and explain. So an
 event is accepted here only if the models accept it with the same values
-(tests/unit/contracts/test_parse_differential.py holds both to that).
+(tests/contracts/test_parse_differential.py holds both to that).
 """
 
 from __future__ import annotations

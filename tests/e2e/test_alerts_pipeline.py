@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.scoring.batch_processor import process_records
 from shared import topics
 from shared.settings import Settings
-from tests.integration.scoring.stream import (
+from tests.scoring.stream import (
     CST,
     chat,
     drain,

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.api.app import create_app
 from shared.settings import Settings
-from tests.integration.scoring.stream import CST, chat, drain, ingest, order, register_shop
+from tests.scoring.stream import CST, chat, drain, ingest, order, register_shop
 
 SHOP = "perf-shop"
 ADMIN = "perf-admin-token-0123456789"

@@ -16,7 +16,7 @@ from prometheus_client import REGISTRY
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.settings import Settings
-from tests.integration.scoring.stream import (
+from tests.scoring.stream import (
     expected_facts,
     expected_rollups,
     generate,

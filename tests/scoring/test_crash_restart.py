@@ -12,14 +12,14 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.settings import Settings
-from tests.integration.scoring.procs import (
+from tests.scoring.procs import (
     assert_matches_batch,
     make_events,
     progress,
     spawn,
     stop,
 )
-from tests.integration.scoring.stream import end_offsets, stored_offsets, wait_caught_up
+from tests.scoring.stream import end_offsets, stored_offsets, wait_caught_up
 
 pytestmark = pytest.mark.slow
 # A static assignment: a restarted group member waits out the dead one's session on Tansu

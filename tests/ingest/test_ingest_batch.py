@@ -8,7 +8,7 @@ import pytest
 
 from services.ingest.batch import InRecord, StoredEvent, Validated, parse_all, resolve, validate
 from shared.contracts import RejectReason
-from tests.unit.ingest.builders import chat, encode, order, stamp
+from tests.ingest.builders import chat, encode, order, stamp
 
 NOW = datetime.now(UTC)
 SHOPS = {"shop-a": 400, "shop-short": 30}

@@ -16,7 +16,8 @@ from services.ingest.replay import replay_dead_letters
 from shared import topics
 from shared.db import session_factory, transaction
 from shared.settings import Settings
-from tests.integration.ingest.harness import (
+from tests.ingest.builders import chat, encode, order, stamp
+from tests.ingest.harness import (
     RunningIngest,
     fetch,
     ingest_settings,
@@ -24,7 +25,6 @@ from tests.integration.ingest.harness import (
     read_topic,
     register_shop,
 )
-from tests.unit.ingest.builders import chat, encode, order, stamp
 
 CHAT, ORDER = topics.CHAT, topics.ORDER
 

@@ -2,9 +2,8 @@
 
 from datetime import timedelta
 
-from scoring_builders import FAR, agent, buyer, day_parts, derive, t
-
 from services.scoring.core import IncrementalScorer, recompute
+from tests.scoring.scoring_builders import FAR, agent, buyer, day_parts, derive, t
 
 
 def test_gap_of_exactly_1800_seconds_keeps_one_session() -> None:

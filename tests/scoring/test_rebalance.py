@@ -12,13 +12,13 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.settings import Settings
-from tests.integration.scoring.procs import (
+from tests.scoring.procs import (
     assert_matches_batch,
     make_events,
     spawn,
     stop,
 )
-from tests.integration.scoring.stream import ingest, wait_caught_up
+from tests.scoring.stream import ingest, wait_caught_up
 
 pytestmark = pytest.mark.slow
 

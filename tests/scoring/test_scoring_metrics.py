@@ -6,7 +6,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from scoring_builders import FAR, agent, buyer, derive, order, t
 
 from services.scoring.core import (
     RULES,
@@ -19,6 +18,7 @@ from services.scoring.core import (
     read_ratios,
     read_shop_ratios,
 )
+from tests.scoring.scoring_builders import FAR, agent, buyer, derive, order, t
 
 
 def test_zero_parts_give_null_ratios_and_zero_violations() -> None:

@@ -11,7 +11,7 @@ from services.scoring.repository import driver
 from services.scoring.rescore import claimed_job, run_rescore
 from services.scoring.timeline_loader import shop_buyers
 from shared.settings import Settings
-from tests.integration.scoring.stream import (
+from tests.scoring.stream import (
     drain,
     expected_facts,
     expected_rollups,

@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.ingest_bench import run
 from shared.simulator import SimConfig, generate
-from tests.integration.ingest.harness import fetch
-from tests.unit.ingest.builders import chat, encode
+from tests.ingest.builders import chat, encode
+from tests.ingest.harness import fetch
 
 
 async def test_bench_run_measures_sim_events_and_raw_bytes(

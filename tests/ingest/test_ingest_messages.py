@@ -9,7 +9,7 @@ from services.ingest.deadletter import MAX_KAFKA_VALUE, dead_letter_messages
 from services.ingest.forward import forward_messages
 from services.ingest.shops import retention_days
 from shared.contracts import RejectReason
-from tests.unit.ingest.builders import chat, encode
+from tests.ingest.builders import chat, encode
 
 
 def test_dead_letter_carries_original_bytes_and_reason_headers() -> None:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.scoring.repository import driver
 from shared.settings import Settings
 from shared.simulator import SimConfig, generate
-from tests.integration.scoring.stream import (
+from tests.scoring.stream import (
     expected_facts,
     expected_rollups,
     ingest,

@@ -24,7 +24,7 @@ from shared.simulator import (
     money,
     scenario_of,
 )
-from tests.unit.simulator.spec_checker import MONEY_RE, check, parse_ts, timestamp_of
+from tests.simulator.spec_checker import MONEY_RE, check, parse_ts, timestamp_of
 
 MESSY = SimConfig(
     seed=7,

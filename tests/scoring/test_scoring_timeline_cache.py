@@ -1,5 +1,5 @@
 """The worker's TimelineCache: which records a cached timeline still needs, and what an
-order event brings to whom (the database side is tests/integration/scoring)."""
+order event brings to whom (the database side is test_timeline_cache.py)."""
 
 from __future__ import annotations
 

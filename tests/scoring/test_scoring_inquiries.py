@@ -3,9 +3,8 @@
 from datetime import timedelta
 from decimal import Decimal
 
-from scoring_builders import FAR, agent, buyer, day_parts, derive, order, t
-
 from services.scoring.core import IncrementalScorer, read_ratios, recompute
+from tests.scoring.scoring_builders import FAR, agent, buyer, day_parts, derive, order, t
 
 US = timedelta(microseconds=1)
 

@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared import topics
 from shared.embedded import EmbeddedKafka, free_port
-from tests.integration.ingest.harness import (
+from tests.ingest.builders import chat, encode, order
+from tests.ingest.harness import (
     committed_offsets,
     end_offsets,
     fetch,
@@ -23,7 +24,6 @@ from tests.integration.ingest.harness import (
     spawn_ingest,
     wait_for,
 )
-from tests.unit.ingest.builders import chat, encode, order
 
 
 @pytest.fixture

@@ -2,9 +2,8 @@
 
 from datetime import timedelta
 
-from scoring_builders import FAR, agent, buyer, day_parts, derive, t
-
 from services.scoring.core import QaResult, QaRules
+from tests.scoring.scoring_builders import FAR, agent, buyer, day_parts, derive, t
 
 T0 = t("2026-11-11 10:00:00")
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.scoring import rederive
 from services.scoring.batch_processor import process_records
-from tests.integration.scoring.stream import (
+from tests.scoring.stream import (
     expected_facts,
     expected_rollups,
     generate,

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared import topics
 from shared.simulator import SimConfig, SimEvent, generate
-from tests.integration.ingest.harness import (
+from tests.ingest.harness import (
     committed_offsets,
     end_offsets,
     fetch,

@@ -8,7 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared import topics
 from shared.settings import Settings
-from tests.integration.ingest.harness import (
+from tests.ingest.builders import chat, encode
+from tests.ingest.harness import (
     RunningIngest,
     fetch,
     ingest_settings,
@@ -16,7 +17,6 @@ from tests.integration.ingest.harness import (
     read_topic,
     register_shop,
 )
-from tests.unit.ingest.builders import chat, encode
 
 
 async def commit_offsets(bootstrap: str, group: str, offset: int) -> None:

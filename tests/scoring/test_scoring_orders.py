@@ -3,8 +3,6 @@
 from datetime import timedelta
 from decimal import Decimal
 
-from scoring_builders import FAR, agent, buyer, day_parts, derive, order, t
-
 from services.scoring.core import (
     ShopSettings,
     fold_orders,
@@ -13,6 +11,7 @@ from services.scoring.core import (
     read_shop_ratios,
     recompute,
 )
+from tests.scoring.scoring_builders import FAR, agent, buyer, day_parts, derive, order, t
 
 US = timedelta(microseconds=1)
 P = t("2026-11-11 10:00:00")  # placement instant used throughout

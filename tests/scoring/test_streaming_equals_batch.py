@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.scoring import rederive
 from services.scoring.repository import driver
 from shared.settings import Settings
-from tests.integration.scoring.stream import (
+from tests.scoring.stream import (
     CST,
     chat,
     drain,
