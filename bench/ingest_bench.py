@@ -15,6 +15,7 @@ import asyncio
 import sys
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -128,9 +129,11 @@ async def run(
     *,
     processes: int = 1,
     watch: dict[str, list[int]] | None = None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """Events/s of `processes` ingest processes in one group; `watch` names processes
-    (e.g. postgres, broker) whose CPU time over the measured span is reported too."""
+    (e.g. postgres, broker) whose CPU time over the measured span is reported too. `now`:
+    ingest's clock pinned (tests); unset, the system clock."""
     watch = watch or {}
     settings = IngestSettings(
         database_url=database_url,
@@ -140,6 +143,7 @@ async def run(
         ingest_group_id=f"bench-ingest-{uuid.uuid4().hex[:8]}",
         ingest_poll_timeout_ms=50,
         ingest_session_timeout_ms=10_000,
+        ingest_now=now,
     )
     await ensure_topics(settings, topics.ALL, partitions=partitions)
     messages = [as_message(e) for e in events]

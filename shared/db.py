@@ -13,11 +13,10 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from shared.settings import Settings, get_settings
+from shared.settings import Settings
 
 
-def create_engine(settings: Settings | None = None, *, pool_size: int = 10) -> AsyncEngine:
-    settings = settings or get_settings()
+def create_engine(settings: Settings, *, pool_size: int = 10) -> AsyncEngine:
     return create_async_engine(
         settings.require_database_url(),
         pool_size=pool_size,

@@ -8,6 +8,7 @@ broker is empty; the services cope with stored offsets past a topic's end.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import socket
 import subprocess
@@ -47,15 +48,24 @@ def wait_for_port(port: int, host: str = "127.0.0.1", timeout: float = 15.0) -> 
 
 @dataclass
 class EmbeddedPostgres:
-    """A PostgreSQL server from the pgserver wheel, listening on a Unix socket in data_dir."""
+    """A PostgreSQL server from the pgserver wheel, listening on a Unix socket in data_dir.
+
+    `log_path`: where pgserver's own log (its initdb and pg_ctl transcripts) goes instead
+    of the process's logs; the server's log is `data_dir/log`."""
 
     data_dir: Path
+    log_path: Path | None = None
     _server: object | None = field(default=None, init=False, repr=False)
 
     def start(self) -> str:
         import pgserver  # imported lazily: only the embedded default needs it
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self.log_path is not None:
+            quiet = logging.getLogger("pgserver")
+            quiet.handlers[:] = [logging.FileHandler(self.log_path)]
+            quiet.setLevel(logging.INFO)
+            quiet.propagate = False
         self._server = pgserver.get_server(str(self.data_dir), cleanup_mode="stop")
         return self.url()
 

@@ -15,13 +15,12 @@ from aiokafka.errors import TopicAlreadyExistsError
 
 from shared import topics
 from shared.logging import get_logger
-from shared.settings import Settings, get_settings
+from shared.settings import Settings
 
 log = get_logger(__name__)
 
 
-def create_producer(settings: Settings | None = None, **overrides: object) -> AIOKafkaProducer:
-    settings = settings or get_settings()
+def create_producer(settings: Settings, **overrides: object) -> AIOKafkaProducer:
     options: dict[str, object] = {
         "bootstrap_servers": settings.require_kafka(),
         "acks": "all",
@@ -37,10 +36,9 @@ def create_producer(settings: Settings | None = None, **overrides: object) -> AI
 def create_consumer(
     *topic_names: str,
     group_id: str,
-    settings: Settings | None = None,
+    settings: Settings,
     **overrides: object,
 ) -> AIOKafkaConsumer:
-    settings = settings or get_settings()
     options: dict[str, object] = {
         "bootstrap_servers": settings.require_kafka(),
         "group_id": group_id,
@@ -58,7 +56,7 @@ def create_consumer(
 
 
 async def ensure_topics(
-    settings: Settings | None = None,
+    settings: Settings,
     names: Iterable[str] = topics.ALL,
     *,
     partitions: int | None = None,
@@ -67,7 +65,6 @@ async def ensure_topics(
 
     Raises RuntimeError naming the topic when the broker refuses to create it.
     """
-    settings = settings or get_settings()
     partitions = partitions or settings.kafka_topic_partitions
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.require_kafka())
     await admin.start()

@@ -1,160 +1,192 @@
 """`make run`: the whole stack on one machine.
 
-Starts the embedded PostgreSQL and Tansu broker unless DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS
-are set, creates the SPEC topics, applies migrations, then supervises the services (and,
-unless DEMO=0, the traffic simulator). Ctrl-C or SIGTERM stops everything it started.
+Checks the settings, starts the embedded PostgreSQL and Tansu broker unless DATABASE_URL /
+KAFKA_BOOTSTRAP_SERVERS are set (quietly: their logs go to files under DATA_DIR), creates
+the SPEC topics, applies migrations, starts the services (and, unless DEMO=0, the traffic
+simulator) with their output relayed under their names, waits until each is up, prints the
+banner, and then supervises: a service that exits is restarted with back-off. Ctrl-C or
+SIGTERM stops everything it started.
+
+Ports: a variable that is set is used as it is (in use: one line, exit 2); an unset one
+takes its default when free and a free port otherwise, so two stacks run side by side
+(each with its own DATA_DIR). The banner says which.
 """
 
 from __future__ import annotations
 
 import asyncio
 import importlib.util
+import logging
 import os
 import secrets
 import signal
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
+import httpx
 import psycopg
+from pydantic import Field
 
 from shared import migrate, topics
+from shared.children import Child, Relay, restart_crashed
 from shared.db import libpq_conninfo, with_database
-from shared.embedded import EmbeddedKafka, EmbeddedPostgres, port_is_free
+from shared.embedded import EmbeddedKafka, EmbeddedPostgres, free_port, port_is_free
 from shared.kafka import ensure_topics
-from shared.logging import configure_logging, get_logger
+from shared.logging import configure_logging, get_logger, resolve_format
 from shared.settings import Settings
+from shared.startup import (
+    StartupError,
+    check_broker,
+    check_database,
+    check_port,
+    exit_on_startup_error,
+)
 
 log = get_logger("launcher")
 
-# (name, module) in start order; stopped in reverse.
+# (name, module, the log event that says it is up) in start order; stopped in reverse.
 SERVICES = (
-    ("ingest", "services.ingest"),
-    ("scoring", "services.scoring"),
-    ("api", "services.api"),
-    ("webhooks", "services.webhooks"),
+    ("ingest", "services.ingest", "ingest_started"),
+    ("scoring", "services.scoring", "scoring_worker_started"),
+    ("api", "services.api", None),  # up when GET /readyz answers 200
+    ("webhooks", "services.webhooks", "webhook_dispatcher_started"),
 )
-RESTART_BACKOFF_S = (1, 2, 5, 10, 30)
+DEMO_KEY_LINE = "API key for "
+UP_TIMEOUT_S = 180.0
 
 
-@dataclass
-class Child:
-    name: str
-    argv: list[str]
-    process: subprocess.Popen[bytes] | None = None
-    restarts: int = 0
-    next_start: float = 0.0
+class LauncherSettings(Settings):
+    # Embedded Postgres data and logs, broker log, generated admin token (git-ignored).
+    data_dir: str = ".data"
+    demo: bool = True
+    demo_rate: float = Field(default=20.0, gt=0)
+    # Unset: the default port when it is free, another free port otherwise.
+    ingest_metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    scoring_metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    webhook_metrics_port: int | None = Field(default=None, ge=0, le=65535)
 
-    def start(self, env: dict[str, str]) -> None:
-        # Own session: a terminal's Ctrl-C reaches only the launcher, which stops children
-        # in order.
-        self.process = subprocess.Popen(self.argv, env=env, start_new_session=True)
-        log.info("started", service=self.name, pid=self.process.pid)
 
-    def stop(self, timeout: float = 15.0) -> None:
-        process = self.process
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            log.warning("kill_after_timeout", service=self.name)
-            process.kill()
-            process.wait(timeout=5)
+# variable -> (field of LauncherSettings, default port, interface its server binds)
+PORTS = {
+    "API_PORT": ("api_port", 8000, "127.0.0.1"),
+    "INGEST_METRICS_PORT": ("ingest_metrics_port", 9101, "0.0.0.0"),
+    "SCORING_METRICS_PORT": ("scoring_metrics_port", 9102, "0.0.0.0"),
+    "WEBHOOK_METRICS_PORT": ("webhook_metrics_port", 9103, "0.0.0.0"),
+}
+
+
+def choose_ports(settings: LauncherSettings) -> dict[str, int]:
+    """Each port: as set (checked free), else its default if free, else any free one."""
+    chosen: dict[str, int] = {}
+    for variable, (name, default, host) in PORTS.items():
+        value = getattr(settings, name)
+        if name in settings.model_fields_set and value is not None:
+            check_port(variable, value, host)
+            chosen[variable] = value
+        else:
+            chosen[variable] = default if port_is_free(default, host) else free_port(host)
+    return chosen
 
 
 @dataclass
 class Stack:
-    settings: Settings
+    settings: LauncherSettings
     data_dir: Path
+    relay: Relay
     postgres: EmbeddedPostgres | None = None
     kafka: EmbeddedKafka | None = None
     children: list[Child] = field(default_factory=list)
     stopping: bool = False
+    demo_key: str | None = None
 
-    def start_infrastructure(self) -> dict[str, str]:
-        database_url = self.settings.database_url
-        if not database_url:
-            self.postgres = EmbeddedPostgres(self.data_dir / "postgres")
+    def prepare(self) -> dict[str, str]:
+        """Checks, infrastructure, topics, migrations; the services' environment."""
+        admin_token = _admin_token(self.settings, self.data_dir)
+        ports = choose_ports(self.settings)
+        database_url, bootstrap = self.settings.database_url, self.settings.kafka_bootstrap_servers
+        if database_url:
+            asyncio.run(check_database(database_url))
+        else:
+            self.postgres = EmbeddedPostgres(
+                self.data_dir / "postgres", log_path=self.data_dir / "postgres.log"
+            )
             database_url = _ensure_database(self.postgres.start(), "kefu")
-            log.info("embedded_postgres", url=database_url)
-        bootstrap = self.settings.kafka_bootstrap_servers
-        if not bootstrap:
+            log.info("embedded_postgres", log=str(self.data_dir / "postgres.log"))
+        if bootstrap:
+            asyncio.run(check_broker(bootstrap))
+        else:
             port = 9092 if port_is_free(9092) else 0
             self.kafka = EmbeddedKafka(port=port, log_path=self.data_dir / "tansu.log")
             bootstrap = self.kafka.start()
-            log.info("embedded_kafka", bootstrap=bootstrap)
+            log.info("embedded_kafka", bootstrap=bootstrap, log=str(self.data_dir / "tansu.log"))
         configured = self.settings.model_copy(
             update={"database_url": database_url, "kafka_bootstrap_servers": bootstrap}
         )
-        created = asyncio.run(ensure_topics(configured, topics.ALL))
-        log.info("topics_ready", created=created, partitions=configured.kafka_topic_partitions)
+        asyncio.run(ensure_topics(configured, topics.ALL))
         migrate.upgrade(database_url)
         log.info("migrations_applied")
         env = dict(os.environ)
+        env.update({variable: str(port) for variable, port in ports.items()})
         env.update(
             DATABASE_URL=database_url,
             KAFKA_BOOTSTRAP_SERVERS=bootstrap,
-            ADMIN_TOKEN=_admin_token(self.settings, self.data_dir),
-            API_PORT=str(self.settings.api_port),
+            ADMIN_TOKEN=admin_token,
+            LOG_FORMAT=resolve_format(self.settings.log_format, sys.stdout),
+            PYTHONUNBUFFERED="1",
         )
-        # Each service serves Prometheus metrics on its own port (the API on /metrics).
-        for name, port in (("INGEST", 9101), ("SCORING", 9102), ("WEBHOOK", 9103)):
-            env.setdefault(f"{name}_METRICS_PORT", str(port))
         return env
 
     def start_services(self, env: dict[str, str]) -> None:
-        for name, module in SERVICES:
+        for name, module, ready in SERVICES:
             if importlib.util.find_spec(module) is None:
                 log.warning("service_missing", service=name, module=module)
                 continue
-            self.children.append(Child(name, [sys.executable, "-m", module]))
-        if os.environ.get("DEMO", "1") != "0":
-            api = f"http://127.0.0.1:{env['API_PORT']}"
-            self.children.append(
-                Child(
-                    "demo",
-                    [
-                        sys.executable,
-                        "-m",
-                        "shared.simulator",
-                        "--api",
-                        api,
-                        "--admin-token",
-                        env["ADMIN_TOKEN"],
-                        "--rate",
-                        os.environ.get("DEMO_RATE", "20"),
-                    ],
-                )
-            )
+            self.children.append(Child(name, [sys.executable, "-m", module], ready))
+        if self.settings.demo:
+            self.children.append(self._demo(env))
         for child in self.children:
-            child.start(env)
+            child.start(env, self.relay)
+
+    def _demo(self, env: dict[str, str]) -> Child:
+        argv = [sys.executable, "-m", "shared.simulator", "--api", _api_url(env)]
+        argv += ["--admin-token", env["ADMIN_TOKEN"], "--rate", f"{self.settings.demo_rate:g}"]
+
+        def note_key(text: str) -> None:
+            if DEMO_KEY_LINE in text:
+                self.demo_key = text.split(":", 1)[1].strip()
+
+        return Child("demo", argv, "streaming ", on_line=note_key)
+
+    def wait_until_up(self, env: dict[str, str]) -> None:
+        """Until every service said it is up and the API is ready; a service that exits
+        meanwhile stops the start (its own output above says why)."""
+        deadline = time.monotonic() + UP_TIMEOUT_S
+        api_ready = False
+        while not self.stopping:
+            for child in self.children:
+                code = child.exited()
+                if code is not None:
+                    raise StartupError(
+                        f"service {child.name}", f"exited with code {code}", "see its line above"
+                    )
+            api_ready = api_ready or _ready(_api_url(env))
+            if api_ready and all(child.ready.is_set() for child in self.children):
+                return
+            if time.monotonic() > deadline:
+                waiting = [c.name for c in self.children if not c.ready.is_set()]
+                raise StartupError(
+                    "the stack",
+                    f"is not up after {UP_TIMEOUT_S:.0f} s (waiting for {waiting})",
+                    "see the services' output above",
+                )
+            time.sleep(0.2)
 
     def supervise(self, env: dict[str, str]) -> None:
-        """Restart a crashed service with backoff until asked to stop."""
         while not self.stopping:
-            now = time.monotonic()
-            for child in self.children:
-                process = child.process
-                if process is None or process.poll() is None:
-                    continue
-                if child.next_start == 0.0:
-                    delay = RESTART_BACKOFF_S[min(child.restarts, len(RESTART_BACKOFF_S) - 1)]
-                    child.next_start = now + delay
-                    log.warning(
-                        "service_exited",
-                        service=child.name,
-                        code=process.returncode,
-                        restart_in_s=delay,
-                    )
-                elif now >= child.next_start:
-                    child.restarts += 1
-                    child.next_start = 0.0
-                    child.start(env)
+            restart_crashed(self.children, env, self.relay)
             time.sleep(0.5)
 
     def stop(self) -> None:
@@ -165,6 +197,17 @@ class Stack:
         if self.postgres:
             self.postgres.stop()
         log.info("stopped")
+
+
+def _api_url(env: dict[str, str]) -> str:
+    return f"http://127.0.0.1:{env['API_PORT']}"
+
+
+def _ready(api: str) -> bool:
+    try:
+        return httpx.get(f"{api}/readyz", timeout=2.0).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def _ensure_database(server_url: str, name: str) -> str:
@@ -186,27 +229,44 @@ def _admin_token(settings: Settings, data_dir: Path) -> str:
     return path.read_text().strip()
 
 
-def _banner(env: dict[str, str]) -> None:
-    api = f"http://127.0.0.1:{env['API_PORT']}"
-    print(
-        f"\n  kefu-scorecard is up\n"
-        f"    API            {api}\n"
-        f"    API docs       {api}/docs\n"
-        f"    metrics        {api}/metrics\n"
-        f"    admin token    {env['ADMIN_TOKEN']}\n"
-        f"    Postgres       {env['DATABASE_URL']}\n"
-        f"    Kafka          {env['KAFKA_BOOTSTRAP_SERVERS']}\n"
-        f"  The demo shop's API key is printed by the demo below. Ctrl-C stops everything.\n",
-        flush=True,
+def banner(env: dict[str, str], stack: Stack) -> str:
+    api = _api_url(env)
+    ports = " · ".join(
+        f"{name} :{env[variable]}"
+        for name, variable in (
+            ("ingest", "INGEST_METRICS_PORT"),
+            ("scoring", "SCORING_METRICS_PORT"),
+            ("webhooks", "WEBHOOK_METRICS_PORT"),
+        )
     )
+    lines = [
+        "",
+        "  kefu-scorecard is up",
+        f"    API            {api}",
+        f"    API docs       {api}/docs",
+        f"    metrics        {api}/metrics · {ports}",
+        f"    admin token    {env['ADMIN_TOKEN']}",
+    ]
+    if stack.demo_key:
+        lines.append(f"    demo API key   {stack.demo_key}")
+    lines += [
+        f"    Postgres       {'embedded, ' if stack.postgres else ''}{env['DATABASE_URL']}",
+        f"    Kafka          {'embedded, ' if stack.kafka else ''}{env['KAFKA_BOOTSTRAP_SERVERS']}",
+    ]
+    if stack.postgres or stack.kafka:
+        lines.append(f"    their logs     {stack.data_dir}/postgres.log, tansu.log")
+    lines += ["  Live logs follow. Ctrl-C stops everything.", ""]
+    return "\n".join(lines)
 
 
 def main() -> int:
-    settings = Settings()
-    configure_logging(settings.log_level, "console" if sys.stderr.isatty() else settings.log_format)
+    settings: LauncherSettings = exit_on_startup_error("launcher", LauncherSettings.from_env)
+    configure_logging(settings.log_level, resolve_format(settings.log_format, sys.stdout))
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     data_dir = Path(settings.data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    stack = Stack(settings, data_dir)
+    relay = Relay(sys.stdout)
+    stack = Stack(settings, data_dir, relay)
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stack.stopping = True
@@ -214,10 +274,13 @@ def main() -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     try:
-        env = stack.start_infrastructure()
+        env = exit_on_startup_error("launcher", stack.prepare)
         if not stack.stopping:
             stack.start_services(env)
-            _banner(env)
+            exit_on_startup_error("launcher", lambda: stack.wait_until_up(env))
+        if not stack.stopping:
+            with relay.lock:
+                print(banner(env, stack), flush=True)
             stack.supervise(env)
     finally:
         stack.stop()

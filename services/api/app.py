@@ -12,7 +12,7 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.db import create_engine, libpq_conninfo, session_factory
-from shared.settings import Settings, get_settings
+from shared.settings import Settings
 
 from .agents.endpoints import router as agents_router
 from .alerts.endpoints import router as alerts_router
@@ -68,13 +68,12 @@ ADMIN_ROUTERS: list[APIRouter] = [
 
 
 def create_app(
-    settings: Settings | None = None,
+    settings: Settings,
     *,
     engine: AsyncEngine | None = None,
     extra_shop_routers: Sequence[APIRouter] = (),
     extra_admin_routers: Sequence[APIRouter] = (),
 ) -> FastAPI:
-    settings = settings or get_settings()
     settings.require_admin_token()  # refuse to start with a missing or well-known token
     # Beyond the pool, overflow connections are opened and closed per request (a Postgres
     # backend fork each): size the pool for the expected concurrency.

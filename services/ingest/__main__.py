@@ -1,23 +1,40 @@
 """`python -m services.ingest`: the ingest consumer, configured by the environment only.
 
-SIGTERM or SIGINT drains the batch in hand, commits its offsets and exits 0.
+Start-up checks first (the database, the broker, the metrics port): a failed one is one
+line on stderr and exit code 2 (shared.startup). SIGTERM or SIGINT drains the batch in
+hand, commits its offsets and exits 0.
 """
 
 from __future__ import annotations
 
 import asyncio
 import signal
-import sys
-
-from aiokafka.errors import KafkaError
 
 from services.ingest import metrics
 from services.ingest.config import IngestSettings
 from services.ingest.worker import IngestWorker, tune_gc
 from shared.kafka import ensure_topics
 from shared.logging import configure_logging, get_logger
+from shared.startup import (
+    StartupError,
+    check_broker,
+    check_database,
+    check_port,
+    exit_on_startup_error,
+)
 
 log = get_logger("services.ingest")
+
+
+async def _check(settings: IngestSettings) -> None:
+    check_port("INGEST_METRICS_PORT", settings.ingest_metrics_port)
+    await check_database(settings.require_database_url())
+    bootstrap = settings.require_kafka()
+    await check_broker(bootstrap)
+    try:
+        await ensure_topics(settings)
+    except RuntimeError as exc:
+        raise StartupError(f"KAFKA_BOOTSTRAP_SERVERS={bootstrap}", str(exc), "") from None
 
 
 async def main(settings: IngestSettings) -> int:
@@ -25,17 +42,6 @@ async def main(settings: IngestSettings) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    try:
-        settings.require_database_url()
-        settings.require_kafka()
-        await ensure_topics(settings)
-    except (RuntimeError, KafkaError, OSError) as exc:
-        log.error(
-            "ingest_cannot_start",
-            error=str(exc) or repr(exc),
-            bootstrap=settings.kafka_bootstrap_servers,
-        )
-        return 2
     if metrics.serve(settings.ingest_metrics_port):
         log.info("metrics_serving", port=settings.ingest_metrics_port)
     tune_gc()
@@ -44,9 +50,14 @@ async def main(settings: IngestSettings) -> int:
 
 
 def run() -> None:
-    settings = IngestSettings()
+    def checked() -> IngestSettings:
+        settings: IngestSettings = IngestSettings.from_env()
+        asyncio.run(_check(settings))
+        return settings
+
+    settings = exit_on_startup_error("ingest", checked)
     configure_logging(settings.log_level, settings.log_format)
-    sys.exit(asyncio.run(main(settings)))
+    raise SystemExit(asyncio.run(main(settings)))
 
 
 if __name__ == "__main__":

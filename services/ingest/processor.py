@@ -6,8 +6,8 @@ The worker (worker.py) owns the loop, retries and offset commits around it.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaProducer
@@ -30,6 +30,11 @@ log = get_logger(__name__)
 _POISON = (DataError, IntegrityError)
 
 Parsed = list[tuple[InRecord, ParsedEvent | Rejection]]
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
 
 
 class Raced(Exception):
@@ -50,6 +55,8 @@ class BatchProcessor:
     sessions: async_sessionmaker[AsyncSession]
     shops: ShopCache
     producer: AIOKafkaProducer
+    # "Now" of the clock checks (SPEC §2: >5 min ahead, older than retention); tests pin it.
+    clock: Clock = field(default=system_clock)
 
     async def process(
         self, records: Sequence[InRecord], parsed: Parsed | None = None
@@ -76,7 +83,7 @@ class BatchProcessor:
             return merged
 
     async def _store_batch(self, parsed: Parsed) -> Plan:
-        now = datetime.now(UTC)
+        now = self.clock()
         async with transaction(self.sessions) as session:
             retention = await self.shops.retention(
                 session=session, shop_ids=batch.claimed_shops(parsed)

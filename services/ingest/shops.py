@@ -13,12 +13,16 @@ from collections.abc import Callable, Collection
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.scoring.core.settings import ShopSettings
+
 _LOOKUP = text(
     "SELECT shop_id, settings -> 'raw_retention_days' FROM shops "
     "WHERE shop_id = ANY(CAST(:ids AS text[]))"
 )
 
 
+# A shop that sets none keeps raw events this long: the shop settings' default (SPEC §3).
+DEFAULT_RETENTION_DAYS = ShopSettings().raw_retention_days
 # Longer than any real retention, and far inside what a timedelta can hold.
 MAX_RETENTION_DAYS = 100 * 366
 
@@ -35,7 +39,7 @@ class ShopCache:
         self,
         *,
         ttl_seconds: float = 2.0,
-        default_retention_days: int = 400,
+        default_retention_days: int = DEFAULT_RETENTION_DAYS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._ttl = ttl_seconds

@@ -90,11 +90,9 @@ class IngestWorker:
         self.producer: AIOKafkaProducer = create_producer(settings)
         self.processor = BatchProcessor(
             session_factory(self.engine),
-            ShopCache(
-                ttl_seconds=settings.ingest_shop_cache_seconds,
-                default_retention_days=settings.ingest_default_retention_days,
-            ),
+            ShopCache(ttl_seconds=settings.ingest_shop_cache_seconds),
             self.producer,
+            clock=settings.clock(),
         )
         self.consumer: AIOKafkaConsumer = create_consumer(
             group_id=settings.ingest_group_id,

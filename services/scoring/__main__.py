@@ -1,50 +1,35 @@
 """`python -m services.scoring`: the scoring worker plus the rescore job poller.
 
 SIGTERM/SIGINT finish the current batch, commit it with its offsets, and leave the group.
-Environment: DATABASE_URL, KAFKA_BOOTSTRAP_SERVERS (SPEC §10), SCORING_METRICS_PORT
-(default 9102, 0 = off), SCORING_GROUP_ID (default kefu-scoring), SCORING_MAX_RECORDS
-(default 20000), SCORING_RESCORE (default 1; 0 = don't run rescore jobs here),
-SCORING_PARTITIONS (e.g. "0,1": a static assignment instead of group membership),
-SCORING_SESSION_TIMEOUT_MS / SCORING_REBALANCE_TIMEOUT_MS / SCORING_HEARTBEAT_MS (group
-membership tuning; how fast a crashed member's partitions move).
+Configuration: the shared environment (DATABASE_URL, KAFKA_BOOTSTRAP_SERVERS, …) and the
+SCORING_* knobs of services/scoring/settings.py. Start-up checks first: a failed one is
+one line on stderr and exit code 2 (shared.startup).
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 
 from services.scoring import metrics
 from services.scoring.rescore import poll_jobs
-from services.scoring.worker import GROUP_ID, ScoringWorker
+from services.scoring.settings import ScoringSettings
+from services.scoring.worker import ScoringWorker
 from shared.db import create_engine
 from shared.logging import configure_logging, get_logger
-from shared.settings import get_settings
+from shared.startup import check_broker, check_database, check_port, exit_on_startup_error
 
 log = get_logger("services.scoring")
 
 
-_TUNING = {
-    "SCORING_SESSION_TIMEOUT_MS": "session_timeout_ms",
-    "SCORING_REBALANCE_TIMEOUT_MS": "rebalance_timeout_ms",
-    "SCORING_HEARTBEAT_MS": "heartbeat_interval_ms",
-}
+async def _check(settings: ScoringSettings) -> None:
+    check_port("SCORING_METRICS_PORT", settings.metrics_port)
+    await check_database(settings.require_database_url())
+    await check_broker(settings.require_kafka())
 
 
-def _partitions() -> list[int] | None:
-    raw = os.environ.get("SCORING_PARTITIONS", "").strip()
-    return [int(p) for p in raw.split(",")] if raw else None
-
-
-def _consumer_options() -> dict[str, object]:
-    return {opt: int(os.environ[env]) for env, opt in _TUNING.items() if os.environ.get(env)}
-
-
-async def main() -> None:
-    settings = get_settings()
-    configure_logging(settings.log_level, settings.log_format)
-    metrics.serve(int(os.environ.get("SCORING_METRICS_PORT", "9102")))
+async def main(settings: ScoringSettings) -> None:
+    metrics.serve(settings.metrics_port)
     engine = create_engine(settings, pool_size=4)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -53,13 +38,14 @@ async def main() -> None:
     worker = ScoringWorker(
         engine=engine,
         settings=settings,
-        group_id=os.environ.get("SCORING_GROUP_ID", GROUP_ID),
-        max_records=int(os.environ.get("SCORING_MAX_RECORDS", "20000")),
-        partitions=_partitions(),
-        consumer_options=_consumer_options(),
+        group_id=settings.group_id,
+        max_records=settings.max_records,
+        partitions=settings.partitions,
+        consumer_options=settings.consumer_options(),
+        batch_delay_s=settings.batch_delay_ms / 1000,
     )
     tasks = [asyncio.create_task(worker.run(stop), name="worker")]
-    if os.environ.get("SCORING_RESCORE", "1") != "0":
+    if settings.rescore:
         tasks.append(asyncio.create_task(poll_jobs(engine=engine, stop=stop), name="rescore"))
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
@@ -75,5 +61,16 @@ async def main() -> None:
         log.info("scoring_stopped")
 
 
+def run() -> None:
+    def checked() -> ScoringSettings:
+        settings: ScoringSettings = ScoringSettings.from_env()
+        asyncio.run(_check(settings))
+        return settings
+
+    settings = exit_on_startup_error("scoring", checked)
+    configure_logging(settings.log_level, settings.log_format)
+    asyncio.run(main(settings))
+
+
 if __name__ == "__main__":
-    asyncio.run(main())
+    run()

@@ -21,6 +21,7 @@ from services.scoring.collector import Collector
 from services.scoring.input_memo import InputMemo
 from services.scoring.offsets import load_offsets
 from services.scoring.repository import driver
+from services.scoring.settings import GROUP_ID
 from services.scoring.timeline_cache import TimelineCache
 from shared import topics
 from shared.kafka import create_consumer, seek_within_log
@@ -29,7 +30,6 @@ from shared.settings import Settings
 
 log = get_logger(__name__)
 
-GROUP_ID = "kefu-scoring"
 # How long the broker may hold a fetch while no new record is there (aiokafka's default is
 # 500 ms). Every batch waits for the next fetch, so this bounds freshness when idle-ish.
 FETCH_MAX_WAIT_MS = 100
@@ -61,14 +61,17 @@ class ScoringWorker:
         max_records: int = 20_000,
         partitions: Sequence[int] | None = None,
         consumer_options: dict[str, object] | None = None,
+        batch_delay_s: float = 0.0,
     ) -> None:
         """`partitions`: a static assignment instead of group membership (tests, benches,
-        a single-process deployment); positions still come from Postgres."""
+        a single-process deployment); positions still come from Postgres. `batch_delay_s`:
+        a test-only wait inside each batch's transaction (SCORING_BATCH_DELAY_MS)."""
         self.engine = engine
         self.group_id = group_id
         self.topic = topic
         self.max_records = max_records
         self.partitions = partitions
+        self.batch_delay_s = batch_delay_s
         self.bootstrap = settings.require_kafka()
         self.busy = asyncio.Lock()
         self.collector = Collector()
@@ -154,6 +157,8 @@ class ScoringWorker:
                 cache=self.timelines,
                 reader=reader,
             )
+            if self.batch_delay_s:  # results written, not yet committed: a crash loses them
+                await asyncio.sleep(self.batch_delay_s)
         self.memo.remember(result.inputs)  # committed: the stored rows are these
         return result
 

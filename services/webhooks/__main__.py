@@ -1,7 +1,8 @@
 """`python -m services.webhooks`: run one webhook dispatcher until SIGINT/SIGTERM.
 
 Start as many as you like (see dispatcher.py). Configuration: DATABASE_URL,
-WEBHOOK_ALLOW_PRIVATE_TARGETS and the WEBHOOK_* tuning of settings.py.
+WEBHOOK_ALLOW_PRIVATE_TARGETS and the WEBHOOK_* tuning of settings.py. Start-up checks
+first: a failed one is one line on stderr and exit code 2 (shared.startup).
 """
 
 from __future__ import annotations
@@ -13,29 +14,26 @@ from prometheus_client import start_http_server
 
 from shared.db import create_engine, session_factory
 from shared.logging import configure_logging, get_logger
-from shared.settings import get_settings
+from shared.startup import check_database, check_port, exit_on_startup_error
 
 from .dispatcher import Dispatcher, http_client
 from .metrics import DispatchMetrics
 from .settings import WebhookSettings
 
 
-async def main() -> None:
-    settings = get_settings()
-    tuning = WebhookSettings()
-    configure_logging(settings.log_level, settings.log_format)
+async def main(settings: WebhookSettings) -> None:
     log = get_logger("services.webhooks")
-    if tuning.metrics_port:
-        start_http_server(tuning.metrics_port, addr=settings.api_host)
+    if settings.metrics_port:
+        start_http_server(settings.metrics_port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    engine = create_engine(settings, pool_size=tuning.batch_size + 2)
-    async with http_client(tuning) as client:
+    engine = create_engine(settings, pool_size=settings.batch_size + 2)
+    async with http_client(settings) as client:
         dispatcher = Dispatcher(
             factory=session_factory(engine),
-            settings=tuning,
+            settings=settings,
             allow_private=settings.webhook_allow_private_targets,
             metrics=DispatchMetrics(),
             client=client,
@@ -43,7 +41,7 @@ async def main() -> None:
         log.info(
             "webhook_dispatcher_started",
             allow_private=dispatcher.allow_private,
-            schedule_scale=tuning.retry_schedule_scale,
+            schedule_scale=settings.retry_schedule_scale,
         )
         try:
             await dispatcher.run(stop)
@@ -52,5 +50,17 @@ async def main() -> None:
             log.info("webhook_dispatcher_stopped")
 
 
+def run() -> None:
+    def checked() -> WebhookSettings:
+        settings: WebhookSettings = WebhookSettings.from_env()
+        check_port("WEBHOOK_METRICS_PORT", settings.metrics_port)
+        asyncio.run(check_database(settings.require_database_url()))
+        return settings
+
+    settings = exit_on_startup_error("webhooks", checked)
+    configure_logging(settings.log_level, settings.log_format)
+    asyncio.run(main(settings))
+
+
 if __name__ == "__main__":
-    asyncio.run(main())
+    run()

@@ -1,4 +1,4 @@
-"""Dispatcher tuning from the environment (WEBHOOK_*).
+"""Dispatcher settings: the shared environment (shared.settings) plus WEBHOOK_* tuning.
 
 Whether private targets are allowed is the operator's shared setting
 (`Settings.webhook_allow_private_targets`, env WEBHOOK_ALLOW_PRIVATE_TARGETS), read by both
@@ -8,11 +8,13 @@ the API (at subscription time) and the dispatcher (at delivery time).
 from __future__ import annotations
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import Settings
 
 
-class WebhookSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="WEBHOOK_", extra="ignore", case_sensitive=False)
+class WebhookSettings(Settings):
+    model_config = SettingsConfigDict(env_prefix="WEBHOOK_")
 
     # One attempt's budget (connect + send + response headers), SPEC §8.
     timeout_seconds: float = Field(default=10.0, gt=0)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.alerts import evaluate_after_batch
 from shared.schema import agent_daily, shops
+from tests.fixtures.clock import NOW
 from tests.webhooks.api_client import api, new_shop
 
 RULE = {
@@ -86,7 +87,7 @@ async def test_state_shows_after_evaluation(engine: AsyncEngine, database_url: s
                 shop_id=shop_id,
                 changed_agent_days={("小美", today)},
                 new_violations=[],
-                now=datetime.now(UTC),
+                now=NOW,
             )
         assert queued == 1
         (state,) = (await client.get(f"/v1/alert-rules/{rule_id}", headers=key)).json()["states"]

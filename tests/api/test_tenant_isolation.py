@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import httpx
@@ -25,6 +25,7 @@ from services.api.app import create_app
 from services.webhooks.outbox import enqueue_event
 from shared.schema import metadata, webhook_deliveries
 from shared.settings import Settings
+from tests.fixtures.clock import NOW
 
 from .conftest import insert_agent_days, insert_agents, make_shop
 from .fixtures_rows import conversation
@@ -154,7 +155,7 @@ async def _shop_b(client: httpx.AsyncClient, admin: dict[str, str], engine: Asyn
             shop_id=shop_id,
             type="alert.breached",
             data={"agent_id": B_AGENT, "note": "B-event-data"},
-            now=datetime.now(UTC),
+            now=NOW,
         )
         delivery_id = (
             await conn.execute(

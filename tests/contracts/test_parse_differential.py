@@ -3,7 +3,7 @@ reference that sends every event through the pydantic models."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -18,6 +18,7 @@ from shared.contracts.validation import (
     parse_event_by_models,
 )
 from shared.simulator import SimConfig, generate
+from tests.fixtures.clock import NOW
 
 
 def verdict(result: Parsed | Rejection) -> tuple[Any, ...]:
@@ -45,12 +46,11 @@ def assert_same(raw: bytes | None) -> Parsed | Rejection:
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_simulator_stream_with_invalid_events(seed: int) -> None:
-    now = datetime.now(UTC)
     config = SimConfig(
         seed=seed,
         shops=3,
-        start=now - timedelta(days=3),
-        now=now,
+        start=NOW - timedelta(days=3),
+        now=NOW,
         late_fraction=0.05,
         duplicate_fraction=0.05,
         invalid_fraction=0.05,

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import orjson
+
+from tests.fixtures.clock import NOW
 
 SHANGHAI = timezone(timedelta(hours=8))
 _ids = itertools.count()
 
 
 def stamp(at: datetime | None = None) -> str:
-    """RFC 3339 with the +08:00 offset; default an hour ago."""
-    at = at or datetime.now(UTC) - timedelta(hours=1)
+    """RFC 3339 with the +08:00 offset; default an hour before the tests' pinned now."""
+    at = at or NOW - timedelta(hours=1)
     return at.astimezone(SHANGHAI).isoformat(timespec="milliseconds")
 
 

@@ -22,6 +22,7 @@ from services.ingest.worker import IngestWorker
 from shared import topics
 from shared.kafka import log_end_offsets
 from shared.settings import Settings
+from tests.fixtures.clock import NOW
 
 Message = tuple[str, bytes | None, bytes | None]  # topic, key, value
 
@@ -34,6 +35,7 @@ def ingest_settings(settings: Settings, **overrides: Any) -> IngestSettings:
         "ingest_poll_timeout_ms": 100,
         # The embedded broker waits for a departed member up to its session timeout.
         "ingest_session_timeout_ms": 6000,
+        "ingest_now": NOW,
     }
     return IngestSettings(**(values | overrides))
 
@@ -149,12 +151,13 @@ def spawn_ingest(
         "INGEST_SESSION_TIMEOUT_MS": "6000",
         "INGEST_POLL_TIMEOUT_MS": "100",
         "KAFKA_TOPIC_PARTITIONS": "4",
+        "INGEST_NOW": NOW.isoformat(),
         **env,
     }
     return subprocess.Popen(
         [sys.executable, "-m", "services.ingest"],
         env=environ,
-        cwd=Path(__file__).resolve().parents[3],
+        cwd=Path(__file__).resolve().parents[2],
         stdout=subprocess.DEVNULL,
         stderr=log.open("ab"),
     )

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from services.ingest.batch import InRecord, StoredEvent, Validated, parse_all, resolve, validate
 from shared.contracts import RejectReason
+from tests.fixtures.clock import NOW
 from tests.ingest.builders import chat, encode, order, stamp
 
-NOW = datetime.now(UTC)
 SHOPS = {"shop-a": 400, "shop-short": 30}
 
 

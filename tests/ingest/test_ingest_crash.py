@@ -9,7 +9,7 @@ import signal
 import subprocess
 import uuid
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import orjson
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared import topics
 from shared.simulator import SimConfig, SimEvent, generate
+from tests.fixtures.clock import NOW
 from tests.ingest.harness import (
     committed_offsets,
     end_offsets,
@@ -38,12 +39,11 @@ KILLS = 6
 
 
 def stream(seed: int) -> list[SimEvent]:
-    now = datetime.now(UTC)
     config = SimConfig(
         seed=seed,
         shops=3,
-        start=now - timedelta(days=3),
-        now=now,
+        start=NOW - timedelta(days=3),
+        now=NOW,
         duplicate_fraction=0.02,
         invalid_fraction=0.005,
         id_prefix=f"k{uuid.uuid4().hex[:6]}",

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from services.ingest.batch import DeadLetter, InRecord, parse_all, validate
 from services.ingest.deadletter import MAX_KAFKA_VALUE, dead_letter_messages
 from services.ingest.forward import forward_messages
 from services.ingest.shops import retention_days
 from shared.contracts import RejectReason
+from tests.fixtures.clock import NOW
 from tests.ingest.builders import chat, encode
 
 
@@ -40,7 +39,7 @@ def test_forward_is_keyed_by_shop_with_the_original_bytes() -> None:
     validated = validate(
         parse_all([InRecord("cs.chat.v1", 0, 0, None, raw)]),
         retention={"shop-a": 400},
-        now=datetime.now(UTC),
+        now=NOW,
     )
     [message] = forward_messages(validated.candidates)
     assert (message.topic, message.key, message.value) == ("cs.events.v1", b"shop-a", raw)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import orjson
 import pytest
@@ -16,6 +16,7 @@ from services.ingest.replay import replay_dead_letters
 from shared import topics
 from shared.db import session_factory, transaction
 from shared.settings import Settings
+from tests.fixtures.clock import NOW
 from tests.ingest.builders import chat, encode, order, stamp
 from tests.ingest.harness import (
     RunningIngest,
@@ -176,11 +177,9 @@ REJECTS = {
     "invalid_fields": encode(order("shop-dl", event_id="dl-fields", amount="-5")),
     "unknown_shop": encode(chat("no-such-shop", event_id="dl-shop")),
     "future_timestamp": encode(
-        chat("shop-dl", event_id="dl-future", sent_at=stamp(datetime.now(UTC) + timedelta(hours=1)))
+        chat("shop-dl", event_id="dl-future", sent_at=stamp(NOW + timedelta(hours=1)))
     ),
-    "too_old": encode(
-        chat("shop-dl", event_id="dl-old", sent_at=stamp(datetime.now(UTC) - timedelta(days=500)))
-    ),
+    "too_old": encode(chat("shop-dl", event_id="dl-old", sent_at=stamp(NOW - timedelta(days=500)))),
     "over_size": encode(chat("shop-dl", event_id="dl-big", text="大" * 30_000)),
 }
 

@@ -24,7 +24,7 @@ from tests.scoring.stream import (
     stored_offsets,
 )
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 SHOPS = 5
 
 

@@ -26,6 +26,7 @@ from shared.simulator.demo import (
     wait_ready,
 )
 from shared.simulator.producer import TokenBucket, stream
+from tests.fixtures.clock import NOW
 
 
 class FakeProducer:
@@ -97,17 +98,21 @@ async def test_stream_realtime_waits_for_event_time() -> None:
 
 
 async def test_stream_stops_when_asked() -> None:
+    """Asked to stop after the fifth send (not after some seconds): nothing more is sent."""
     stop = asyncio.Event()
-    events = generate(SimConfig(seed=2))  # endless
 
-    async def stopper() -> None:
-        await asyncio.sleep(0.2)
-        stop.set()
+    class StopsAfterFive(FakeProducer):
+        async def send(
+            self, topic: str, value: bytes, key: bytes | None = None
+        ) -> asyncio.Future[None]:
+            sent = await super().send(topic, value, key)
+            if len(self.sent) == 5:
+                stop.set()
+            return sent
 
-    task = asyncio.create_task(stopper())
-    sent = await stream(events, "b", rate=50.0, stop=stop, producer_factory=FakeProducer)
-    await task
-    assert 1 <= sent <= 40
+    events = generate(SimConfig(seed=2), count=100)
+    sent = await stream(events, "b", rate=500.0, stop=stop, producer_factory=StopsAfterFive)
+    assert sent == 5
     assert FakeProducer.instances[-1].stopped
 
 
@@ -193,7 +198,7 @@ def test_example_calls() -> None:
 
 
 def test_make_config_live_and_count() -> None:
-    now = datetime.now(SHANGHAI)
+    now = NOW.astimezone(SHANGHAI)
     args = build_parser().parse_args(["--rate", "50", "--shop", "demo-shop", "--seed", "4"])
     cfg, rate = make_config(args, now)
     assert rate == 50.0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from prometheus_client import CollectorRegistry
@@ -19,6 +18,7 @@ from services.webhooks.settings import WebhookSettings
 from services.webhooks.subscriptions import Subscription, create_subscription
 from shared.db import session_factory
 from shared.schema import shops, webhook_deliveries
+from tests.fixtures.clock import NOW
 
 
 async def shop_with_subscription(engine: AsyncEngine, shop_id: str, url: str) -> Subscription:
@@ -45,7 +45,7 @@ async def enqueue(engine: AsyncEngine, shop_id: str, n: int = 1) -> list[str]:
                 shop_id=shop_id,
                 type="qa.violation",
                 data={"rule": "forbidden_words", "n": i},
-                now=datetime.now(UTC),
+                now=NOW,
             )
             assert event_id is not None
             ids.append(event_id)

@@ -8,6 +8,8 @@ from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from services.scoring.core.settings import ShopSettings
+
 # Strict: "1800" or true for a number of seconds is a mistake, not something to coerce.
 PositiveInt = Annotated[int, Field(gt=0, le=10**9, strict=True)]
 
@@ -49,22 +51,8 @@ class ShopSettingsPatch(BaseModel):
 class ShopSettingsOut(BaseModel):
     """Every setting in effect (overrides over the SPEC §3 defaults)."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "timezone": "Asia/Shanghai",
-                    "session_gap_seconds": 1800,
-                    "attribution_window_seconds": 259200,
-                    "aftersale_lookback_days": 15,
-                    "slow_reply_seconds": 30,
-                    "reminder_window_seconds": 86400,
-                    "raw_retention_days": 400,
-                    "currency": "CNY",
-                }
-            ]
-        }
-    )
+    # The example is the defaults themselves, written once in the shop settings.
+    model_config = ConfigDict(json_schema_extra={"examples": [ShopSettings().to_dict()]})
 
     timezone: str
     session_gap_seconds: int
