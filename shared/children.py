@@ -50,6 +50,7 @@ class Child:
     ready: threading.Event = field(default_factory=threading.Event)
     # Called with each output line (the launcher reads the demo's API key from it).
     on_line: Callable[[str], None] | None = None
+    _relaying: threading.Thread | None = field(default=None, init=False, repr=False)
 
     def start(self, env: dict[str, str], relay: Relay) -> None:
         self.ready.clear()
@@ -67,8 +68,16 @@ class Child:
         )
         if self.ready_line is None:
             self.ready.set()
-        process = self.process
-        threading.Thread(target=self._relay, args=(process, relay), daemon=True).start()
+        self._relaying = threading.Thread(
+            target=self._relay, args=(self.process, relay), daemon=True
+        )
+        self._relaying.start()
+
+    def last_line(self, wait_s: float = 5.0) -> str:
+        """The last line an exited child wrote (once its relay has read everything)."""
+        if self._relaying is not None:
+            self._relaying.join(wait_s)
+        return self.seen[-1] if self.seen else ""
 
     def _relay(self, process: subprocess.Popen[str], relay: Relay) -> None:
         assert process.stdout is not None

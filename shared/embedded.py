@@ -13,6 +13,7 @@ import os
 import socket
 import subprocess
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
@@ -66,7 +67,9 @@ class EmbeddedPostgres:
             quiet.handlers[:] = [logging.FileHandler(self.log_path)]
             quiet.setLevel(logging.INFO)
             quiet.propagate = False
-        self._server = pgserver.get_server(str(self.data_dir), cleanup_mode="stop")
+        with warnings.catch_warnings():  # platformdirs on XDG_RUNTIME_DIR: not ours to fix
+            warnings.simplefilter("ignore")
+            self._server = pgserver.get_server(str(self.data_dir), cleanup_mode="stop")
         return self.url()
 
     def url(self, database: str = "postgres") -> str:

@@ -38,6 +38,7 @@ from shared.kafka import ensure_topics
 from shared.logging import configure_logging, get_logger, resolve_format
 from shared.settings import Settings
 from shared.startup import (
+    EXIT_MISCONFIGURED,
     StartupError,
     check_broker,
     check_database,
@@ -76,11 +77,22 @@ PORTS = {
     "SCORING_METRICS_PORT": ("scoring_metrics_port", 9102, "0.0.0.0"),
     "WEBHOOK_METRICS_PORT": ("webhook_metrics_port", 9103, "0.0.0.0"),
 }
+PORT_OF = {
+    "api": "API_PORT",
+    "ingest": "INGEST_METRICS_PORT",
+    "scoring": "SCORING_METRICS_PORT",
+    "webhooks": "WEBHOOK_METRICS_PORT",
+}
+# Times a service may be restarted on another port when the one chosen for it was taken
+# meanwhile (another stack starting at the same moment).
+PORT_RETRIES = 3
 
 
-def choose_ports(settings: LauncherSettings) -> dict[str, int]:
-    """Each port: as set (checked free), else its default if free, else any free one."""
+def choose_ports(settings: LauncherSettings) -> tuple[dict[str, int], set[str]]:
+    """Each port: as set (checked free), else its default if free, else any free one.
+    Also returns the variables the launcher chose."""
     chosen: dict[str, int] = {}
+    automatic: set[str] = set()
     for variable, (name, default, host) in PORTS.items():
         value = getattr(settings, name)
         if name in settings.model_fields_set and value is not None:
@@ -88,7 +100,8 @@ def choose_ports(settings: LauncherSettings) -> dict[str, int]:
             chosen[variable] = value
         else:
             chosen[variable] = default if port_is_free(default, host) else free_port(host)
-    return chosen
+            automatic.add(variable)
+    return chosen, automatic
 
 
 @dataclass
@@ -101,11 +114,12 @@ class Stack:
     children: list[Child] = field(default_factory=list)
     stopping: bool = False
     demo_key: str | None = None
+    automatic_ports: set[str] = field(default_factory=set)
 
     def prepare(self) -> dict[str, str]:
         """Checks, infrastructure, topics, migrations; the services' environment."""
         admin_token = _admin_token(self.settings, self.data_dir)
-        ports = choose_ports(self.settings)
+        ports, self.automatic_ports = choose_ports(self.settings)
         database_url, bootstrap = self.settings.database_url, self.settings.kafka_bootstrap_servers
         if database_url:
             asyncio.run(check_database(database_url))
@@ -144,13 +158,13 @@ class Stack:
             if importlib.util.find_spec(module) is None:
                 log.warning("service_missing", service=name, module=module)
                 continue
-            self.children.append(Child(name, [sys.executable, "-m", module], ready))
-        if self.settings.demo:
-            self.children.append(self._demo(env))
-        for child in self.children:
-            child.start(env, self.relay)
+            self.start(Child(name, [sys.executable, "-m", module], ready), env)
 
-    def _demo(self, env: dict[str, str]) -> Child:
+    def start(self, child: Child, env: dict[str, str]) -> None:
+        self.children.append(child)
+        child.start(env, self.relay)
+
+    def demo(self, env: dict[str, str]) -> Child:
         argv = [sys.executable, "-m", "shared.simulator", "--api", _api_url(env)]
         argv += ["--admin-token", env["ADMIN_TOKEN"], "--rate", f"{self.settings.demo_rate:g}"]
 
@@ -168,7 +182,7 @@ class Stack:
         while not self.stopping:
             for child in self.children:
                 code = child.exited()
-                if code is not None:
+                if code is not None and not self._moved(child, code, env):
                     raise StartupError(
                         f"service {child.name}", f"exited with code {code}", "see its line above"
                     )
@@ -184,19 +198,35 @@ class Stack:
                 )
             time.sleep(0.2)
 
+    def _moved(self, child: Child, code: int, env: dict[str, str]) -> bool:
+        """A port the launcher chose was taken before the service bound it: restart the
+        service on another free port (True), unless it failed for another reason."""
+        variable = PORT_OF.get(child.name)
+        if code != EXIT_MISCONFIGURED or variable not in self.automatic_ports:
+            return False
+        if f"{variable}=" not in child.last_line() or child.restarts >= PORT_RETRIES:
+            return False
+        env[variable] = str(free_port(PORTS[variable][2]))
+        log.info("port_taken_meanwhile", service=child.name, variable=variable, now=env[variable])
+        child.restarts += 1
+        child.start(env, self.relay)
+        return True
+
     def supervise(self, env: dict[str, str]) -> None:
         while not self.stopping:
             restart_crashed(self.children, env, self.relay)
             time.sleep(0.5)
 
     def stop(self) -> None:
+        started = bool(self.children or self.kafka or self.postgres)
         for child in reversed(self.children):
             child.stop()
         if self.kafka:
             self.kafka.stop()
         if self.postgres:
             self.postgres.stop()
-        log.info("stopped")
+        if started:
+            log.info("stopped")
 
 
 def _api_url(env: dict[str, str]) -> str:
@@ -277,6 +307,9 @@ def main() -> int:
         env = exit_on_startup_error("launcher", stack.prepare)
         if not stack.stopping:
             stack.start_services(env)
+            exit_on_startup_error("launcher", lambda: stack.wait_until_up(env))
+        if not stack.stopping and settings.demo:  # registers its shop through the API
+            stack.start(stack.demo(env), env)
             exit_on_startup_error("launcher", lambda: stack.wait_until_up(env))
         if not stack.stopping:
             with relay.lock:

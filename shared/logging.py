@@ -71,8 +71,10 @@ def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
         logger_factory=structlog.stdlib.LoggerFactory(),
         cache_logger_on_first_use=True,
     )
-    # aiokafka is chatty at INFO about group membership; keep its warnings.
-    logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    # aiokafka is chatty at INFO about group membership, httpx about every request; keep
+    # their warnings.
+    for chatty in ("aiokafka", "httpx"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:

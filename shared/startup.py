@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
 import sys
 from collections.abc import Callable
@@ -113,14 +114,22 @@ async def check_database(url: str, *, wait_s: float = CHECK_TIMEOUT_S) -> None:
 async def check_broker(bootstrap: str, *, wait_s: float = CHECK_TIMEOUT_S) -> None:
     """The broker answers a metadata request, or a StartupError."""
     from aiokafka.admin import AIOKafkaAdminClient
-    from aiokafka.errors import KafkaError
+    from aiokafka.errors import KafkaConnectionError, KafkaError
 
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(wait_s * 1000))
+    client_log = logging.getLogger("aiokafka")
+    level = client_log.level
+    client_log.setLevel(logging.CRITICAL)  # its own error lines would repeat ours
     try:
         await asyncio.wait_for(admin.start(), wait_s)
         await asyncio.wait_for(admin.list_topics(), wait_s)
     except (KafkaError, OSError, TimeoutError, ValueError) as exc:
-        reason = type(exc).__name__ if not str(exc) else str(exc).splitlines()[0]
+        if isinstance(exc, KafkaConnectionError | ConnectionError):
+            reason = "nothing answers there"
+        elif isinstance(exc, TimeoutError):
+            reason = f"no answer in {wait_s:g} s"
+        else:
+            reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
         raise StartupError(
             f"KAFKA_BOOTSTRAP_SERVERS={bootstrap}",
             f"is unreachable ({reason})",
@@ -131,3 +140,4 @@ async def check_broker(bootstrap: str, *, wait_s: float = CHECK_TIMEOUT_S) -> No
         # Closing a client that never connected: nothing to release.
         with contextlib.suppress(Exception):
             await admin.close()
+        client_log.setLevel(level)

@@ -1,8 +1,10 @@
-"""`make run`'s launcher: brings the real stack up and leaves nothing behind on SIGTERM."""
+"""`make run`'s launcher: two stacks side by side on one machine, each brought up quietly
+with its banner last before the live logs, and nothing left behind on SIGTERM."""
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -10,71 +12,119 @@ import threading
 import time
 from pathlib import Path
 
+import httpx
 import psutil
 
-from shared.embedded import free_port
-
 ROOT = Path(__file__).resolve().parents[2]
+BANNER = "kefu-scorecard is up"
+# Each service's "I am up" event: printed before the banner, never after it.
+STARTED = ("ingest_started", "scoring_worker_started", "webhook_dispatcher_started")
+# Configuration the launcher must choose itself here (ports: default or free).
+_UNSET = {
+    "DATABASE_URL",
+    "KAFKA_BOOTSTRAP_SERVERS",
+    "ADMIN_TOKEN",
+    "API_PORT",
+    "INGEST_METRICS_PORT",
+    "SCORING_METRICS_PORT",
+    "WEBHOOK_METRICS_PORT",
+    "LOG_FORMAT",
+}
 
 
-class _Output:
-    """Collects a child's output on a thread so the test can wait for a line."""
+class Launcher:
+    """One `python -m shared.launcher`, its output collected on a thread."""
 
-    def __init__(self, process: subprocess.Popen[str]) -> None:
+    def __init__(self, data_dir: Path) -> None:
+        env = {k: v for k, v in os.environ.items() if k not in _UNSET}
+        env.update(DATA_DIR=str(data_dir), DEMO="0")
+        self.data_dir = data_dir
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "shared.launcher"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         self.lines: list[str] = []
-        assert process.stdout is not None
-        stream = process.stdout
+        stream = self.process.stdout
+        assert stream is not None
         threading.Thread(target=lambda: self.lines.extend(stream), daemon=True).start()
+
+    def output(self) -> str:
+        return "".join(self.lines)
 
     def wait_for(self, text: str, timeout: float) -> str:
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            seen = "".join(self.lines)
-            if text in seen:
-                return seen
+        while text not in self.output():
+            assert self.process.poll() is None, self.output()[-3000:]
+            assert time.monotonic() < deadline, f"{text!r} not printed:\n{self.output()[-3000:]}"
             time.sleep(0.2)
-        raise AssertionError(f"{text!r} not printed in {timeout} s:\n{''.join(self.lines)[-3000:]}")
+        return self.output()
+
+    def field(self, name: str) -> str:
+        match = re.search(rf"^\s+{name}\s+(.+)$", self.output(), re.MULTILINE)
+        assert match, (name, self.output()[-3000:])
+        return match.group(1).strip()
+
+    def postmaster(self) -> int | None:
+        pid_file = self.data_dir / "postgres" / "postmaster.pid"
+        return int(pid_file.read_text().splitlines()[0]) if pid_file.exists() else None
 
 
-def _postmaster_pid(data_dir: Path) -> int | None:
-    pid_file = data_dir / "postgres" / "postmaster.pid"
-    return int(pid_file.read_text().splitlines()[0]) if pid_file.exists() else None
+def _alive(pids: list[int]) -> list[int]:
+    return [
+        p
+        for p in pids
+        if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE
+    ]
 
 
-def test_launcher_starts_the_stack_and_stops_everything(tmp_path: Path) -> None:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "ADMIN_TOKEN"}
-    }
-    env.update(DATA_DIR=str(tmp_path), API_PORT=str(free_port()), DEMO="0", LOG_FORMAT="json")
-    launcher = subprocess.Popen(
-        [sys.executable, "-m", "shared.launcher"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+def test_two_stacks_side_by_side_then_everything_stops(tmp_path: Path) -> None:
+    # The second starts once the first is up (two launchers choosing ports in the same
+    # instant could both find a default free): then both run at once.
+    stacks = [Launcher(tmp_path / "a")]
     try:
-        output = _Output(launcher).wait_for("kefu-scorecard is up", timeout=120)
-        assert "admin token" in output
-        time.sleep(2)  # let the services get going
-        postmaster = _postmaster_pid(tmp_path)
-        assert postmaster is not None and psutil.pid_exists(postmaster)
-        started = [p.pid for p in psutil.Process(launcher.pid).children(recursive=True)]
-        assert started, "the launcher started no process"
-        assert any("tansu" in " ".join(psutil.Process(p).cmdline()) for p in started)
-        launcher.send_signal(signal.SIGTERM)
-        assert launcher.wait(timeout=60) == 0
-        time.sleep(0.5)
-        alive = [
-            p
-            for p in [*started, postmaster]
-            if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE
+        stacks[0].wait_for(BANNER, timeout=240)
+        stacks.append(Launcher(tmp_path / "b"))
+        stacks[1].wait_for(BANNER, timeout=240)
+        apis = [stack.field("API") for stack in stacks]
+        metrics = [stack.field("metrics") for stack in stacks]
+        assert apis[0] != apis[1] and metrics[0] != metrics[1]  # every port its own
+        for stack, api in zip(stacks, apis, strict=True):
+            assert httpx.get(f"{api}/readyz", timeout=10).status_code == 200
+            output = stack.output()
+            before, _ = output.split(BANNER, 1)
+            for event in STARTED:  # the start-up is over when the banner shows
+                assert event in before, (event, before[-3000:])
+            # The embedded Postgres starts quietly: its transcript is in its log file.
+            assert "initdb" not in output and "pg_ctl" not in output
+            assert "initdb" in (stack.data_dir / "postgres.log").read_text()
+            assert "Traceback" not in output
+
+        started = {
+            id(stack): [p.pid for p in psutil.Process(stack.process.pid).children(recursive=True)]
+            for stack in stacks
+        }
+        postmasters = [stack.postmaster() for stack in stacks]
+        assert all(postmasters) and postmasters[0] != postmasters[1]
+        for stack in stacks:
+            assert any(
+                "tansu" in " ".join(psutil.Process(p).cmdline()) for p in started[id(stack)]
+            )
+            stack.process.send_signal(signal.SIGTERM)
+        for stack in stacks:
+            assert stack.process.wait(timeout=90) == 0, stack.output()[-3000:]
+        everything = [p for pids in started.values() for p in pids] + [
+            p for p in postmasters if p is not None
         ]
-        assert alive == [], f"left running after SIGTERM: {alive}"
-        assert _postmaster_pid(tmp_path) is None
+        deadline = time.monotonic() + 30
+        while _alive(everything):  # stopped processes leave the process table
+            assert time.monotonic() < deadline, f"left running: {_alive(everything)}"
+            time.sleep(0.1)
+        assert [stack.postmaster() for stack in stacks] == [None, None]
     finally:
-        if launcher.poll() is None:
-            launcher.kill()
+        for stack in stacks:
+            if stack.process.poll() is None:
+                stack.process.kill()
