@@ -39,7 +39,8 @@ async def api_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
-async def wait_until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
+async def wait_until(condition: Callable[[], bool], seconds: float = 30.0) -> None:
+    """Poll until `condition` holds; `seconds` only bounds a hung run (never a speed)."""
     deadline = asyncio.get_running_loop().time() + seconds
     while not condition():
         assert asyncio.get_running_loop().time() < deadline, "timed out waiting"

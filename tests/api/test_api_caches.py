@@ -247,7 +247,7 @@ async def test_a_key_revoked_by_another_instance_is_refused_within_a_second(
     # The revoking instance forgot it before answering...
     assert (await client.get("/v1/metrics", params=MONTH, headers=headers)).status_code == 401
     # ...the other one learns it by NOTIFY.
-    await wait_until(lambda: other_app.state.callers.peek(_hash(headers)) is None, 1.0)
+    await wait_until(lambda: other_app.state.callers.peek(_hash(headers)) is None)
     for path in ("/v1/metrics", "/v1/agents"):
         r = await other_client.get(path, params=MONTH, headers=headers)
         assert r.status_code == 401, r.text
@@ -322,7 +322,7 @@ async def test_a_lost_listener_means_serving_from_the_database_until_it_listens_
             await conn.execute(
                 text("SELECT pg_terminate_backend(:pid)"), {"pid": listener.backend_pid}
             )
-        await wait_until(lambda: not callers.live, 1.0)
+        await wait_until(lambda: not callers.live)
         assert len(callers) == 0  # everything dropped with the connection
         # Changes now are notified to nobody: requests must read them from the database.
         async with api_engine.begin() as conn:
@@ -342,7 +342,7 @@ async def test_a_lost_listener_means_serving_from_the_database_until_it_listens_
         assert [row["inquiries"] for row in r.json()["rows"]] == [40, 6]
         r = await client.get("/v1/metrics", params=MONTH, headers=other_headers)
         assert r.status_code == 401
-        await wait_until(lambda: listener.connects == connects + 1 and callers.live, 5.0)
+        await wait_until(lambda: listener.connects == connects + 1 and callers.live)
     finally:
         listener.retry_seconds = (0.05,)
     # LISTENing again: the cache fills and serves again, and the revoked key stays refused.
