@@ -59,7 +59,9 @@ class EmbeddedPostgres:
     _server: object | None = field(default=None, init=False, repr=False)
 
     def start(self) -> str:
-        import pgserver  # imported lazily: only the embedded default needs it
+        with warnings.catch_warnings():  # platformdirs on XDG_RUNTIME_DIR: not ours to fix
+            warnings.simplefilter("ignore")
+            import pgserver  # imported lazily: only the embedded default needs it
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if self.log_path is not None:

@@ -14,12 +14,16 @@ import contextlib
 import logging
 import socket
 import sys
-from collections.abc import Callable
-from typing import NoReturn, TypeVar
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 from pydantic import ValidationError
 
+if TYPE_CHECKING:
+    from shared.settings import Settings
+
 _T = TypeVar("_T")
+_S = TypeVar("_S", bound="Settings")
 EXIT_MISCONFIGURED = 2
 # How long a start-up check waits for the database or the broker to answer.
 CHECK_TIMEOUT_S = 10.0
@@ -53,6 +57,24 @@ def exit_on_startup_error(process: str, run: Callable[[], _T]) -> _T:
         return run()
     except StartupError as exc:
         fail(process, exc)
+
+
+def checked_settings(
+    process: str, kind: type[_S], check: Callable[[_S], Coroutine[object, object, None]]
+) -> _S:
+    """An entry point's settings from the environment, checked by `check` (ports, the
+    database, the broker), with logging configured; or one line and exit 2."""
+
+    def read_and_check() -> _S:
+        settings: _S = kind.from_env()
+        asyncio.run(check(settings))
+        return settings
+
+    settings = exit_on_startup_error(process, read_and_check)
+    from shared.logging import configure_logging
+
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
 
 
 def fail(process: str, exc: StartupError) -> NoReturn:

@@ -6,33 +6,23 @@ one line on stderr and exit code 2 (shared.startup).
 
 from __future__ import annotations
 
-import asyncio
-
 import uvicorn
 
-from shared.logging import configure_logging
-from shared.startup import check_broker, check_database, check_port, exit_on_startup_error
+from shared.startup import check_broker, check_database, check_port, checked_settings
 
 from .app import create_app
 from .settings import ApiSettings
 
 
-def _checked_settings() -> ApiSettings:
-    settings: ApiSettings = ApiSettings.from_env()
+async def _check(settings: ApiSettings) -> None:
     settings.require_admin_token()
     check_port("API_PORT", settings.api_port, settings.api_host)
-
-    async def reachable() -> None:
-        await check_database(settings.require_database_url())
-        await check_broker(settings.require_kafka())
-
-    asyncio.run(reachable())
-    return settings
+    await check_database(settings.require_database_url())
+    await check_broker(settings.require_kafka())
 
 
 def main() -> None:
-    settings = exit_on_startup_error("api", _checked_settings)
-    configure_logging(settings.log_level, settings.log_format)
+    settings = checked_settings("api", ApiSettings, _check)
     app = create_app(settings)
     uvicorn.run(
         app,

@@ -14,13 +14,13 @@ from services.ingest import metrics
 from services.ingest.config import IngestSettings
 from services.ingest.worker import IngestWorker, tune_gc
 from shared.kafka import ensure_topics
-from shared.logging import configure_logging, get_logger
+from shared.logging import get_logger
 from shared.startup import (
     StartupError,
     check_broker,
     check_database,
     check_port,
-    exit_on_startup_error,
+    checked_settings,
 )
 
 log = get_logger("services.ingest")
@@ -50,13 +50,7 @@ async def main(settings: IngestSettings) -> int:
 
 
 def run() -> None:
-    def checked() -> IngestSettings:
-        settings: IngestSettings = IngestSettings.from_env()
-        asyncio.run(_check(settings))
-        return settings
-
-    settings = exit_on_startup_error("ingest", checked)
-    configure_logging(settings.log_level, settings.log_format)
+    settings = checked_settings("ingest", IngestSettings, _check)
     raise SystemExit(asyncio.run(main(settings)))
 
 

@@ -16,8 +16,8 @@ from services.scoring.rescore import poll_jobs
 from services.scoring.settings import ScoringSettings
 from services.scoring.worker import ScoringWorker
 from shared.db import create_engine
-from shared.logging import configure_logging, get_logger
-from shared.startup import check_broker, check_database, check_port, exit_on_startup_error
+from shared.logging import get_logger
+from shared.startup import check_broker, check_database, check_port, checked_settings
 
 log = get_logger("services.scoring")
 
@@ -62,14 +62,7 @@ async def main(settings: ScoringSettings) -> None:
 
 
 def run() -> None:
-    def checked() -> ScoringSettings:
-        settings: ScoringSettings = ScoringSettings.from_env()
-        asyncio.run(_check(settings))
-        return settings
-
-    settings = exit_on_startup_error("scoring", checked)
-    configure_logging(settings.log_level, settings.log_format)
-    asyncio.run(main(settings))
+    asyncio.run(main(checked_settings("scoring", ScoringSettings, _check)))
 
 
 if __name__ == "__main__":

@@ -13,8 +13,8 @@ import signal
 from prometheus_client import start_http_server
 
 from shared.db import create_engine, session_factory
-from shared.logging import configure_logging, get_logger
-from shared.startup import check_database, check_port, exit_on_startup_error
+from shared.logging import get_logger
+from shared.startup import check_database, check_port, checked_settings
 
 from .dispatcher import Dispatcher, http_client
 from .metrics import DispatchMetrics
@@ -50,16 +50,13 @@ async def main(settings: WebhookSettings) -> None:
             log.info("webhook_dispatcher_stopped")
 
 
-def run() -> None:
-    def checked() -> WebhookSettings:
-        settings: WebhookSettings = WebhookSettings.from_env()
-        check_port("WEBHOOK_METRICS_PORT", settings.metrics_port)
-        asyncio.run(check_database(settings.require_database_url()))
-        return settings
+async def _check(settings: WebhookSettings) -> None:
+    check_port("WEBHOOK_METRICS_PORT", settings.metrics_port)
+    await check_database(settings.require_database_url())
 
-    settings = exit_on_startup_error("webhooks", checked)
-    configure_logging(settings.log_level, settings.log_format)
-    asyncio.run(main(settings))
+
+def run() -> None:
+    asyncio.run(main(checked_settings("webhooks", WebhookSettings, _check)))
 
 
 if __name__ == "__main__":

@@ -3,7 +3,6 @@ with its banner last before the live logs, and nothing left behind on SIGTERM.""
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
@@ -15,28 +14,19 @@ from pathlib import Path
 import httpx
 import psutil
 
+from tests.fixtures.environ import without_stack_variables
+
 ROOT = Path(__file__).resolve().parents[2]
 BANNER = "kefu-scorecard is up"
 # Each service's "I am up" event: printed before the banner, never after it.
 STARTED = ("ingest_started", "scoring_worker_started", "webhook_dispatcher_started")
-# Configuration the launcher must choose itself here (ports: default or free).
-_UNSET = {
-    "DATABASE_URL",
-    "KAFKA_BOOTSTRAP_SERVERS",
-    "ADMIN_TOKEN",
-    "API_PORT",
-    "INGEST_METRICS_PORT",
-    "SCORING_METRICS_PORT",
-    "WEBHOOK_METRICS_PORT",
-    "LOG_FORMAT",
-}
 
 
 class Launcher:
     """One `python -m shared.launcher`, its output collected on a thread."""
 
     def __init__(self, data_dir: Path) -> None:
-        env = {k: v for k, v in os.environ.items() if k not in _UNSET}
+        env = without_stack_variables()  # the launcher chooses ports and the rest
         env.update(DATA_DIR=str(data_dir), DEMO="0")
         self.data_dir = data_dir
         self.process = subprocess.Popen(
@@ -110,9 +100,7 @@ def test_two_stacks_side_by_side_then_everything_stops(tmp_path: Path) -> None:
         postmasters = [stack.postmaster() for stack in stacks]
         assert all(postmasters) and postmasters[0] != postmasters[1]
         for stack in stacks:
-            assert any(
-                "tansu" in " ".join(psutil.Process(p).cmdline()) for p in started[id(stack)]
-            )
+            assert any("tansu" in " ".join(psutil.Process(p).cmdline()) for p in started[id(stack)])
             stack.process.send_signal(signal.SIGTERM)
         for stack in stacks:
             assert stack.process.wait(timeout=90) == 0, stack.output()[-3000:]

@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 
 from shared.db import libpq_conninfo
 from shared.embedded import free_port
+from tests.fixtures.environ import without_stack_variables
 
 ROOT = Path(__file__).resolve().parents[2]
 MODULES = {
@@ -35,17 +36,6 @@ PORT_VARIABLE = {
     "webhooks": "WEBHOOK_METRICS_PORT",
 }
 PASSWORD_ROLE = "kefu_startup_pw"
-_OURS = {
-    "DATABASE_URL",
-    "KAFKA_BOOTSTRAP_SERVERS",
-    "ADMIN_TOKEN",
-    "API_PORT",
-    "INGEST_METRICS_PORT",
-    "SCORING_METRICS_PORT",
-    "WEBHOOK_METRICS_PORT",
-    "LOG_FORMAT",
-    "DATA_DIR",
-}
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +59,7 @@ def password_role(postgres_url: str) -> str:
 @pytest.fixture
 def env(database_url: str, kafka_bootstrap: str, tmp_path: Path) -> dict[str, str]:
     """A valid configuration of every process; each test breaks one thing."""
-    environ = {k: v for k, v in os.environ.items() if k not in _OURS}
+    environ = without_stack_variables()
     environ.update(
         DATABASE_URL=database_url,
         KAFKA_BOOTSTRAP_SERVERS=kafka_bootstrap,
@@ -120,9 +110,7 @@ def assert_one_line(process: str, code: int, output: str, *words: str) -> str:
 
 @pytest.mark.parametrize("process", ["launcher", "api"])
 @pytest.mark.parametrize("token", ["short", "changeme", "password"])
-def test_a_short_or_well_known_admin_token(
-    process: str, token: str, env: dict[str, str]
-) -> None:
+def test_a_short_or_well_known_admin_token(process: str, token: str, env: dict[str, str]) -> None:
     code, output = start(process, {**env, "ADMIN_TOKEN": token})
     line = assert_one_line(process, code, output, "ADMIN_TOKEN", "at least 16 characters")
     assert f"={token}" not in line  # a secret is never echoed
@@ -136,9 +124,7 @@ def test_an_unreachable_database(process: str, env: dict[str, str]) -> None:
 
 
 @pytest.mark.parametrize("process", list(MODULES))
-def test_a_wrong_database_password(
-    process: str, env: dict[str, str], password_role: str
-) -> None:
+def test_a_wrong_database_password(process: str, env: dict[str, str], password_role: str) -> None:
     url = make_url(env["DATABASE_URL"]).set(username=password_role, password="a-wrong-one")
     code, output = start(
         process, {**env, "DATABASE_URL": url.render_as_string(hide_password=False)}
