@@ -17,7 +17,7 @@ install: $(STAMP)
 ## Start the embedded (or configured) Postgres and Kafka, migrate, run every service and
 ## the demo traffic (DEMO=0 to skip). Ctrl-C stops everything.
 run: $(STAMP)
-	$(BIN)/python -m shared.launcher
+	@$(BIN)/python -m shared.launcher
 
 ## Every test, against real Postgres and Kafka started by fixtures.
 test: $(STAMP)
