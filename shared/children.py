@@ -33,8 +33,11 @@ class Relay:
 
     def line(self, name: str, text: str) -> None:
         with self.lock:
-            self.out.write(f"{name:<{NAME_WIDTH}} | {text.rstrip()}\n")
-            self.out.flush()
+            try:
+                self.out.write(f"{name:<{NAME_WIDTH}} | {text.rstrip()}\n")
+                self.out.flush()
+            except (BrokenPipeError, ValueError):
+                pass  # nobody reads us any more: keep draining the child, or it blocks
 
 
 @dataclass
