@@ -172,6 +172,12 @@ class LogIds:
             await self._client.close()
             self._started = False
 
+    async def __aenter__(self) -> LogIds:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
     async def of(self, topics: Iterable[str], *, attempts: int = 5) -> dict[str, str | None]:
         """The current id of each existing topic among `topics` (None: the broker has no
         topic ids). Raises KafkaError when no broker answers after `attempts` tries."""
