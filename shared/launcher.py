@@ -24,7 +24,7 @@ import psycopg
 from shared import migrate, topics
 from shared.db import libpq_conninfo, with_database
 from shared.embedded import EmbeddedKafka, EmbeddedPostgres, port_is_free
-from shared.kafka import ensure_topics
+from shared.kafka import ensure_topics, group_lag
 from shared.logging import configure_logging, get_logger
 from shared.settings import Settings
 
@@ -158,13 +158,30 @@ class Stack:
             time.sleep(0.5)
 
     def stop(self) -> None:
-        for child in reversed(self.children):
+        for child in reversed(self.children):  # the demo (a producer) first
+            if child.name == "ingest" and self.kafka is not None:
+                _drain_inputs(self.kafka.bootstrap)
             child.stop()
         if self.kafka:
             self.kafka.stop()
         if self.postgres:
             self.postgres.stop()
         log.info("stopped")
+
+
+def _drain_inputs(bootstrap: str, wait_s: float = 20.0) -> None:
+    """The embedded broker keeps its logs in memory: before it stops, let ingest store
+    what the producers sent (scoring catches up from the raw tables on the next start)."""
+    group = os.environ.get("INGEST_GROUP_ID", "kefu-ingest")
+    try:
+        left = asyncio.run(group_lag(bootstrap, group, topics.INPUT, wait_s=wait_s))
+    except Exception as exc:  # stopping anyway: say why nothing was waited for
+        log.warning("inputs_not_drained", error=repr(exc))
+        return
+    if left:
+        log.warning("inputs_not_drained", records_left=left, waited_s=wait_s)
+    else:
+        log.info("inputs_drained")
 
 
 def _ensure_database(server_url: str, name: str) -> str:
