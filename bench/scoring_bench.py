@@ -68,8 +68,8 @@ async def store_raw(engine: AsyncEngine, bodies: Sequence[dict[str, Any]]) -> No
     async with engine.begin() as conn:
         pg = await driver(conn)
         await _register(pg, {b["shop_id"] for b in bodies})
-        await pg.execute("CREATE TEMP TABLE s_chat (LIKE chat_messages) ON COMMIT DROP")
-        await pg.execute("CREATE TEMP TABLE s_order (LIKE order_events) ON COMMIT DROP")
+        await pg.execute("CREATE TEMP TABLE s_chat (LIKE chat_messages INCLUDING DEFAULTS) ON COMMIT DROP")
+        await pg.execute("CREATE TEMP TABLE s_order (LIKE order_events INCLUDING DEFAULTS) ON COMMIT DROP")
         async with pg.cursor() as cur:
             async with cur.copy(
                 "COPY s_chat (shop_id, event_id, buyer_id, agent_id, sender,"

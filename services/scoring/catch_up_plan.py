@@ -1,12 +1,13 @@
 """When a worker catches up which shops from the raw tables (catch_up.py says how).
 
-Shops are queued for a catch-up when their partition is assigned or its log changed
-(what the old log held beyond the stored offset is found this way), and every
-`sweep_s` for all the worker's partitions: that keeps what a later catch-up must read
-down to the events of one sweep interval (plus whatever no record ever brought). Steps
-run between record batches, when the consumer has nothing new or at least every
-`step_every_s`, a few dozen shops at a time, so a long catch-up never holds up the
-stream or a rebalance.
+Shops are queued for a catch-up when their partition starts at its first record on
+assignment (another log, or nothing stored) or its log changed under the worker (what the
+old log held beyond the stored offset is found this way), and every `sweep_s` for all the
+worker's partitions: that keeps what a later catch-up must read down to the events of one
+sweep interval (plus whatever no record ever brought). Steps run between record batches,
+when the consumer has nothing new (a backlog's records come first: their events are then
+known covered) or at least every `step_every_s`, a few dozen shops and `rows_per_step`
+rows each at a time, so a long catch-up never holds up the stream or a rebalance.
 
 The worker remembers the event ids of the records it committed (`seen`): a catch-up
 skips them, as their buyers were derived with them already.
@@ -20,8 +21,9 @@ from collections.abc import Iterable, Sequence
 from services.scoring.timeline_cache import Arrival
 
 SWEEP_S = 10.0
-STEP_EVERY_S = 2.0
+STEP_EVERY_S = 30.0
 SHOPS_PER_STEP = 64
+ROWS_PER_STEP = 5_000  # per table and shop: a step holds up the next batch this long
 SEEN_PER_SHOP = 200_000  # beyond that, forget: a catch-up then re-checks (never wrong)
 
 
@@ -32,10 +34,12 @@ class CatchUpPlan:
         sweep_s: float = SWEEP_S,
         step_every_s: float = STEP_EVERY_S,
         shops_per_step: int = SHOPS_PER_STEP,
+        rows_per_step: int = ROWS_PER_STEP,
     ) -> None:
         self.sweep_s = sweep_s
         self.step_every_s = step_every_s
         self.shops_per_step = shops_per_step
+        self.rows_per_step = rows_per_step
         self.pending: dict[str, None] = {}  # an ordered set: the oldest first
         self.seen: dict[str, set[str]] = {}
         self._next_sweep = time.monotonic() + sweep_s

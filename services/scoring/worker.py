@@ -97,7 +97,7 @@ class ScoringWorker:
 
     async def seek_stored(self, assigned: list[TopicPartition]) -> None:
         """Resume every assigned partition where Postgres says its results end (in the
-        same log), and queue its shops for a catch-up from the raw tables."""
+        same log)."""
         async with self.busy:
             self.memo.clear()
             self.timelines.clear()
@@ -107,8 +107,10 @@ class ScoringWorker:
                 stored = await load_offsets(pg=pg, group_id=self.group_id, partitions=assigned)
                 shops = await _shop_ids(pg)
                 await conn.rollback()
-            await self.positions.resume(assigned, stored)
-            self.catch_up.add(self._shops_of(shops, assigned))
+            # A partition read from its start (another log, or nothing stored) has its
+            # shops caught up: what its old log held beyond the stored offset.
+            restarted = await self.positions.resume(assigned, stored)
+            self.catch_up.add(self._shops_of(shops, restarted))
         log.info(
             "partitions_assigned",
             partitions=sorted(tp.partition for tp in assigned),
@@ -151,7 +153,7 @@ class ScoringWorker:
             result = None
             if stepped:
                 try:
-                    step = CatchUp(stepped, self.max_records, self.catch_up.seen)
+                    step = CatchUp(stepped, self.catch_up.rows_per_step, self.catch_up.seen)
                     result = await self._commit({}, step)
                 except Exception:
                     log.exception("catch_up_failed_will_retry", shops=len(stepped))
