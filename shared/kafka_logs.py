@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from io import BytesIO
 from typing import Any, TypeAlias
 
+from aiokafka import TopicPartition
 from aiokafka.client import AIOKafkaClient
 from aiokafka.errors import KafkaError
 from aiokafka.protocol.api import Request, RequestStruct, Response
@@ -43,6 +45,9 @@ from shared.logging import get_logger
 log = get_logger(__name__)
 
 _ZERO = uuid.UUID(int=0)
+# A topic deleted and recreated under a running consumer keeps being read at the old
+# position (on Apache Kafka and Tansu alike): running services compare ids this often.
+LOG_CHECK_S = 5.0
 
 
 class Uuid(AbstractType[uuid.UUID]):
@@ -216,3 +221,57 @@ def resume(position: int | None, stored_log: str | None, current_log: str | None
     if stored_log is None:
         return Resume.ADOPT
     return Resume.STORED if stored_log == current_log else Resume.BEGINNING
+
+
+class LogWatch:
+    """The log each assigned partition is read from, and whether it changed since."""
+
+    def __init__(self, bootstrap: str, *, check_s: float = LOG_CHECK_S) -> None:
+        self.ids = LogIds(bootstrap)
+        self.logs: dict[TopicPartition, str | None] = {}
+        self.check_s = check_s
+        self._next_check = time.monotonic() + check_s
+
+    async def close(self) -> None:
+        await self.ids.close()
+
+    def check_due(self) -> bool:
+        now = time.monotonic()
+        if now < self._next_check:
+            return False
+        self._next_check = now + self.check_s
+        return True
+
+    async def changed(self, owned: Collection[TopicPartition], action: str) -> list[TopicPartition]:
+        """The partitions among `owned` whose topic id is no longer the one they were read
+        from; each is logged (`action`: what the caller does about it) and takes the new id."""
+        if not owned:
+            return []
+        try:
+            current = await self.ids.of({tp.topic for tp in owned}, attempts=1)
+        except KafkaError as exc:
+            log.warning("log_id_check_failed", error=repr(exc))
+            return []
+        changed = [
+            tp
+            for tp in owned
+            if current.get(tp.topic) is not None and current[tp.topic] != self.logs.get(tp)
+        ]
+        for tp in changed:
+            log_changed(tp, None, self.logs.get(tp), current[tp.topic], action)
+            self.logs[tp] = current[tp.topic]
+        return changed
+
+
+def log_changed(
+    tp: TopicPartition, offset: int | None, was: str | None, now: str | None, action: str
+) -> None:
+    log.warning(
+        "partition_log_changed",
+        topic=tp.topic,
+        partition=tp.partition,
+        stored_offset=offset,
+        stored_log=was,
+        log=now,
+        action=action,
+    )

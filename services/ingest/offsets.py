@@ -20,21 +20,19 @@ rather than OffsetOutOfRange, so a consumer would otherwise wait forever.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+from aiokafka.errors import CommitFailedError, IllegalStateError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.kafka import log_end_offsets
-from shared.kafka_logs import LogIds, Resume, resume
+from shared.kafka_logs import LOG_CHECK_S, LogWatch, Resume, log_changed, resume
 from shared.logging import get_logger
 
 log = get_logger(__name__)
-
-LOG_CHECK_S = 5.0
+_ACTION = "reading the partition from its first record (stored events are duplicates)"
 
 _LOAD = text(
     "SELECT topic, partition, log_id FROM consumer_offsets WHERE group_id = :g AND topic = ANY(:t)"
@@ -49,7 +47,7 @@ _RECORD = text(
 )
 
 
-class InputLogs:
+class InputLogs(LogWatch):
     def __init__(
         self,
         consumer: AIOKafkaConsumer,
@@ -61,21 +59,15 @@ class InputLogs:
         check_s: float = LOG_CHECK_S,
     ) -> None:
         """`committed`: the worker's record of its commits, kept true on a restart."""
+        super().__init__(bootstrap, check_s=check_s)
         self.consumer = consumer
         self.bootstrap = bootstrap
         self.engine = engine
         self.group_id = group_id
-        self.ids = LogIds(bootstrap)
-        self.logs: dict[TopicPartition, str | None] = {}
         # Bumped when a partition restarts in a new log: offsets of batches fetched under
         # an older epoch must not be committed.
         self.epochs: dict[TopicPartition, int] = {}
         self.committed = committed if committed is not None else {}
-        self.check_s = check_s
-        self._next_check = time.monotonic() + check_s
-
-    async def close(self) -> None:
-        await self.ids.close()
 
     async def assigned(self, partitions: Iterable[TopicPartition]) -> None:
         """Resume the newly assigned partitions (module docstring)."""
@@ -93,7 +85,7 @@ class InputLogs:
             how = resume(committed, recorded.get(tp), log_id)
             if how is Resume.BEGINNING:
                 if committed or recorded.get(tp, log_id) != log_id:
-                    _log_changed(tp, committed, recorded.get(tp), log_id)
+                    log_changed(tp, committed, recorded.get(tp), log_id, _ACTION)
                 restart.append(tp)
             elif how is Resume.ADOPT:
                 adopt.append((tp, committed))
@@ -104,32 +96,9 @@ class InputLogs:
             await self._record(tp, offset or 0)
         await restart_past_log_end(self.consumer, self.bootstrap, resumed)
 
-    def check_due(self) -> bool:
-        now = time.monotonic()
-        if now < self._next_check:
-            return False
-        self._next_check = now + self.check_s
-        return True
-
     async def check(self) -> None:
         """Restart the assigned partitions whose topic id changed since assignment."""
-        owned = self.consumer.assignment()
-        if not owned:
-            return
-        try:
-            current = await self.ids.of({tp.topic for tp in owned}, attempts=1)
-        except KafkaError as exc:
-            log.warning("log_id_check_failed", error=repr(exc))
-            return
-        changed = [
-            tp
-            for tp in owned
-            if current.get(tp.topic) is not None and current[tp.topic] != self.logs.get(tp)
-        ]
-        for tp in changed:
-            _log_changed(tp, None, self.logs.get(tp), current[tp.topic])
-            self.logs[tp] = current[tp.topic]
-        await self._restart(changed)
+        await self._restart(await self.changed(self.consumer.assignment(), _ACTION))
 
     async def _restart(self, tps: list[TopicPartition]) -> None:
         """Read from the first record: drop older batches' commits, commit the start,
@@ -164,18 +133,6 @@ class InputLogs:
                     "l": self.logs[tp],
                 },
             )
-
-
-def _log_changed(tp: TopicPartition, offset: int | None, was: str | None, now: str | None) -> None:
-    log.warning(
-        "partition_log_changed",
-        topic=tp.topic,
-        partition=tp.partition,
-        committed=offset,
-        stored_log=was,
-        log=now,
-        action="reading the partition from its first record (stored events are duplicates)",
-    )
 
 
 async def restart_past_log_end(

@@ -130,7 +130,7 @@ class ScoringWorker:
         if not self.positions.check_due():
             return
         async with self.busy:
-            changed = await self.positions.changed()
+            changed = await self.positions.restart_changed()
             if not changed:
                 return
             async with self.engine.connect() as conn:

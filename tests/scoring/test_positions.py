@@ -88,14 +88,14 @@ async def test_a_log_replaced_under_a_running_consumer_is_noticed(
         await positions.resume([tp], {})
         old = positions.logs[tp]
         consumer.seek(tp, 100)  # as if everything was read
-        assert positions.check_due() and await positions.changed() == []
+        assert positions.check_due() and await positions.restart_changed() == []
         await admin.delete_topics([topic])
         # The consumer's metadata requests may have re-created it already (Tansu does).
         with contextlib.suppress(TopicAlreadyExistsError):
             await admin.create_topics([NewTopic(topic, 1, 1)])
         await _fill(kafka_bootstrap, topic, 150)
         assert positions.check_due()
-        assert await positions.changed() == [tp]
+        assert await positions.restart_changed() == [tp]
         assert positions.logs[tp] not in (None, old)
         assert await consumer.position(tp) == 0
         first = await consumer.getone()
