@@ -157,6 +157,7 @@ class ScoringWorker:
                     result = await self._commit({}, step)
                 except Exception:
                     log.exception("catch_up_failed_will_retry", shops=len(stepped))
+                    await asyncio.sleep(1.0)  # as a failed batch: no tight retry loop
                     return
             # Shops no longer owned leave the queue: their new owner catches them up.
             self.catch_up.finished(
