@@ -68,8 +68,11 @@ async def store_raw(engine: AsyncEngine, bodies: Sequence[dict[str, Any]]) -> No
     async with engine.begin() as conn:
         pg = await driver(conn)
         await _register(pg, {b["shop_id"] for b in bodies})
-        await pg.execute("CREATE TEMP TABLE s_chat (LIKE chat_messages) ON COMMIT DROP")
-        await pg.execute("CREATE TEMP TABLE s_order (LIKE order_events) ON COMMIT DROP")
+        # INCLUDING DEFAULTS: ingest_xid takes this transaction's id, as ingest's rows do.
+        for staging, table in (("s_chat", "chat_messages"), ("s_order", "order_events")):
+            await pg.execute(
+                f"CREATE TEMP TABLE {staging} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"
+            )
         async with pg.cursor() as cur:
             async with cur.copy(
                 "COPY s_chat (shop_id, event_id, buyer_id, agent_id, sender,"

@@ -6,6 +6,7 @@ them through the lz4, cramjam and zstandard packages declared as dependencies).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterable
 
@@ -183,3 +184,25 @@ async def seek_within_log(
     if restart:
         await consumer.seek_to_beginning(*restart)
     return restart
+
+
+async def group_lag(
+    bootstrap: str, group: str, names: Iterable[str], *, wait_s: float = 0.0
+) -> int:
+    """Records of the named topics the group has not committed yet, waiting up to
+    `wait_s` for them to reach 0."""
+    deadline = time.monotonic() + wait_s
+    tps = await topic_partitions(bootstrap, names)
+    probe = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await probe.start()
+    try:
+        while True:
+            ends = await log_end_offsets(bootstrap, tps)
+            left = 0
+            for tp, end in ends.items():
+                left += max(0, end - (await probe.committed(tp) or 0))
+            if not left or time.monotonic() >= deadline:
+                return left
+            await asyncio.sleep(0.2)
+    finally:
+        await probe.stop()

@@ -34,7 +34,7 @@ from shared import migrate, topics
 from shared.children import Child, Relay, restart_crashed
 from shared.db import libpq_conninfo, with_database
 from shared.embedded import EmbeddedKafka, EmbeddedPostgres, free_port, port_is_free
-from shared.kafka import ensure_topics
+from shared.kafka import ensure_topics, group_lag
 from shared.logging import configure_logging, get_logger, resolve_format
 from shared.settings import Settings
 from shared.startup import (
@@ -219,7 +219,9 @@ class Stack:
 
     def stop(self) -> None:
         started = bool(self.children or self.kafka or self.postgres)
-        for child in reversed(self.children):
+        for child in reversed(self.children):  # the demo (a producer) first
+            if child.name == "ingest" and self.kafka is not None:
+                _drain_inputs(self.kafka.bootstrap)
             child.stop()
         if self.kafka:
             self.kafka.stop()
@@ -238,6 +240,24 @@ def _ready(api: str) -> bool:
         return httpx.get(f"{api}/readyz", timeout=2.0).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def _drain_inputs(bootstrap: str, wait_s: float = 20.0) -> None:
+    """The embedded broker keeps its logs in memory: before it stops, let ingest store
+    what the producers sent (scoring catches up from the raw tables on the next start)."""
+    # The launcher is the composition root: it knows the ingest service's settings.
+    from services.ingest.config import IngestSettings
+
+    group = IngestSettings().ingest_group_id  # the environment the services got
+    try:
+        left = asyncio.run(group_lag(bootstrap, group, topics.INPUT, wait_s=wait_s))
+    except Exception as exc:  # stopping anyway: say why nothing was waited for
+        log.warning("inputs_not_drained", error=repr(exc))
+        return
+    if left:
+        log.warning("inputs_not_drained", records_left=left, waited_s=wait_s)
+    else:
+        log.info("inputs_drained")
 
 
 def _ensure_database(server_url: str, name: str) -> str:

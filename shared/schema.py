@@ -50,6 +50,9 @@ shops = Table(
     # Bumped (shared.rollup_version) by every transaction that changes what /v1/metrics
     # returns for the shop: the API's response cache is keyed by it (0004).
     Column("rollup_version", BigInteger, nullable=False, server_default="0"),
+    # Every raw event of the shop with a smaller ingest_xid has been seen by the derivation
+    # of each buyer it touches (scoring's catch-up from the raw tables moves it, 0006).
+    Column("raw_covered_xid", BigInteger, nullable=False, server_default="0"),
 )
 
 api_keys = Table(
@@ -82,6 +85,7 @@ agents = Table(
 )
 
 _SOURCE = ("src_topic", "src_partition", "src_offset")
+_XID = text("(pg_current_xact_id()::text::bigint)")
 
 
 def _source_columns() -> list[Column]:  # type: ignore[type-arg]
@@ -90,6 +94,9 @@ def _source_columns() -> list[Column]:  # type: ignore[type-arg]
         Column("src_partition", Integer, nullable=False),
         Column("src_offset", BigInteger, nullable=False),
         Column("ingested_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        # The storing transaction's 64-bit id: scoring's catch-up finds what it has not
+        # yet covered by it (services/scoring/catch_up.py, 0006).
+        Column("ingest_xid", BigInteger, nullable=False, server_default=_XID),
     ]
 
 
@@ -111,6 +118,7 @@ chat_messages = Table(
     Index("ix_chat_messages_buyer_timeline", "shop_id", "buyer_id", "sent_at"),
     Index("ix_chat_messages_shop_time", "shop_id", "sent_at"),
     Index("ix_chat_messages_ingested_at", "ingested_at"),  # /admin/pipeline events/s (0004)
+    Index("ix_chat_messages_ingest_xid", "shop_id", "ingest_xid"),  # scoring's catch-up (0006)
 )
 
 order_events = Table(
@@ -130,6 +138,7 @@ order_events = Table(
     Index("ix_order_events_order", "shop_id", "order_id"),
     Index("ix_order_events_shop_time", "shop_id", "occurred_at"),
     Index("ix_order_events_ingested_at", "ingested_at"),  # /admin/pipeline events/s (0004)
+    Index("ix_order_events_ingest_xid", "shop_id", "ingest_xid"),  # scoring's catch-up (0006)
 )
 
 dead_letters = Table(
@@ -163,6 +172,10 @@ consumer_offsets = Table(
     Column("partition", Integer, nullable=False),
     Column("next_offset", BigInteger, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # The topic id of the log the position belongs to (shared/kafka_logs.py, 0006). Scoring
+    # keeps its positions here; ingest commits them in Kafka and writes its row when it
+    # starts reading a log (next_offset: where it started).
+    Column("log_id", Text),
     PrimaryKeyConstraint("group_id", "topic", "partition"),
 )
 

@@ -15,7 +15,6 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.partitioner import murmur2
 
 from services.ingest.batch import Candidate
 from shared import topics
@@ -43,7 +42,7 @@ def _key(shop_id: str) -> bytes:
 
 @lru_cache(maxsize=65536)
 def _hash(key: bytes) -> int:
-    return murmur2(key) & 0x7FFFFFFF
+    return topics.key_hash(key)
 
 
 async def produce_all(producer: AIOKafkaProducer, messages: Sequence[OutMessage]) -> None:

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.ingest import batch, metrics
 from services.ingest.batch import InRecord, Plan
 from services.ingest.config import IngestSettings
-from services.ingest.offsets import restart_past_log_end
+from services.ingest.offsets import InputLogs
 from services.ingest.processor import BatchProcessor, Parsed, Raced
 from services.ingest.shops import ShopCache
 from shared import topics
@@ -53,6 +53,7 @@ class _Fetched:
     parsed: Parsed
     offsets: dict[TopicPartition, int]
     started: float
+    epochs: dict[TopicPartition, int]  # InputLogs.epochs when fetched
 
 
 def to_record(message: ConsumerRecord[bytes, bytes]) -> InRecord:
@@ -60,8 +61,8 @@ def to_record(message: ConsumerRecord[bytes, bytes]) -> InRecord:
 
 
 class _NoteAssignments(ConsumerRebalanceListener):  # type: ignore[misc]
-    """Remember newly assigned partitions: the poll loop checks their committed offsets
-    against the log end before reading (see offsets.restart_past_log_end)."""
+    """Remember newly assigned partitions: the poll loop checks the log their committed
+    offsets belong to before reading (see offsets.InputLogs)."""
 
     def __init__(self, pending: set[TopicPartition]) -> None:
         self._pending = pending
@@ -103,6 +104,13 @@ class IngestWorker:
         self.processed = 0
         # Last committed position per partition (tests and the benchmark watch it).
         self.committed: dict[TopicPartition, int] = {}
+        self.logs = InputLogs(
+            self.consumer,
+            settings.require_kafka(),
+            self.engine,
+            settings.ingest_group_id,
+            committed=self.committed,
+        )
         self._newly_assigned: set[TopicPartition] = set()
         self._stop = asyncio.Event()
 
@@ -119,6 +127,7 @@ class IngestWorker:
                 await self._loop(stop)
             finally:
                 await self.consumer.stop()
+                await self.logs.close()
         finally:
             await self.producer.stop()
             if self._own_engine:
@@ -165,7 +174,10 @@ class IngestWorker:
         if self._newly_assigned:
             assigned = list(self._newly_assigned)
             self._newly_assigned.clear()
-            await restart_past_log_end(self.consumer, self.settings.require_kafka(), assigned)
+            await self.logs.assigned(assigned)
+        if self.logs.check_due():
+            await self.logs.check()
+        epochs = dict(self.logs.epochs)
         fetched = await self.consumer.getmany(
             timeout_ms=self.settings.ingest_poll_timeout_ms,
             max_records=self.settings.ingest_max_batch,
@@ -175,7 +187,7 @@ class IngestWorker:
         started = time.perf_counter()
         records = [to_record(m) for messages in fetched.values() for m in messages]
         offsets = {tp: messages[-1].offset + 1 for tp, messages in fetched.items() if messages}
-        return _Fetched(records, batch.parse_all(records), offsets, started)
+        return _Fetched(records, batch.parse_all(records), offsets, started, epochs)
 
     async def _store_with_retry(self, fetched: _Fetched) -> Plan:
         while True:
@@ -186,7 +198,12 @@ class IngestWorker:
 
     async def _ship(self, fetched: _Fetched, plan: Plan) -> None:
         await self._retrying(self.processor.produce, plan)
-        await self._commit(fetched.offsets)
+        # A partition restarted in a new log since this batch was fetched: its offsets
+        # belong to the old log and are not committed (its events are stored all the same).
+        epochs = self.logs.epochs
+        await self._commit(
+            {tp: o for tp, o in fetched.offsets.items() if epochs.get(tp) == fetched.epochs.get(tp)}
+        )
         self.processor.count(fetched.records, plan)
         metrics.BATCH_SECONDS.observe(time.perf_counter() - fetched.started)
         self.processed += len(fetched.records)
@@ -208,6 +225,8 @@ class IngestWorker:
                 delay = min(delay * 2, 10.0)
 
     async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
+        if not offsets:
+            return
         try:
             await self.consumer.commit(offsets)
             self.committed.update(offsets)

@@ -4,12 +4,16 @@ Per batch: read what the records touch, lock their shops, advance the watermarks
 register agents, collect the buyers to re-derive (the records' buyers, every buyer of any
 touched order, and buyers whose wake_at the new watermark passed), re-derive them, and
 store the partitions' next offsets. The caller commits once.
+
+A batch may also (or only) carry a catch-up step for some shops (catch_up.py): their
+stored events that no consumed record covered join the touches, and the shops'
+raw_covered_xid moves with the results.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from aiokafka import TopicPartition
@@ -17,6 +21,7 @@ from aiokafka.structs import ConsumerRecord
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.alerts import evaluate_after_batch
+from services.scoring.catch_up import Seen, Uncovered, merge, read_uncovered, store_covered
 from services.scoring.input_memo import InputMemo, Inputs
 from services.scoring.offsets import store_offsets
 from services.scoring.rederive import Derived, rederive
@@ -33,13 +38,22 @@ from services.scoring.repository import (
     stored_event_times,
     upsert_agents,
 )
-from services.scoring.timeline_cache import TimelineCache
+from services.scoring.timeline_cache import Arrival, TimelineCache
 from services.scoring.timeline_loader import buyers_of_orders, waking_buyers
 from services.scoring.touches import ShopTouches, read_touches
 from shared.logging import get_logger
 from shared.rollup_version import bump_rollup_version
 
 log = get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class CatchUp:
+    """A catch-up step to run in a batch (catch_up.py)."""
+
+    shop_ids: Collection[str]
+    limit: int = 20_000  # rows per table and shop
+    seen: Seen = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +65,10 @@ class BatchResult:
     unchanged: int = 0  # touched buyers whose stored results already matched
     # Inputs of the derivations written; InputMemo.remember them once committed.
     inputs: tuple[tuple[BuyerKey, Inputs], ...] = ()
+    # The records' events (covered once committed) and the catch-up's outcome.
+    arrivals: Sequence[Arrival] = ()
+    caught_up: frozenset[str] = frozenset()  # shops with nothing left to catch up
+    catch_up_events: int = 0  # stored events the catch-up found that no record covered
 
 
 def _watermarks(
@@ -105,27 +123,38 @@ async def process_records(
     memo: InputMemo | None = None,
     cache: TimelineCache | None = None,
     reader: AsyncConnection | None = None,
+    logs: Mapping[TopicPartition, str | None] | None = None,
+    catch_up: CatchUp | None = None,
 ) -> BatchResult:
     """`reader`: a second connection for the batch's reads, so that Postgres reads the
-    next buyers while this transaction writes the last ones (rederive.py)."""
+    next buyers while this transaction writes the last ones (rederive.py). `logs`: the id
+    of the log each partition's records were read from, stored with its offset."""
     pg = await driver(conn)
     read_pg = None if reader is None else await driver(reader)
     touches = read_touches(records)
+    arrivals = [a for t in touches.values() for a in t.arrivals]
     await read_timestamps_in_utc(pg=pg)
     if read_pg is not None:
         await read_timestamps_in_utc(pg=read_pg)
-    await lock_shops(pg=pg, shop_ids=touches)
-    shops = await load_shops(pg=pg, shop_ids=touches)
+    stepped = set(catch_up.shop_ids) if catch_up is not None else set()
+    await lock_shops(pg=pg, shop_ids=set(touches) | stepped)
+    shops = await load_shops(pg=pg, shop_ids=set(touches) | stepped)
     for unknown in sorted(set(touches) - set(shops)):
         log.warning(
             "events_of_unregistered_shop_skipped", shop_id=unknown, events=touches[unknown].events
         )
         del touches[unknown]
+    events = sum(t.events for t in touches.values())
+    uncovered = Uncovered()
+    if catch_up is not None:
+        uncovered = await read_uncovered(
+            pg=pg, shop_ids=stepped & set(shops), limit=catch_up.limit, seen=catch_up.seen
+        )
+        merge(touches, uncovered.touches)
     marks = _watermarks(touches, shops, await stored_event_times(pg=pg, shop_ids=touches))
     await store_watermarks(pg=pg, marks=marks)
     await upsert_agents(pg=pg, agents=[(s, a) for s, t in touches.items() for a in t.agents])
     keys = await _touched_buyers(pg, touches, marks)
-    arrivals = [a for t in touches.values() for a in t.arrivals]
     derived = await rederive(
         pg=pg,
         keys=keys,
@@ -133,17 +162,21 @@ async def process_records(
         marks=marks,
         memo=memo,
         cache=cache,
-        arrivals=arrivals,
+        arrivals=[a for t in touches.values() for a in t.arrivals],
         reader=read_pg,
     )
     await _after_rollups(conn, set(touches), derived)
     positions = {tp: recs[-1].offset + 1 for tp, recs in records.items() if recs}
-    await store_offsets(pg=pg, group_id=group_id, positions=positions)
+    await store_offsets(pg=pg, group_id=group_id, positions=positions, logs=logs)
+    await store_covered(pg=pg, covered=uncovered.covered)
     return BatchResult(
         records=sum(map(len, records.values())),
-        events=sum(t.events for t in touches.values()),
+        events=events,
         buyers=derived.buyers,
         timeline_events=derived.events,
         unchanged=derived.unchanged,
         inputs=tuple(derived.inputs),
+        arrivals=arrivals,
+        caught_up=frozenset(uncovered.done | (stepped - set(shops))),
+        catch_up_events=uncovered.events,
     )

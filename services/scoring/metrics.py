@@ -21,6 +21,12 @@ RESCORE_BUYERS_DONE = Gauge("scoring_rescore_buyers_done", "buyers rescored", ["
 RESCORE_BUYERS_TOTAL = Gauge("scoring_rescore_buyers_total", "buyers to rescore", ["shop_id"])
 RESCORES = Counter("scoring_rescores_total", "rescore jobs finished", ["status"])
 
+CATCH_UP_EVENTS = Counter(
+    "scoring_catch_up_events_total",
+    "stored raw events a catch-up found that no consumed record had covered",
+)
+CATCH_UP_PENDING = Gauge("scoring_catch_up_pending_shops", "shops queued for a catch-up")
+
 TIMELINE_CACHE_HITS = Counter(
     "scoring_timeline_cache_hits_total", "re-derived buyers whose timeline was in memory"
 )

@@ -1,30 +1,34 @@
 """The streaming shell: consume cs.events.v1 in batches, commit results with offsets.
 
-Positions come from Postgres (consumer_offsets) on every partition assignment; Kafka's
-committed offsets are never used. A batch is processed and committed while holding
-`busy`, and a revocation waits for it, so a partition changes owner between batches.
+Positions come from Postgres (consumer_offsets) on every partition assignment, each valid
+only in the log it was read from (positions.py); Kafka's committed offsets are never
+used. A batch is processed and committed while holding `busy`, and a revocation waits for
+it, so a partition changes owner between batches. Between batches the worker catches up
+from the raw tables what no record brought (catch_up_plan.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.structs import ConsumerRecord
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.scoring import metrics
-from services.scoring.batch_processor import BatchResult, process_records
+from services.scoring.batch_processor import BatchResult, CatchUp, process_records
+from services.scoring.catch_up_plan import CatchUpPlan
 from services.scoring.collector import Collector
 from services.scoring.input_memo import InputMemo
 from services.scoring.offsets import load_offsets
-from services.scoring.repository import driver
+from services.scoring.positions import Positions
+from services.scoring.repository import Pg, driver
 from services.scoring.settings import GROUP_ID
 from services.scoring.timeline_cache import TimelineCache
 from shared import topics
-from shared.kafka import create_consumer, seek_within_log
+from shared.kafka import create_consumer
 from shared.logging import get_logger
 from shared.settings import Settings
 
@@ -62,6 +66,7 @@ class ScoringWorker:
         partitions: Sequence[int] | None = None,
         consumer_options: dict[str, object] | None = None,
         batch_delay_s: float = 0.0,
+        catch_up: CatchUpPlan | None = None,
     ) -> None:
         """`partitions`: a static assignment instead of group membership (tests, benches,
         a single-process deployment); positions still come from Postgres. `batch_delay_s`:
@@ -90,22 +95,88 @@ class ScoringWorker:
             client_id=f"{group_id}-worker",
             **options,
         )
+        self.positions = Positions(self.consumer, self.bootstrap)
+        self.catch_up = catch_up or CatchUpPlan()
 
     async def seek_stored(self, assigned: list[TopicPartition]) -> None:
-        """Resume every assigned partition where Postgres says its results end."""
-        self.memo.clear()
-        self.timelines.clear()
-        async with self.engine.connect() as conn:
-            stored = await load_offsets(
-                pg=await driver(conn), group_id=self.group_id, partitions=assigned
-            )
-            await conn.rollback()
-        await seek_within_log(self.consumer, self.bootstrap, stored, assigned)
+        """Resume every assigned partition where Postgres says its results end (in the
+        same log)."""
+        async with self.busy:
+            self.memo.clear()
+            self.timelines.clear()
+            self.catch_up.clear()
+            async with self.engine.connect() as conn:
+                pg = await driver(conn)
+                stored = await load_offsets(pg=pg, group_id=self.group_id, partitions=assigned)
+                shops = await _shop_ids(pg)
+                await conn.rollback()
+            # A partition read from its start (another log, or nothing stored) has its
+            # shops caught up: what its old log held beyond the stored offset.
+            restarted = await self.positions.resume(assigned, stored)
+            self.catch_up.add(self._shops_of(shops, restarted))
         log.info(
             "partitions_assigned",
             partitions=sorted(tp.partition for tp in assigned),
-            stored={tp.partition: o for tp, o in stored.items()},
+            stored={tp.partition: s.offset for tp, s in stored.items()},
         )
+
+    def _shops_of(self, shops: list[str], partitions: Iterable[TopicPartition]) -> list[str]:
+        """The shops whose events the partitions carry (all, if the count is unknown)."""
+        count = len(self.consumer.partitions_for_topic(self.topic) or ())
+        wanted = {tp.partition for tp in partitions if tp.topic == self.topic}
+        if not count:
+            return shops
+        return [s for s in shops if topics.partition_of(s.encode(), count) in wanted]
+
+    async def _check_logs(self) -> None:
+        """A log replaced under the running worker: read it from its start, catch up."""
+        if not self.positions.check_due():
+            return
+        async with self.busy:
+            changed = await self.positions.restart_changed()
+            if not changed:
+                return
+            async with self.engine.connect() as conn:
+                shops = await _shop_ids(await driver(conn))
+                await conn.rollback()
+            self.catch_up.add(self._shops_of(shops, changed))
+
+    async def _sweep(self) -> None:
+        """Queue every owned shop: what a later catch-up must read stays one interval."""
+        async with self.engine.connect() as conn:
+            shops = await _shop_ids(await driver(conn))
+            await conn.rollback()
+        self.catch_up.add(self._shops_of(shops, self.consumer.assignment()))
+
+    async def _catch_up_step(self) -> None:
+        async with self.busy:
+            taken = self.catch_up.take()
+            owned = set(self._shops_of(taken, self.consumer.assignment()))
+            stepped = [s for s in taken if s in owned]
+            result = None
+            if stepped:
+                try:
+                    step = CatchUp(stepped, self.catch_up.rows_per_step, self.catch_up.seen)
+                    result = await self._commit({}, step)
+                except Exception:
+                    log.exception("catch_up_failed_will_retry", shops=len(stepped))
+                    await asyncio.sleep(1.0)  # as a failed batch: no tight retry loop
+                    return
+            # Shops no longer owned leave the queue: their new owner catches them up.
+            self.catch_up.finished(
+                taken, set(taken) - owned | (result.caught_up if result else set())
+            )
+        metrics.CATCH_UP_PENDING.set(len(self.catch_up))
+        if result is None:
+            return
+        metrics.CATCH_UP_EVENTS.inc(result.catch_up_events)
+        if result.catch_up_events:
+            log.info(
+                "caught_up_from_raw_tables",
+                shops=len(stepped),
+                events=result.catch_up_events,
+                buyers=result.buyers,
+            )
 
     async def run(self, stop: asyncio.Event) -> None:
         self.collector.start()
@@ -120,11 +191,17 @@ class ScoringWorker:
         log.info("scoring_worker_started", group_id=self.group_id, topic=self.topic)
         try:
             while not stop.is_set():
+                await self._check_logs()
                 batch = await self.consumer.getmany(timeout_ms=200, max_records=self.max_records)
                 if batch:
                     await self._handle(batch)
+                if self.catch_up.sweep_due():
+                    await self._sweep()
+                if self.catch_up.step_due(idle=not batch):
+                    await self._catch_up_step()
         finally:
             await self.consumer.stop()  # leaves the group: partitions move at once
+            await self.positions.close()
             log.info("scoring_worker_stopped", group_id=self.group_id)
 
     async def _handle(self, batch: Records) -> None:
@@ -147,7 +224,7 @@ class ScoringWorker:
             elapsed = time.perf_counter() - started
         self._observe(batch, result, elapsed)
 
-    async def _commit(self, batch: Records) -> BatchResult:
+    async def _commit(self, batch: Records, catch_up: CatchUp | None = None) -> BatchResult:
         async with self.engine.connect() as reader, self.engine.begin() as conn:
             result = await process_records(
                 conn=conn,
@@ -156,10 +233,13 @@ class ScoringWorker:
                 memo=self.memo,
                 cache=self.timelines,
                 reader=reader,
+                logs=self.positions.logs,
+                catch_up=catch_up,
             )
             if self.batch_delay_s:  # results written, not yet committed: a crash loses them
                 await asyncio.sleep(self.batch_delay_s)
         self.memo.remember(result.inputs)  # committed: the stored rows are these
+        self.catch_up.remember(result.arrivals)
         return result
 
     def _observe(self, batch: Records, result: BatchResult, elapsed: float) -> None:
@@ -181,3 +261,8 @@ class ScoringWorker:
             timeline_events=result.timeline_events,
             seconds=round(elapsed, 4),
         )
+
+
+async def _shop_ids(pg: Pg) -> list[str]:
+    cur = await pg.execute("SELECT shop_id FROM shops")
+    return [row[0] for row in await cur.fetchall()]

@@ -14,7 +14,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -202,6 +202,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-create-topics", action="store_true")
     p.add_argument(
+        "--record",
+        default=env.get("SIMULATOR_RECORD"),
+        help="append every event the broker acknowledged to this file, one JSON line each "
+        "(default $SIMULATOR_RECORD; tests recompute from it)",
+    )
+    p.add_argument(
         "--warmup-minutes",
         type=float,
         default=30.0,
@@ -287,6 +293,7 @@ async def run(args: argparse.Namespace) -> int:
 
     key: str | None = None
     client: httpx.AsyncClient | None = None
+    stack = contextlib.ExitStack()
     if not args.no_api:
         if not args.admin_token:
             print("error: pass --admin-token or set ADMIN_TOKEN (or use --no-api)", file=sys.stderr)
@@ -344,10 +351,11 @@ async def run(args: argparse.Namespace) -> int:
         live = args.count is None
         started = time.monotonic()
         events = generate(config, args.count)
+        record = _recorder(args.record, stack)
         sent = 0
         if live and config.start < now:
             split = _Split(events, int(now.timestamp() * 1000))
-            sent = await stream(split.head(), args.bootstrap, None, stop=stop)
+            sent = await stream(split.head(), args.bootstrap, None, stop=stop, record=record)
             print(
                 f"sent {sent} events of the last {args.warmup_minutes:g} minutes "
                 f"in {time.monotonic() - started:.1f} s",
@@ -376,6 +384,7 @@ async def run(args: argparse.Namespace) -> int:
                 realtime=live,
                 stop=stop,
                 on_progress=progress,
+                record=record,
             )
         if groups_task is not None:
             groups_task.cancel()
@@ -387,8 +396,20 @@ async def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     finally:
+        stack.close()
         if client is not None:
             await client.aclose()
+
+
+def _recorder(path: str | None, stack: contextlib.ExitStack) -> Callable[[SimEvent], None] | None:
+    if not path:
+        return None
+    out = stack.enter_context(open(path, "ab"))  # noqa: SIM115 (closed by the stack)
+
+    def record(event: SimEvent) -> None:
+        out.write(event.value + b"\n")
+
+    return record
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -85,6 +85,7 @@ async def stream(
     client_id: str = "kefu-simulator",
     producer_factory: Callable[..., Any] = AIOKafkaProducer,
     on_progress: Callable[[int], None] | None = None,
+    record: Callable[[SimEvent], None] | None = None,
 ) -> int:
     """Produce ``events`` (topic, key, value as generated) and return how many were sent.
 
@@ -92,6 +93,7 @@ async def stream(
     ``realtime``: hold each event until the wall clock reaches its ``at_ms``, so that no
     timestamp is ever in the future. ``stop``: set it to end early (the events sent so
     far are flushed). ``on_progress`` is called with the running count every 1000 events.
+    ``record`` is called with each event the broker acknowledged (in ack order).
     """
     producer = producer_factory(
         bootstrap_servers=bootstrap_servers,
@@ -122,7 +124,12 @@ async def stream(
                     await bucket.take()
                 else:
                     bucket.tokens -= 1.0
-            pending.append(await producer.send(ev.topic, ev.value, key=ev.key))
+            ack = await producer.send(ev.topic, ev.value, key=ev.key)
+            if record is not None:
+                ack.add_done_callback(
+                    lambda done, ev=ev: None if done.exception() else record(ev)  # type: ignore[misc]
+                )
+            pending.append(ack)
             sent += 1
             if len(pending) >= _PENDING:
                 await asyncio.gather(*pending)

@@ -1,12 +1,15 @@
-"""Committed offsets: kept across restarts, and survivable when the broker lost the log."""
+"""Committed offsets: kept across restarts, and never resumed in a log they were not read
+from (a broker that lost the log, a topic recreated)."""
 
 from __future__ import annotations
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared import topics
+from shared.kafka_logs import LogIds
 from shared.settings import Settings
 from tests.ingest.builders import chat, encode
 from tests.ingest.harness import (
@@ -79,3 +82,44 @@ async def test_a_restart_resumes_at_the_committed_offsets(
         r for r in await read_topic(kafka_bootstrap, topics.EVENTS) if r.key == b"shop-resume"
     ]
     assert len(forwarded) == 60
+
+
+async def test_offsets_committed_in_another_log_restart_from_the_beginning(
+    settings: Settings,
+    engine: AsyncEngine,
+    kafka_bootstrap: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """As after a topic recreated (or a broker restarted) on a broker that kept the
+    group's commits: the committed offset lies inside the new, longer log."""
+    await register_shop(engine, "shop-relog")
+    config = ingest_settings(settings)
+    group = config.ingest_group_id
+    events = [chat("shop-relog", event_id=f"g-{i}") for i in range(40)]
+    await produce(kafka_bootstrap, [(topics.CHAT, b"shop-relog", encode(e)) for e in events])
+    await commit_offsets(kafka_bootstrap, group, 20)
+    async with engine.begin() as conn:
+        for name in topics.INPUT:
+            for partition in range(4):
+                await conn.execute(
+                    text(
+                        "INSERT INTO consumer_offsets (group_id, topic, partition, next_offset,"
+                        " log_id) VALUES (:g, :t, :p, 20, 'an-older-log')"
+                    ),
+                    {"g": group, "t": name, "p": partition},
+                )
+
+    running = await RunningIngest(config).start()
+    try:
+        await running.caught_up()
+    finally:
+        await running.stop()
+    rows = await fetch(engine, "SELECT event_id FROM chat_messages WHERE shop_id = 'shop-relog'")
+    assert sorted(r.event_id for r in rows) == sorted(e["event_id"] for e in events)
+    current = await LogIds(kafka_bootstrap).of(topics.INPUT)
+    recorded = await fetch(
+        engine, "SELECT topic, log_id FROM consumer_offsets WHERE group_id = :g", g=group
+    )
+    assert {(r.topic, r.log_id) for r in recorded} == {(t, current[t]) for t in topics.INPUT}
+    captured = capsys.readouterr()
+    assert "partition_log_changed" in captured.out + captured.err

@@ -245,6 +245,33 @@ async def wait_caught_up(
         await asyncio.sleep(0.1)
 
 
+async def uncovered_shops(engine: AsyncEngine, shop_ids: Iterable[str]) -> list[str]:
+    """The shops with a stored event that no committed derivation has seen yet."""
+    async with engine.connect() as conn:
+        pg = await driver(conn)
+        cur = await pg.execute(
+            "SELECT s.shop_id FROM shops s WHERE s.shop_id = ANY(%(s)s) AND ("
+            " EXISTS (SELECT FROM chat_messages c WHERE c.shop_id = s.shop_id"
+            "  AND c.ingest_xid >= s.raw_covered_xid) OR"
+            " EXISTS (SELECT FROM order_events o WHERE o.shop_id = s.shop_id"
+            "  AND o.ingest_xid >= s.raw_covered_xid))",
+            {"s": list(shop_ids)},
+        )
+        rows = await cur.fetchall()
+        await conn.rollback()
+    return sorted(row[0] for row in rows)
+
+
+async def wait_covered(engine: AsyncEngine, shop_ids: Iterable[str], limit: float = 60.0) -> None:
+    """Until a catch-up has covered every stored event of the shops."""
+    shops = list(shop_ids)
+    deadline = asyncio.get_running_loop().time() + limit
+    while left := await uncovered_shops(engine, shops):
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"stored events of {left} not caught up")
+        await asyncio.sleep(0.1)
+
+
 @asynccontextmanager
 async def running_worker(
     engine: AsyncEngine, settings: Settings, group_id: str

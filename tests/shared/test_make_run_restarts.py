@@ -1,0 +1,149 @@
+"""`make run`, Ctrl-C, `make run` with the demo: nothing the demo sent is lost or skipped.
+
+Each run starts a new, empty embedded broker over the kept database (Tansu keeps its logs
+in memory), so every stored offset belongs to a log that is gone. The demo records every
+event the broker acknowledged (SIMULATOR_RECORD). A third run without the demo lets the
+stack settle; then the demo shop's numbers must equal the SPEC oracle over every recorded
+event of both runs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+import psycopg
+import pytest
+
+from shared.db import libpq_conninfo
+from shared.embedded import free_port
+from shared.schema import AGENT_DAY_COUNTS
+from tests.oracle.compare import oracle_rows
+from tests.shared.test_launcher import _Output
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOP = "demo-shop"
+pytestmark = pytest.mark.slow
+
+
+def _launch(data_dir: Path, record: Path, *, demo: bool) -> tuple[subprocess.Popen[str], _Output]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "ADMIN_TOKEN"}
+    }
+    env.update(
+        DATA_DIR=str(data_dir),
+        API_PORT=str(free_port()),
+        DEMO="1" if demo else "0",
+        DEMO_RATE="20",
+        SIMULATOR_RECORD=str(record),
+        LOG_FORMAT="json",
+        INGEST_METRICS_PORT="0",
+        SCORING_METRICS_PORT="0",
+        WEBHOOK_METRICS_PORT="0",
+    )
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "shared.launcher"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    return launcher, _Output(launcher)
+
+
+def _lines(path: Path) -> int:
+    return len(path.read_bytes().splitlines()) if path.exists() else 0
+
+
+def _wait(condition: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+def _ctrl_c(launcher: subprocess.Popen[str], output: _Output) -> None:
+    launcher.send_signal(signal.SIGINT)
+    assert launcher.wait(timeout=120) == 0, "".join(output.lines)[-3000:]
+
+
+def _run_with_demo(data_dir: Path, record: Path) -> None:
+    """Up, the demo's warm-up history sent, some live traffic, then Ctrl-C."""
+    launcher, output = _launch(data_dir, record, demo=True)
+    try:
+        output.wait_for("kefu-scorecard is up", timeout=180)
+        output.wait_for("streaming 20 events/s live", timeout=180)
+        sent = _lines(record)
+        _wait(lambda: _lines(record) >= sent + 60, 120, "live demo traffic")
+        _ctrl_c(launcher, output)
+    finally:
+        if launcher.poll() is None:
+            launcher.kill()
+
+
+def _uncovered(conn: psycopg.Connection[Any]) -> bool:
+    row = conn.execute(
+        "SELECT EXISTS (SELECT FROM chat_messages c JOIN shops s USING (shop_id)"
+        "  WHERE s.shop_id = %(s)s AND c.ingest_xid >= s.raw_covered_xid)"
+        " OR EXISTS (SELECT FROM order_events o JOIN shops s USING (shop_id)"
+        "  WHERE s.shop_id = %(s)s AND o.ingest_xid >= s.raw_covered_xid)",
+        {"s": SHOP},
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _stored(conn: psycopg.Connection[Any], table: str, key: tuple[str, ...]) -> dict[Any, Any]:
+    cur = conn.execute(f"SELECT * FROM {table} WHERE shop_id = %s", (SHOP,))
+    names = [c.name for c in cur.description or ()]
+    out = {}
+    for row in cur.fetchall():
+        values = dict(zip(names, row, strict=True))
+        out[tuple(values[k] for k in key)] = values
+    return out
+
+
+def test_make_run_twice_with_the_demo_loses_nothing(tmp_path: Path) -> None:
+    data_dir, record = tmp_path / "data", tmp_path / "sent.jsonl"
+    _run_with_demo(data_dir, record)
+    first = _lines(record)
+    _run_with_demo(data_dir, record)
+    assert _lines(record) > first > 0
+
+    launcher, output = _launch(data_dir, record, demo=False)
+    try:
+        seen = output.wait_for("kefu-scorecard is up", timeout=180)
+        url = re.search(r"Postgres\s+(\S+)", seen)
+        assert url is not None
+        with psycopg.connect(libpq_conninfo(url.group(1)), autocommit=True) as conn:
+            _wait(lambda: not _uncovered(conn), 120, "the catch-up from the raw tables")
+            agents = _stored(conn, "agent_daily", ("shop_id", "agent_id", "day"))
+            shops = _stored(conn, "shop_daily", ("shop_id", "day"))
+        _ctrl_c(launcher, output)
+    finally:
+        if launcher.poll() is None:
+            launcher.kill()
+
+    events = [orjson.loads(line) for line in record.read_bytes().splitlines()]
+    expected_agents, expected_shops = oracle_rows(events, {SHOP: {}}, {})
+    assert expected_agents and sum(r["buyer_messages"] for r in expected_agents.values()) > 100
+    names = tuple(next(iter(expected_agents.values())))
+    assert set(AGENT_DAY_COUNTS) <= set(names)
+    stored_agents = {
+        k: {n: v[n] for n in names} for k, v in agents.items() if any(v[n] for n in names)
+    }
+    assert stored_agents == expected_agents
+    shop_names = tuple(next(iter(expected_shops.values())))
+    stored_shops = {
+        k: {n: v[n] for n in shop_names} for k, v in shops.items() if any(v[n] for n in shop_names)
+    }
+    assert stored_shops == expected_shops
