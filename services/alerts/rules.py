@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from services.scoring.core.days import local_day
+from domain.days import local_day
+from domain.parts import AgentDayParts, ShopDayParts
+from domain.qa_rules import RULES
 from services.scoring.core.metrics import read_ratios, read_shop_ratios
-from services.scoring.core.parts import AgentDayParts, ShopDayParts
-from services.scoring.core.qa_rules import RULES
 
 SCOPES = ("agent", "shop")
 WINDOWS = ("today", "last_7_days")

@@ -11,8 +11,8 @@ from sqlalchemy import and_, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from services.scoring.core.parts import AgentDayParts, ShopDayParts
-from services.scoring.core.settings import ShopSettings
+from domain.parts import AgentDayParts, ShopDayParts
+from domain.settings import ShopSettings
 from shared.schema import agent_daily, alert_rules, alert_state, shop_daily, shops
 
 from .judge import AlertState

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from domain.parts import AgentDayParts, ShopDayParts
 from services.scoring.core.metrics import read_ratios, read_shop_ratios
-from services.scoring.core.parts import AgentDayParts, ShopDayParts
 
 from .rules import AlertRule
 

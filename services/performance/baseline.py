@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from services.scoring.core.parts import AgentDayParts
+from domain.parts import AgentDayParts
 
 from .metric_values import CONTEXT, metric_value
 

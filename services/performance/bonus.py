@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 
-from services.scoring.core.parts import AgentDayParts
+from domain.parts import AgentDayParts
 
 from .baseline import baseline
 from .bonus_plan import BonusPlan

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from services.scoring.core.qa_rules import RULES
+from domain.qa_rules import RULES
 
 from .errors import PlanProblem
 from .metric_values import METRICS, Direction, is_metric, unknown_metric_message

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from services.scoring.core.parts import AgentDayParts
+from domain.parts import AgentDayParts
 
 from .bonus_plan import MinSample
 from .metric_values import Direction, metric_value

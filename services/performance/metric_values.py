@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from decimal import Context, Decimal
 from typing import Literal
 
-from services.scoring.core.parts import AgentDayParts
-from services.scoring.core.qa_rules import RULES
+from domain.parts import AgentDayParts
+from domain.qa_rules import RULES
 
 Direction = Literal["higher", "lower"]
 Kind = Literal["count", "money", "rate", "average"]

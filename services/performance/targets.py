@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from services.scoring.core.parts import AgentDayParts
+from domain.parts import AgentDayParts
 
 from .errors import PlanProblem
 from .metric_values import (

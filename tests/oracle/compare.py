@@ -9,15 +9,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from services.scoring.core import (
-    ChatMessage,
-    IncrementalScorer,
-    OrderEvent,
-    QaRules,
-    ShopSettings,
-    Totals,
-    recompute,
-)
+from domain.qa_rules import QaRules
+from domain.settings import ShopSettings
+from services.scoring.core import ChatMessage, IncrementalScorer, OrderEvent, Totals, recompute
 from tests.oracle import AGENT_PARTS, SHOP_PARTS, compute
 
 Row = dict[str, int | Decimal]

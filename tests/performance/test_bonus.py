@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from domain.parts import AgentDayParts
 from services.performance.bonus import compute_bonus
 from services.performance.bonus_plan import BonusPlan, MinSample, Step, Tier, check_bonus_plan
-from services.scoring.core.parts import AgentDayParts
 
 # The 6-agent team's plan: weekly inquiry conversion 50 % → 800, 52 % → 1200,
 # 54 % → 1600, then +400 per further 2 %, uncapped (上不封顶).

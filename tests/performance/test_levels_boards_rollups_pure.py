@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
+from domain.parts import AgentDayParts as P
 from services.performance.bonus_plan import MinSample
 from services.performance.honour import (
     HonourPlan,
@@ -15,7 +16,6 @@ from services.performance.honour import (
 )
 from services.performance.leaderboard import best, most_improved
 from services.performance.rollups import AgentInfo, by_group, mentor_view
-from services.scoring.core.parts import AgentDayParts as P
 
 PLAN = HonourPlan(
     period="month",

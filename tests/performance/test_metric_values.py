@@ -7,9 +7,9 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
+from domain.parts import AgentDayParts
 from services.performance.metric_values import METRICS, metric_value, render
 from services.scoring.core.metrics import read_ratios
-from services.scoring.core.parts import AgentDayParts
 
 _small = st.integers(min_value=0, max_value=10**6)
 _money = st.integers(min_value=0, max_value=10**9).map(lambda c: Decimal(c) / 100)

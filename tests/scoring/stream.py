@@ -20,11 +20,11 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from domain.parts import AgentDayParts, ShopDayParts
+from domain.qa_rules import QaRules
+from domain.settings import ShopSettings
 from services.scoring.core.batch import derive_all, recompute
 from services.scoring.core.model import ChatMessage, Event, OrderEvent
-from services.scoring.core.parts import AgentDayParts, ShopDayParts
-from services.scoring.core.qa_rules import QaRules
-from services.scoring.core.settings import ShopSettings
 from services.scoring.repository import driver
 from services.scoring.worker import ScoringWorker
 from shared import topics

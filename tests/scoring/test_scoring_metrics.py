@@ -7,12 +7,10 @@ from typing import Any
 
 import pytest
 
+from domain.parts import AgentDayParts, ShopDayParts
+from domain.qa_rules import RULES, QaRules
+from domain.settings import ShopSettings
 from services.scoring.core import (
-    RULES,
-    AgentDayParts,
-    QaRules,
-    ShopDayParts,
-    ShopSettings,
     contributions_from_json,
     contributions_to_json,
     read_ratios,

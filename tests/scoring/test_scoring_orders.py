@@ -3,8 +3,8 @@
 from datetime import timedelta
 from decimal import Decimal
 
+from domain.settings import ShopSettings
 from services.scoring.core import (
-    ShopSettings,
     fold_orders,
     order_buyers,
     order_event_buyers,

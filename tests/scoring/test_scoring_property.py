@@ -11,14 +11,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.scoring.core import (
-    ChatMessage,
-    IncrementalScorer,
-    OrderEvent,
-    ShopSettings,
-    derive_all,
-    recompute,
-)
+from domain.settings import ShopSettings
+from services.scoring.core import ChatMessage, IncrementalScorer, OrderEvent, derive_all, recompute
 from services.scoring.core.model import Event
 
 # Near local midnight so that sessions, responses and inquiries straddle two days.

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
+from domain.parts import AgentDayParts
 from services.scoring.core.metrics import read_ratios
-from services.scoring.core.parts import AgentDayParts
 
 # Every rankable metric → the part counting its sample (the ratio's denominator).
 SAMPLE_OF: dict[str, str] = {

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.scoring.core.parts import AgentDayParts
+from domain.parts import AgentDayParts
 
 from ..metrics import repository as metrics_sql
 from ..metrics.periods import check_range

@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import Select
 
-from services.scoring.core.parts import AgentDayParts, ShopDayParts
+from domain.parts import AgentDayParts, ShopDayParts
 from shared.schema import agent_daily, agents, shop_daily
 
 from .periods import Granularity

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.scoring.core.qa_rules import RULES
+from domain.qa_rules import RULES
 
 _EXAMPLE_ROW: dict[str, Any] = {
     "period": "2026-W46",

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from domain.parts import AgentDayParts, ShopDayParts
 from services.scoring.core.metrics import read_ratios, read_shop_ratios
-from services.scoring.core.parts import AgentDayParts, ShopDayParts
 
 from . import repository
 from .periods import Granularity, check_range

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.parts import AgentDayParts
 from services.performance import leaderboard
 from services.performance.bonus_plan import MinSample
 from services.performance.metric_values import (
@@ -18,7 +19,6 @@ from services.performance.metric_values import (
 )
 from services.performance.rollups import mentor_view
 from services.scoring.core.metrics import read_ratios
-from services.scoring.core.parts import AgentDayParts
 
 from ..exceptions import NotFound, Unprocessable
 from . import daily

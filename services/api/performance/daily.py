@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import BigInteger, ColumnElement, Date, DateTime, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.parts import AgentDayParts
 from services.performance.periods import Period, PeriodKind
 from services.performance.rollups import AgentInfo
-from services.scoring.core.parts import AgentDayParts
 from shared.schema import AGENT_DAY_COUNTS, AGENT_DAY_MONEY, agent_daily, agents
 
 # Agents without a group are filtered and shown as this, as /v1/metrics does.

@@ -7,12 +7,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.parts import AgentDayParts
 from services.performance.bonus import BonusResult, compute_bonus
 from services.performance.bonus_plan import BonusPlan
 from services.performance.honour import HonourResult, evaluate_levels
 from services.performance.metric_values import render, render_decimal
 from services.performance.periods import Period
-from services.scoring.core.parts import AgentDayParts
 
 from . import codec, daily
 from .plans_service import fetch_plan_row

@@ -8,11 +8,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.parts import AgentDayParts
 from services.performance.errors import PeriodError, PlanProblem
 from services.performance.metric_values import render, render_decimal
 from services.performance.periods import parse_period
 from services.performance.targets import attainment, check_target, default_comparison
-from services.scoring.core.parts import AgentDayParts
 
 from ..exceptions import Conflict, NotFound
 from . import daily, repository

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.scoring.core.qa_rules import QaRules
+from domain.qa_rules import QaRules
 from shared.schema import shops
 
 from ..exceptions import NotFound, Unprocessable

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.scoring.core.settings import ShopSettings
+from domain.settings import ShopSettings
 from shared.schema import shops
 
 from ..exceptions import NotFound, Unprocessable

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.scoring.core.days import zone
+from domain.days import zone
 
 from ..exceptions import NotFound
 from ..metrics.periods import check_range

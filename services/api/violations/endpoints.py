@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from services.scoring.core.qa_rules import RULES
+from domain.qa_rules import RULES
 
 from ..deps import CurrentShop, SessionDep
 from ..pagination import Page, PageDep

@@ -10,11 +10,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from domain.qa_rules import QaRules
+from domain.settings import ShopSettings
+
 from .derive import derive_buyer
 from .facts import BuyerFacts
 from .model import ChatMessage, Event, OrderEvent, event_time
-from .qa_rules import QaRules
-from .settings import ShopSettings
 from .totals import Totals
 
 BuyerKey = tuple[str, str]  # (shop_id, buyer_id)

@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from domain.qa_rules import QaRules
+from domain.settings import ShopSettings
+
 from .batch import BuyerKey, EventStore
 from .contributions import diff
 from .facts import BuyerFacts
 from .model import Event, OrderEvent
-from .qa_rules import QaRules
-from .settings import ShopSettings
 from .totals import Totals
 
 

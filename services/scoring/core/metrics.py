@@ -10,8 +10,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from .parts import AgentDayParts, ShopDayParts
-from .qa_rules import RULES
+from domain.parts import AgentDayParts, ShopDayParts
+from domain.qa_rules import RULES
 
 _CENT = Decimal("0.01")
 _US = 1_000_000
