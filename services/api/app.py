@@ -25,6 +25,7 @@ from .health.endpoints import router as health_router
 from .inquiries.endpoints import router as inquiries_router
 from .kafka import KafkaLink
 from .leaderboard.endpoints import router as leaderboard_router
+from .metric_definitions.endpoints import router as metric_definitions_router
 from .metrics.cache import MetricsCache
 from .metrics.endpoints import router as metrics_router
 from .metrics.fast_path import MetricsFastPath
@@ -47,6 +48,7 @@ API_POOL_SIZE = 20
 SHOP_ROUTERS: list[APIRouter] = [
     agents_router,
     metrics_router,
+    metric_definitions_router,
     leaderboard_router,
     inquiries_router,
     transcripts_router,

@@ -14,14 +14,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
+from domain import metrics
+from domain.metrics import CONTEXT
 from domain.parts import AgentDayParts
-
-from .metric_values import CONTEXT, metric_value
 
 
 def baseline(history: Sequence[AgentDayParts | None], metric: str) -> Decimal | None:
     """`history`: the agent's summed parts of each of the previous N periods."""
-    values = [v for v in (metric_value(p, metric) for p in history) if v is not None]
+    values = [v for v in (metrics.value(metric, p) for p in history) if v is not None]
     if not values:
         return None
     return CONTEXT.divide(sum(values, Decimal(0)), Decimal(len(values)))

@@ -17,11 +17,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 
+from domain import metrics
+from domain.metrics import CONTEXT
 from domain.parts import AgentDayParts
 
 from .baseline import baseline
 from .bonus_plan import BonusPlan
-from .metric_values import CONTEXT, metric_value
 
 _CENT = Decimal("0.01")
 _ZERO = Decimal(0)
@@ -80,7 +81,7 @@ def _why_not(plan: BonusPlan, parts: AgentDayParts | None, value: Decimal | None
     if value is None:
         return "no_value"
     if plan.min_sample is not None:
-        sample = metric_value(parts, plan.min_sample.metric)
+        sample = metrics.sample_value(plan.min_sample.metric, parts)
         if sample is None or sample < plan.min_sample.minimum:
             return "below_min_sample"
     return None
@@ -93,7 +94,7 @@ def compute_bonus(
 ) -> BonusResult:
     """`parts`: the agent's summed parts over the period (None: no activity); `history`:
     its parts in each of the plan.baseline_periods previous periods (relative plans)."""
-    value = metric_value(parts, plan.metric)
+    value = metrics.value(plan.metric, parts)
     offsets = tuple(t.threshold for t in plan.tiers)
     base = baseline(history, plan.metric) if plan.baseline_periods is not None else None
     if plan.baseline_periods is None:

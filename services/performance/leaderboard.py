@@ -17,10 +17,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
+from domain import metrics
+from domain.catalogue import Direction
 from domain.parts import AgentDayParts
 
 from .bonus_plan import MinSample
-from .metric_values import Direction, metric_value
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +39,7 @@ def _qualifies(parts: AgentDayParts | None, sample: MinSample | None) -> bool:
         return False
     if sample is None:
         return True
-    value = metric_value(parts, sample.metric)
+    value = metrics.sample_value(sample.metric, parts)
     return value is not None and value >= sample.minimum
 
 
@@ -50,11 +51,11 @@ def _entries(
     direction: Direction,
 ) -> Iterable[tuple[str, Decimal, Decimal | None]]:
     for agent_id, parts in current.items():
-        value = metric_value(parts, metric)
+        value = metrics.value(metric, parts)
         if value is None or not _qualifies(parts, sample):
             continue
         before = previous.get(agent_id)
-        prior = metric_value(before, metric) if _qualifies(before, sample) else None
+        prior = metrics.value(metric, before) if _qualifies(before, sample) else None
         yield agent_id, value, prior
 
 

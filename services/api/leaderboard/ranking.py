@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
+from domain.metrics import agent_row
 from domain.parts import AgentDayParts
-from services.scoring.core.metrics import read_ratios
 
 # Every rankable metric → the part counting its sample (the ratio's denominator).
 SAMPLE_OF: dict[str, str] = {
@@ -82,7 +82,7 @@ def score(parts: Mapping[str, AgentDayParts], metric: str, min_sample: int) -> l
         value = (
             getattr(p, metric)
             if metric in ("sales_amount", "refund_amount")
-            else (read_ratios(p)[metric])
+            else (agent_row(p)[metric])
         )
         scored.append(Scored(agent_id, value, sample))
     return scored

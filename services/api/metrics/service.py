@@ -1,7 +1,8 @@
 """/v1/metrics: sums of the daily rollups per period and key, ratios from summed parts.
 
-The ratio formulas are the scoring core's (`services.scoring.core.metrics`), so the API
-and any batch recomputation can never disagree on a definition.
+Every value comes from the metric catalogue's one evaluator (domain/metrics.py), the
+same that plans, leaderboards and alerts compare: they can never disagree on a
+definition.
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from domain import metrics
 from domain.parts import AgentDayParts, ShopDayParts
-from services.scoring.core.metrics import read_ratios, read_shop_ratios
 
 from . import repository
 from .periods import Granularity, check_range
@@ -25,11 +26,13 @@ KEY_FIELD: dict[str, str | None] = {
 }
 
 
-def agent_row(period: str, key_field: str | None, key: Any, parts: AgentDayParts) -> dict[str, Any]:
+def metric_row(
+    period: str, key_field: str | None, key: Any, parts: AgentDayParts
+) -> dict[str, Any]:
     row: dict[str, Any] = {"period": period}
     if key_field is not None:
         row[key_field] = key
-    row.update(read_ratios(parts))
+    row.update(metrics.agent_row(parts))
     return row
 
 
@@ -58,7 +61,7 @@ async def metric_rows(
     )
     key_field = KEY_FIELD[group_by]
     rows = [
-        agent_row(period, key_field, key, parts)
+        metric_row(period, key_field, key, parts)
         for period, key, parts in await repository.agent_sums(session, query)
     ]
     if group_by != "shop":
@@ -79,9 +82,9 @@ def _with_shop_numbers(
     for period, parts in shop:
         row = by_period.get(period)
         if row is None:
-            row = by_period[period] = agent_row(period, None, None, AgentDayParts())
-        row.update(read_shop_ratios(parts))
-    empty_shop = read_shop_ratios(ShopDayParts())
+            row = by_period[period] = metric_row(period, None, None, AgentDayParts())
+        row.update(metrics.shop_row(parts))
+    empty_shop = metrics.shop_row(ShopDayParts())
     for row in by_period.values():
         for name, value in empty_shop.items():
             row.setdefault(name, value)

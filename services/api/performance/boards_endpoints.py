@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
-from services.performance.metric_values import Direction
+from domain.catalogue import Direction
 
 from ..deps import CurrentShop, SessionDep
 from ..exceptions import Unprocessable

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from pydantic import BaseModel, ConfigDict, Field
+from domain.catalogue import Direction
 
-from services.performance.metric_values import Direction
+from ..metrics.fields import agent_metric_fields
 
 Value = int | float | str | None
 
@@ -36,11 +36,28 @@ class LeaderboardOut(BaseModel):
     rows: list[StandingOut]
 
 
+class _MentorRowKeys(BaseModel):
+    agent_id: str | None = Field(description="null on the team row")
+    group: str | None = Field(description="the agent's group; null on the team row")
+
+
+MentorRow: type[BaseModel] = create_model(  # type: ignore[call-overload]
+    "MentorRow",
+    __base__=_MentorRowKeys,
+    __doc__="One agent's (or the team's) metrics over the range, as /v1/metrics shows them.",
+    **agent_metric_fields(),
+)
+
+
 class MentorViewOut(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
     mentor_id: str
     start: str = Field(alias="from")
     end: str = Field(alias="to")
-    mentor: dict[str, Any] = Field(description="the mentor's own metrics")
-    apprentices: list[dict[str, Any]] = Field(description="each direct apprentice, by agent_id")
-    team: dict[str, Any] = Field(description="mentor + apprentices summed, ratios from sums")
+    mentor: MentorRow = Field(description="the mentor's own metrics")  # type: ignore[valid-type]
+    apprentices: list[MentorRow] = Field(  # type: ignore[valid-type]
+        description="each direct apprentice, by agent_id"
+    )
+    team: MentorRow = Field(  # type: ignore[valid-type]
+        description="mentor + apprentices summed, ratios from sums"
+    )

@@ -8,17 +8,12 @@ from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.catalogue import CATALOGUE, Direction, unknown_metric_message
+from domain.metrics import agent_row, shown
 from domain.parts import AgentDayParts
 from services.performance import leaderboard
 from services.performance.bonus_plan import MinSample
-from services.performance.metric_values import (
-    METRICS,
-    Direction,
-    render,
-    unknown_metric_message,
-)
 from services.performance.rollups import mentor_view
-from services.scoring.core.metrics import read_ratios
 
 from ..exceptions import NotFound, Unprocessable
 from . import daily
@@ -28,7 +23,7 @@ Board = Literal["best", "most_improved"]
 
 
 def _metric(name: str, where: str) -> None:
-    if name not in METRICS:
+    if name not in CATALOGUE:
         raise Unprocessable.field(["query", where], unknown_metric_message(name))
 
 
@@ -54,7 +49,7 @@ async def board(
     previous = await daily.parts_by_agent(
         session, shop_id=shop_id, start=before.first, end=before.last, group=group
     )
-    way = direction or METRICS[metric].direction
+    way = direction or CATALOGUE[metric].direction
     sample = MinSample(sample_metric, Decimal(min_sample)) if min_sample > 0 else None
     rank = leaderboard.best if kind == "best" else leaderboard.most_improved
     rows = rank(current, previous, metric, direction=way, sample=sample)
@@ -72,10 +67,10 @@ async def board(
             {
                 "rank": s.rank,
                 "agent_id": s.agent_id,
-                "value": render(metric, s.value),
-                "previous_value": render(metric, s.previous),
-                "change": render(metric, s.change),
-                "improvement": render(metric, s.improvement),
+                "value": shown(metric, s.value),
+                "previous_value": shown(metric, s.previous),
+                "change": shown(metric, s.change),
+                "improvement": shown(metric, s.improvement),
             }
             for s in rows
         ],
@@ -83,7 +78,7 @@ async def board(
 
 
 def _row(agent_id: str | None, group: str | None, parts: AgentDayParts) -> dict[str, Any]:
-    return {"agent_id": agent_id, "group": group, **read_ratios(parts)}
+    return {"agent_id": agent_id, "group": group, **agent_row(parts)}
 
 
 async def mentor(

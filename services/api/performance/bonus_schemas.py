@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.performance.metric_values import Direction
+from domain.catalogue import Direction
 from services.performance.periods import PeriodKind
 
 from .schemas import NO_NUL, STRICT, Amount, MetricName, Number, Value
@@ -29,7 +29,13 @@ class StepIn(BaseModel):
 
 class MinSampleIn(BaseModel):
     model_config = STRICT
-    metric: str = Field(default="inquiries", max_length=64, pattern=NO_NUL)
+    metric: str | None = Field(
+        default=None,
+        max_length=64,
+        pattern=NO_NUL,
+        description="a count (GET /v1/metric-definitions); default: the plan metric's sample "
+        "(inquiries for inquiry_conversion_rate)",
+    )
     minimum: Number
 
 
@@ -107,7 +113,9 @@ class BonusPlanOut(BaseModel):
 
 class DeductionOut(BaseModel):
     rule: str
-    violations: int
+    violations: int = Field(
+        description="违规次数: the agent's violations of the rule in the period"
+    )
     amount_per_violation: str
     amount: str
 

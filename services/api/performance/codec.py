@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from domain.metrics import decimal_text
 from services.performance.bonus_plan import (
     BonusPlan,
     MinSample,
@@ -15,10 +16,10 @@ from services.performance.bonus_plan import (
     Tier,
     check_bonus_plan,
     default_direction,
+    default_sample,
 )
 from services.performance.errors import PeriodError, PlanProblem
 from services.performance.honour import HonourPlan, Level, Requirement, check_honour_plan
-from services.performance.metric_values import render_decimal
 from services.performance.periods import Period, PeriodKind, parse_period
 
 from ..exceptions import Unprocessable
@@ -74,7 +75,7 @@ def next_cursor(rows: Sequence[Any], limit: int, id_column: str) -> str | None:
 
 
 def _d(value: Decimal) -> str:
-    return render_decimal(value) or "0"
+    return decimal_text(value) or "0"
 
 
 # --- bonus plans ------------------------------------------------------------------------
@@ -90,7 +91,9 @@ def bonus_plan(body: BonusPlanIn) -> BonusPlan:
         baseline_periods=body.baseline_periods,
         step=Step(body.step.every, body.step.amount) if body.step else None,
         deductions=dict(body.deductions),
-        min_sample=MinSample(body.min_sample.metric, body.min_sample.minimum)
+        min_sample=MinSample(
+            body.min_sample.metric or default_sample(body.metric), body.min_sample.minimum
+        )
         if body.min_sample
         else None,
     )

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.performance.metric_values import Comparison
+from domain.comparisons import Comparison
 from services.performance.periods import PeriodKind
 
 from .schemas import NO_NUL, STRICT, MetricName, Number, Value

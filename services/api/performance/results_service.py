@@ -7,11 +7,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.metrics import decimal_text, shown
 from domain.parts import AgentDayParts
 from services.performance.bonus import BonusResult, compute_bonus
 from services.performance.bonus_plan import BonusPlan
 from services.performance.honour import HonourResult, evaluate_levels
-from services.performance.metric_values import render, render_decimal
 from services.performance.periods import Period
 
 from . import codec, daily
@@ -25,10 +25,10 @@ def _money(value: Decimal) -> str:
 def _bonus_json(agent_id: str, plan: BonusPlan, r: BonusResult) -> dict[str, Any]:
     return {
         "agent_id": agent_id,
-        "value": render(plan.metric, r.value),
+        "value": shown(plan.metric, r.value),
         "reason": r.reason,
-        "baseline": render_decimal(r.baseline),
-        "thresholds": [render_decimal(t) for t in r.thresholds],
+        "baseline": decimal_text(r.baseline),
+        "thresholds": [decimal_text(t) for t in r.thresholds],
         "tier": r.tier,
         "tier_amount": _money(r.tier_amount),
         "steps_beyond_top": r.steps_beyond_top,
@@ -124,8 +124,8 @@ def _level_json(agent_id: str, r: HonourResult) -> dict[str, Any]:
                     {
                         "metric": q.requirement.metric,
                         "comparison": q.requirement.comparison,
-                        "value": render_decimal(q.requirement.value),
-                        "actual": render(q.requirement.metric, q.actual),
+                        "value": decimal_text(q.requirement.value),
+                        "actual": shown(q.requirement.metric, q.actual),
                         "held": q.held,
                     }
                     for q in lv.requirements

@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.metrics import decimal_text, shown
 from domain.parts import AgentDayParts
 from services.performance.errors import PeriodError, PlanProblem
-from services.performance.metric_values import render, render_decimal
 from services.performance.periods import parse_period
 from services.performance.targets import attainment, check_target, default_comparison
 
@@ -61,10 +61,10 @@ def _out(row: Any, parts: AgentDayParts | None) -> dict[str, Any]:
         "period": row.period,
         "metric": row.metric,
         "comparison": row.comparison,
-        "value": render_decimal(row.value),
+        "value": decimal_text(row.value),
         "attainment": {
-            "value": render(row.metric, a.value),
-            "target": render_decimal(a.target),
+            "value": shown(row.metric, a.value),
+            "target": decimal_text(a.target),
             "ratio": None if a.ratio is None else float(a.ratio),
             "met": a.met,
         },

@@ -14,7 +14,6 @@ from .emoji import EMOJI_PATTERN
 from .facts import BuyerFacts, Contributions, Session
 from .incremental import IncrementalScorer
 from .inquiries import Consultation
-from .metrics import read_ratios, read_shop_ratios
 from .model import ChatMessage, Event, OrderEvent, event_time
 from .orders import Order, fold_orders, order_buyers, order_event_buyers
 from .qa import QaResult, Violation
@@ -53,7 +52,5 @@ __all__ = [
     "fold_orders",
     "order_buyers",
     "order_event_buyers",
-    "read_ratios",
-    "read_shop_ratios",
     "recompute",
 ]
