@@ -233,6 +233,11 @@ def is_metric(name: str, scope: Scope = "agent") -> bool:
     return found is not None and (scope == "shop" or found.scope == "agent")
 
 
+def is_sample(name: str, scope: Scope = "agent") -> bool:
+    """A count a minimum-sample rule of the scope may check (shop counts: shop scope)."""
+    return name in SAMPLE_PARTS or (is_metric(name, scope) and CATALOGUE[name].kind == "count")
+
+
 def names(scope: Scope = "agent") -> tuple[str, ...]:
     return tuple(m.name for m in CATALOGUE.values() if is_metric(m.name, scope))
 
@@ -241,7 +246,6 @@ def unknown_metric_message(name: str, scope: Scope = "agent") -> str:
     return f"unknown metric {name!r}; known: {', '.join(sorted(names(scope)))}"
 
 
-def unknown_sample_message(name: str) -> str:
-    return (
-        f"unknown sample_metric {name!r}: it must be a count, one of {', '.join(sorted(SAMPLES))}"
-    )
+def unknown_sample_message(name: str, scope: Scope = "agent") -> str:
+    counts = sorted(n for n in SAMPLES if is_sample(n, scope))
+    return f"unknown sample_metric {name!r}: it must be a count, one of {', '.join(counts)}"

@@ -14,9 +14,9 @@ from decimal import Decimal
 
 from domain.catalogue import (
     CATALOGUE,
-    SAMPLES,
     Scope,
     is_metric,
+    is_sample,
     unknown_metric_message,
     unknown_sample_message,
 )
@@ -71,11 +71,8 @@ def validation_problem(rule: AlertRule) -> str | None:
         return f"window must be one of {list(WINDOWS)}"
     if rule.scope == "shop" and rule.agent_id is not None:
         return "agent_id applies only to scope 'agent'"
-    if rule.sample_metric is not None:
-        if rule.sample_metric not in SAMPLES:
-            return unknown_sample_message(rule.sample_metric)
-        if not is_metric(rule.sample_metric, rule.scope) and rule.sample_metric in CATALOGUE:
-            return f"sample_metric {rule.sample_metric!r} is a shop-level count: scope shop"
+    if rule.sample_metric is not None and not is_sample(rule.sample_metric, rule.scope):
+        return unknown_sample_message(rule.sample_metric, rule.scope)
     if rule.min_sample < 0 or rule.cooldown_seconds < 0:
         return "min_sample and cooldown_seconds must not be negative"
     if not rule.threshold.is_finite():

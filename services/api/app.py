@@ -24,7 +24,6 @@ from .deps import AdminDep
 from .health.endpoints import router as health_router
 from .inquiries.endpoints import router as inquiries_router
 from .kafka import KafkaLink
-from .leaderboard.endpoints import router as leaderboard_router
 from .metric_definitions.endpoints import router as metric_definitions_router
 from .metrics.cache import MetricsCache
 from .metrics.endpoints import router as metrics_router
@@ -49,7 +48,6 @@ SHOP_ROUTERS: list[APIRouter] = [
     agents_router,
     metrics_router,
     metric_definitions_router,
-    leaderboard_router,
     inquiries_router,
     transcripts_router,
     violations_router,

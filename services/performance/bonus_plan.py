@@ -18,9 +18,9 @@ from decimal import Decimal
 
 from domain.catalogue import (
     CATALOGUE,
-    SAMPLES,
     Direction,
     is_metric,
+    is_sample,
     unknown_metric_message,
     unknown_sample_message,
 )
@@ -153,7 +153,7 @@ def check_bonus_plan(plan: BonusPlan) -> list[PlanProblem]:
             )
         problems += _money(amount, f"deductions.{rule}")
     if plan.min_sample is not None:
-        if plan.min_sample.metric not in SAMPLES:
+        if not is_sample(plan.min_sample.metric):
             problems.append(
                 PlanProblem("min_sample.metric", unknown_sample_message(plan.min_sample.metric))
             )

@@ -11,6 +11,7 @@ from domain.catalogue import Direction
 
 from ..deps import CurrentShop, SessionDep
 from ..exceptions import Unprocessable
+from ..pagination import PageDep
 from ..problems import problem_responses
 from . import boards_service as service
 from .boards_schemas import LeaderboardOut, MentorViewOut
@@ -37,59 +38,62 @@ Group = Annotated[
     str | None, Query(max_length=128, pattern=NO_NUL, description="only agents of this group")
 ]
 SampleMetric = Annotated[
-    str, Query(max_length=64, pattern=NO_NUL, description="metric of the minimum sample")
+    str | None,
+    Query(
+        max_length=64,
+        pattern=NO_NUL,
+        description="the count the minimum sample applies to; default: the metric's sample "
+        "in the catalogue (its denominator for a ratio: inquiries for inquiry_conversion_rate)",
+    ),
 ]
 MinSample = Annotated[
     int,
-    Query(ge=0, description="agents below it (in either period for most-improved) are left out"),
+    Query(
+        ge=0,
+        le=1_000_000_000,
+        description="agents below it (in either period for most-improved) are left out",
+    ),
 ]
 Way = Annotated[
     Direction | None, Query(description="higher or lower is better; default: the metric's own")
 ]
-
-
-async def _board(
-    kind: service.Board,
-    shop: CurrentShop,
-    session: SessionDep,
-    metric: str,
-    period: str,
-    group: str | None,
-    sample_metric: str,
-    min_sample: int,
-    direction: Direction | None,
-) -> dict[str, Any]:
-    return await service.board(
-        session=session,
-        shop_id=shop.shop_id,
-        kind=kind,
-        metric=metric,
-        period_label=period,
-        group=group,
-        sample_metric=sample_metric,
-        min_sample=min_sample,
-        direction=direction,
-    )
+_PERIOD_NOTE = (
+    "The previous period is the previous ISO week of a week, the previous calendar month of "
+    "a month. Only agents with a value and at least `min_sample` of `sample_metric` are "
+    "ranked; equal values share a rank (1, 2, 2, 4), listed by agent_id."
+)
 
 
 @boards_router.get(
     "/best",
     response_model=LeaderboardOut,
     summary="Agents ranked by a metric over a period, with the change against the previous",
+    description=_PERIOD_NOTE + " Best first in the metric's direction.",
     responses=problem_responses(422),
 )
 async def best(
     shop: CurrentShop,
     session: SessionDep,
+    page: PageDep,
     metric: Metric,
     period: PeriodQuery,
     group: Group = None,
-    sample_metric: SampleMetric = "inquiries",
+    sample_metric: SampleMetric = None,
     min_sample: MinSample = 0,
     direction: Way = None,
-) -> dict[str, Any]:
-    return await _board(
-        "best", shop, session, metric, period, group, sample_metric, min_sample, direction
+) -> LeaderboardOut:
+    return await service.board(
+        session=session,
+        shop_id=shop.shop_id,
+        kind="best",
+        metric=metric,
+        period_label=period,
+        group=group,
+        sample_metric=sample_metric,
+        min_sample=min_sample,
+        direction=direction,
+        cursor=page.cursor,
+        limit=page.limit,
     )
 
 
@@ -97,21 +101,33 @@ async def best(
     "/most-improved",
     response_model=LeaderboardOut,
     summary="进步最快: agents by improvement against the previous period",
-    description="Only agents with a value (and the minimum sample) in both periods.",
+    description=_PERIOD_NOTE + " Only agents qualifying in both periods, the largest "
+    "improvement first.",
     responses=problem_responses(422),
 )
 async def most_improved(
     shop: CurrentShop,
     session: SessionDep,
+    page: PageDep,
     metric: Metric,
     period: PeriodQuery,
     group: Group = None,
-    sample_metric: SampleMetric = "inquiries",
+    sample_metric: SampleMetric = None,
     min_sample: MinSample = 0,
     direction: Way = None,
-) -> dict[str, Any]:
-    return await _board(
-        "most_improved", shop, session, metric, period, group, sample_metric, min_sample, direction
+) -> LeaderboardOut:
+    return await service.board(
+        session=session,
+        shop_id=shop.shop_id,
+        kind="most_improved",
+        metric=metric,
+        period_label=period,
+        group=group,
+        sample_metric=sample_metric,
+        min_sample=min_sample,
+        direction=direction,
+        cursor=page.cursor,
+        limit=page.limit,
     )
 
 

@@ -8,7 +8,14 @@ from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.catalogue import CATALOGUE, Direction, unknown_metric_message
+from domain.catalogue import (
+    CATALOGUE,
+    Direction,
+    is_metric,
+    is_sample,
+    unknown_metric_message,
+    unknown_sample_message,
+)
 from domain.metrics import agent_row, shown
 from domain.parts import AgentDayParts
 from services.performance import leaderboard
@@ -16,15 +23,55 @@ from services.performance.bonus_plan import MinSample
 from services.performance.rollups import mentor_view
 
 from ..exceptions import NotFound, Unprocessable
+from ..pagination import decode_cursor, encode_cursor
 from . import daily
+from .boards_schemas import LeaderboardOut, StandingOut
 from .codec import period_param
 
 Board = Literal["best", "most_improved"]
+_RANK = {"best": leaderboard.best, "most_improved": leaderboard.most_improved}
 
 
-def _metric(name: str, where: str) -> None:
-    if name not in CATALOGUE:
-        raise Unprocessable.field(["query", where], unknown_metric_message(name))
+def _check_metric(name: str) -> None:
+    if not is_metric(name):
+        raise Unprocessable.field(["query", "metric"], unknown_metric_message(name))
+
+
+def _check_sample(name: str) -> None:
+    if not is_sample(name):
+        raise Unprocessable.field(["query", "sample_metric"], unknown_sample_message(name))
+
+
+def _sort_key(kind: Board, direction: Direction, s: leaderboard.Standing) -> tuple[Decimal, str]:
+    """Where a standing is in the board's order, as the cursor remembers it."""
+    if kind == "most_improved":
+        return -(s.improvement or Decimal(0)), s.agent_id
+    return (-s.value if direction == "higher" else s.value), s.agent_id
+
+
+def _after(cursor: str | None) -> tuple[Decimal, str] | None:
+    if cursor is None:
+        return None
+    score, agent_id = decode_cursor(cursor, str, str)
+    try:
+        return Decimal(score), agent_id
+    except ArithmeticError:
+        raise Unprocessable.field(
+            ["query", "cursor"], "cursor is not one this API returned"
+        ) from None
+
+
+def _standing(metric: str, s: leaderboard.Standing) -> StandingOut:
+    return StandingOut(
+        rank=s.rank,
+        agent_id=s.agent_id,
+        value=shown(metric, s.value),
+        sample=s.sample,
+        previous_value=shown(metric, s.previous),
+        previous_rank=s.previous_rank,
+        change=shown(metric, s.change),
+        improvement=shown(metric, s.improvement),
+    )
 
 
 async def board(
@@ -35,12 +82,17 @@ async def board(
     metric: str,
     period_label: str,
     group: str | None,
-    sample_metric: str,
+    sample_metric: str | None,
     min_sample: int,
     direction: Direction | None,
-) -> dict[str, Any]:
-    _metric(metric, "metric")
-    _metric(sample_metric, "sample_metric")
+    cursor: str | None,
+    limit: int,
+) -> LeaderboardOut:
+    """One page of the board, in its order; the cursor is the last row's sort key, so a
+    page never repeats or skips a row that stays where it was."""
+    _check_metric(metric)
+    sample_of = sample_metric or CATALOGUE[metric].sample
+    _check_sample(sample_of)
     period = period_param(period_label)
     before = period.previous()
     current = await daily.parts_by_agent(
@@ -50,31 +102,29 @@ async def board(
         session, shop_id=shop_id, start=before.first, end=before.last, group=group
     )
     way = direction or CATALOGUE[metric].direction
-    sample = MinSample(sample_metric, Decimal(min_sample)) if min_sample > 0 else None
-    rank = leaderboard.best if kind == "best" else leaderboard.most_improved
-    rows = rank(current, previous, metric, direction=way, sample=sample)
-    return {
-        "metric": metric,
-        "period": period.label,
-        "previous_period": before.label,
-        "from": period.first.isoformat(),
-        "to": period.last.isoformat(),
-        "direction": way,
-        "group": group,
-        "sample_metric": sample_metric,
-        "min_sample": min_sample,
-        "rows": [
-            {
-                "rank": s.rank,
-                "agent_id": s.agent_id,
-                "value": shown(metric, s.value),
-                "previous_value": shown(metric, s.previous),
-                "change": shown(metric, s.change),
-                "improvement": shown(metric, s.improvement),
-            }
-            for s in rows
-        ],
-    }
+    sample = MinSample(sample_of, Decimal(min_sample))
+    rows = _RANK[kind](current, previous, metric, direction=way, sample=sample)
+    after = _after(cursor)
+    if after is not None:
+        rows = [s for s in rows if _sort_key(kind, way, s) > after]
+    page = rows[:limit]
+    more = len(rows) > limit
+    last = _sort_key(kind, way, page[-1]) if more else None
+    return LeaderboardOut(
+        metric=metric,
+        period=period.label,
+        previous_period=before.label,
+        start=period.first,
+        end=period.last,
+        previous_start=before.first,
+        previous_end=before.last,
+        direction=way,
+        group=group,
+        sample_metric=sample_of,
+        min_sample=min_sample,
+        items=[_standing(metric, s) for s in page],
+        next_cursor=None if last is None else encode_cursor([str(last[0]), last[1]]),
+    )
 
 
 def _row(agent_id: str | None, group: str | None, parts: AgentDayParts) -> dict[str, Any]:
