@@ -60,7 +60,8 @@ class BonusPlan:
     period: PeriodKind
     tiers: tuple[Tier, ...]
     direction: Direction = "higher"
-    # None: absolute thresholds. N: thresholds are offsets over the mean of N periods.
+    # None: absolute thresholds. N: offsets over the metric of the N previous periods
+    # taken together (bonus.py).
     baseline_periods: int | None = None
     step: Step | None = None
     # QA rule -> amount deducted per violation occurrence of that rule.

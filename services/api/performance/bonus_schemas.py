@@ -71,8 +71,10 @@ class BonusPlanIn(BaseModel):
     )
     baseline_periods: int | None = Field(
         default=None,
-        description="relative tiers: thresholds are offsets over the mean of "
-        "the agent's values in its previous N periods (null: absolute thresholds)",
+        description="relative tiers: thresholds are offsets over the agent's baseline, the "
+        "metric over its previous N periods taken together (from their summed parts: "
+        "Σ paid_buyers / Σ inquiries, not a mean of the periods' values); null: absolute "
+        "thresholds",
     )
     step: StepIn | None = Field(default=None, description="uncapped steps beyond the top tier")
     deductions: dict[str, Amount] = Field(

@@ -6,11 +6,10 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Date, DateTime, cast, func, select
+from sqlalchemy import BigInteger, ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.parts import AgentDayParts
-from services.performance.periods import Period, PeriodKind
 from services.performance.rollups import AgentInfo
 from shared.schema import AGENT_DAY_COUNTS, AGENT_DAY_MONEY, agent_daily, agents
 
@@ -60,30 +59,6 @@ async def parts_by_agent(
         stmt = stmt.where(_in_group(shop_id, group))
     rows = (await session.execute(stmt.group_by(d.c.agent_id))).all()
     return {row.agent_id: _parts(row) for row in rows}
-
-
-async def parts_by_agent_and_period(
-    session: AsyncSession,
-    *,
-    shop_id: str,
-    kind: PeriodKind,
-    start: date,
-    end: date,
-    agent_ids: Sequence[str],
-) -> dict[tuple[str, Period], AgentDayParts]:
-    """(agent, period) -> summed parts, for the weeks or months covering [start, end]."""
-    d = agent_daily
-    # Cast to timestamp WITHOUT time zone: date_trunc on timestamptz would depend on the
-    # session's TimeZone; a local day is a plain date.
-    first = cast(func.date_trunc(kind, cast(d.c.day, DateTime(timezone=False))), Date)
-    stmt = (
-        select(d.c.agent_id, first.label("first"), *_sums())
-        .where(d.c.shop_id == shop_id, d.c.day >= start, d.c.day <= end)
-        .where(d.c.agent_id.in_(list(agent_ids)))
-        .group_by(d.c.agent_id, first)
-    )
-    rows = (await session.execute(stmt)).all()
-    return {(row.agent_id, Period(kind, row.first)): _parts(row) for row in rows}
 
 
 async def agent_infos(session: AsyncSession, *, shop_id: str) -> list[AgentInfo]:

@@ -48,22 +48,21 @@ def _bonus_json(agent_id: str, plan: BonusPlan, r: BonusResult) -> dict[str, Any
     }
 
 
-async def _history(
+async def _baseline_parts(
     session: AsyncSession, shop_id: str, plan: BonusPlan, period: Period, agent_ids: list[str]
-) -> dict[str, list[AgentDayParts | None]]:
-    """Each agent's parts in each of the plan's baseline periods (None: no activity)."""
+) -> dict[str, AgentDayParts]:
+    """Each agent's parts summed over the plan's baseline periods, taken together (absent:
+    no activity then)."""
     if plan.baseline_periods is None or not agent_ids:
         return {}
     before = period.previous_n(plan.baseline_periods)
-    sums = await daily.parts_by_agent_and_period(
+    return await daily.parts_by_agent(
         session,
         shop_id=shop_id,
-        kind=plan.period,
         start=before[-1].first,
         end=before[0].last,
         agent_ids=agent_ids,
     )
-    return {a: [sums.get((a, p)) for p in before] for a in agent_ids}
 
 
 async def _period_parts(
@@ -100,8 +99,8 @@ async def bonuses(
     period = codec.period_param(period_label, plan.period)
     current = await _period_parts(session, shop_id, period, agent_id, group)
     ids = sorted(current)
-    history = await _history(session, shop_id, plan, period, ids)
-    results = [(a, compute_bonus(plan, current[a], history.get(a, []))) for a in ids]
+    before = await _baseline_parts(session, shop_id, plan, period, ids)
+    results = [(a, compute_bonus(plan, current[a], before.get(a))) for a in ids]
     return {
         "plan_id": plan_id,
         "period": period.label,
