@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from services.webhooks.outbox import OutboxEvent, enqueue_events
+from shared import rollup_reader
 
 from . import store
 from .judge import judge
@@ -115,7 +116,9 @@ async def _observations(
         in_window = [r for r in rules if r.window == window]
         agent_rules = [r for r in in_window if r.scope == "agent"]
         if agent_rules and agents:
-            sums = await store.agent_sums(session, shop_id, agents, days)
+            sums = await rollup_reader.parts_by_agent(
+                session, shop_id=shop_id, start=days[0], end=days[1], agent_ids=sorted(agents)
+            )
             for rule in agent_rules:
                 for agent_id in sorted(agents):
                     if rule.agent_id not in (None, agent_id) or agent_id not in sums:
@@ -124,7 +127,9 @@ async def _observations(
                     out.append((rule, scope_key(rule, agent_id), seen, days))
         shop_rules = [r for r in in_window if r.scope == "shop"]
         if shop_rules:
-            agent, shop = await store.shop_sums(session, shop_id, days)
+            agent, shop = await rollup_reader.shop_totals(
+                session, shop_id=shop_id, start=days[0], end=days[1]
+            )
             out.extend((rule, "shop", observe(rule, agent, shop), days) for rule in shop_rules)
     return out
 

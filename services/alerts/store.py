@@ -1,19 +1,19 @@
-"""SQL of the alert evaluation: rules, summed rollups, alert state (no commits)."""
+"""SQL of the alert evaluation: rules, the shop's clock, alert state (no commits). The
+rollups are read through shared/rollup_reader.py, as every other reader does."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, select, tuple_
+from sqlalchemy import and_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from domain.parts import AgentDayParts, ShopDayParts
 from domain.settings import ShopSettings
-from shared.schema import agent_daily, alert_rules, alert_state, shop_daily, shops
+from shared.schema import alert_rules, alert_state, shops
 
 from .judge import AlertState
 from .rules import AlertRule
@@ -60,52 +60,6 @@ async def enabled_rules(session: Session, shop_id: str) -> list[AlertRule]:
         .order_by(alert_rules.c.rule_id)
     )
     return [rule_from_row(r) for r in rows]
-
-
-def _sums(table: Any, fields: tuple[str, ...]) -> list[Any]:
-    return [func.coalesce(func.sum(table.c[f]), 0).label(f) for f in fields]
-
-
-async def agent_sums(
-    session: Session, shop_id: str, agents: Iterable[str], days: tuple[date, date]
-) -> dict[str, AgentDayParts]:
-    """Each agent's parts summed over the inclusive days (agents without rows: absent)."""
-    agents = sorted(set(agents))
-    if not agents:
-        return {}
-    rows = await session.execute(
-        select(agent_daily.c.agent_id, *_sums(agent_daily, AgentDayParts.FIELDS))
-        .where(
-            agent_daily.c.shop_id == shop_id,
-            agent_daily.c.agent_id.in_(agents),
-            agent_daily.c.day.between(*days),
-        )
-        .group_by(agent_daily.c.agent_id)
-    )
-    return {r.agent_id: AgentDayParts.from_json(dict(r._mapping)) for r in rows}
-
-
-async def shop_sums(
-    session: Session, shop_id: str, days: tuple[date, date]
-) -> tuple[AgentDayParts, ShopDayParts]:
-    """All agents' parts and the shop-level parts, summed over the inclusive days."""
-    agents = (
-        await session.execute(
-            select(*_sums(agent_daily, AgentDayParts.FIELDS)).where(
-                agent_daily.c.shop_id == shop_id, agent_daily.c.day.between(*days)
-            )
-        )
-    ).one()
-    shop = (
-        await session.execute(
-            select(*_sums(shop_daily, ShopDayParts.FIELDS)).where(
-                shop_daily.c.shop_id == shop_id, shop_daily.c.day.between(*days)
-            )
-        )
-    ).one()
-    return AgentDayParts.from_json(dict(agents._mapping)), ShopDayParts.from_json(
-        dict(shop._mapping)
-    )
 
 
 async def load_states(

@@ -13,10 +13,10 @@ from typing import Any
 
 from domain import metrics
 from domain.parts import AgentDayParts, ShopDayParts
+from shared import rollup_reader
+from shared.rollup_reader import Executor, GroupBy
 
-from . import repository
 from .periods import Granularity, check_range
-from .repository import Executor, GroupBy
 
 KEY_FIELD: dict[str, str | None] = {
     "agent": "agent_id",
@@ -50,7 +50,7 @@ async def metric_rows(
     """Rows ordered by period then key. Shop rows add the shop-level order numbers, which
     are always the whole shop's (orders belong to no agent), filters or not."""
     check_range(start, end)
-    query = repository.AgentQuery(
+    query = rollup_reader.AgentQuery(
         shop_id=shop_id,
         start=start,
         end=end,
@@ -62,13 +62,13 @@ async def metric_rows(
     key_field = KEY_FIELD[group_by]
     rows = [
         metric_row(period, key_field, key, parts)
-        for period, key, parts in await repository.agent_sums(session, query)
+        for period, key, parts in await rollup_reader.agent_sums(session, query)
     ]
     if group_by != "shop":
         return rows
     return _with_shop_numbers(
         rows,
-        await repository.shop_sums(
+        await rollup_reader.shop_sums(
             session, shop_id=shop_id, start=start, end=end, granularity=granularity
         ),
     )

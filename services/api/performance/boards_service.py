@@ -21,10 +21,11 @@ from domain.parts import AgentDayParts
 from services.performance import leaderboard
 from services.performance.bonus_plan import MinSample
 from services.performance.rollups import mentor_view
+from shared import rollup_reader
 
+from ..agents import repository as agents_sql
 from ..exceptions import NotFound, Unprocessable
 from ..pagination import decode_cursor, encode_cursor
-from . import daily
 from .boards_schemas import LeaderboardOut, StandingOut
 from .codec import period_param
 
@@ -95,10 +96,10 @@ async def board(
     _check_sample(sample_of)
     period = period_param(period_label)
     before = period.previous()
-    current = await daily.parts_by_agent(
+    current = await rollup_reader.parts_by_agent(
         session, shop_id=shop_id, start=period.first, end=period.last, group=group
     )
-    previous = await daily.parts_by_agent(
+    previous = await rollup_reader.parts_by_agent(
         session, shop_id=shop_id, start=before.first, end=before.last, group=group
     )
     way = direction or CATALOGUE[metric].direction
@@ -134,11 +135,11 @@ def _row(agent_id: str | None, group: str | None, parts: AgentDayParts) -> dict[
 async def mentor(
     *, session: AsyncSession, shop_id: str, mentor_id: str, start: date, end: date
 ) -> dict[str, Any]:
-    agents = await daily.agent_infos(session, shop_id=shop_id)
+    agents = await agents_sql.agent_infos(session, shop_id=shop_id)
     by_id = {a.agent_id: a for a in agents}
     if mentor_id not in by_id:
         raise NotFound(f"agent {mentor_id!r} does not exist in this shop")
-    parts = await daily.parts_by_agent(session, shop_id=shop_id, start=start, end=end)
+    parts = await rollup_reader.parts_by_agent(session, shop_id=shop_id, start=start, end=end)
     view = mentor_view(mentor_id, agents, parts)
     return {
         "mentor_id": mentor_id,

@@ -13,8 +13,9 @@ from services.performance.bonus import BonusResult, compute_bonus
 from services.performance.bonus_plan import BonusPlan
 from services.performance.honour import HonourResult, evaluate_levels
 from services.performance.periods import Period
+from shared import rollup_reader
 
-from . import codec, daily
+from . import codec
 from .plans_service import fetch_plan_row
 
 
@@ -56,7 +57,7 @@ async def _baseline_parts(
     if plan.baseline_periods is None or not agent_ids:
         return {}
     before = period.previous_n(plan.baseline_periods)
-    return await daily.parts_by_agent(
+    return await rollup_reader.parts_by_agent(
         session,
         shop_id=shop_id,
         start=before[-1].first,
@@ -70,7 +71,7 @@ async def _period_parts(
 ) -> dict[str, AgentDayParts | None]:
     """Summed parts of every agent active in the period (or the one asked for, even idle)."""
     current: dict[str, AgentDayParts | None] = dict(
-        await daily.parts_by_agent(
+        await rollup_reader.parts_by_agent(
             session,
             shop_id=shop_id,
             start=period.first,

@@ -13,9 +13,10 @@ from domain.parts import AgentDayParts
 from services.performance.errors import PeriodError, PlanProblem
 from services.performance.periods import parse_period
 from services.performance.targets import attainment, check_target, default_comparison
+from shared import rollup_reader
 
 from ..exceptions import Conflict, NotFound
-from . import daily, repository
+from . import repository
 from .codec import next_cursor, page_after, unprocessable
 from .target_schemas import TargetIn, TargetPatch
 
@@ -42,7 +43,7 @@ async def _parts_for(
     out: dict[tuple[str, str], AgentDayParts] = {}
     for label, agent_ids in agents_by_period.items():
         period = parse_period(label)
-        sums = await daily.parts_by_agent(
+        sums = await rollup_reader.parts_by_agent(
             session,
             shop_id=shop_id,
             start=period.first,

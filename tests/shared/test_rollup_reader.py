@@ -1,4 +1,5 @@
-"""agent_daily sums per agent and per ISO week / month in the real Postgres."""
+"""The one reader of the daily rollups (shared/rollup_reader.py) in the real Postgres:
+sums per agent and per ISO week / month, whatever the session's time zone; streaming."""
 
 from __future__ import annotations
 
@@ -8,9 +9,8 @@ from decimal import Decimal
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from services.api.metrics import repository as metrics_sql
-from services.api.performance import daily
 from services.performance.periods import parse_period
+from shared import rollup_reader
 from shared.schema import agent_daily
 
 
@@ -36,9 +36,9 @@ async def test_period_buckets_do_not_depend_on_the_session_time_zone(db: AsyncCo
         )
     session = AsyncSession(bind=db)
     sums = {
-        granularity: await metrics_sql.agent_sums(
+        granularity: await rollup_reader.agent_sums(
             session,
-            metrics_sql.AgentQuery(
+            rollup_reader.AgentQuery(
                 shop_id="tz",
                 start=date(2026, 11, 1),
                 end=date(2027, 1, 31),
@@ -60,6 +60,30 @@ async def test_period_buckets_do_not_depend_on_the_session_time_zone(db: AsyncCo
         "2027-01": 7,
     }
     w46 = parse_period("2026-W46")
-    summed = await daily.parts_by_agent(session, shop_id="tz", start=w46.first, end=w46.last)
+    summed = await rollup_reader.parts_by_agent(
+        session, shop_id="tz", start=w46.first, end=w46.last
+    )
     assert summed["x"].inquiries == 7 and summed["x"].sales_amount == Decimal("2.20")
     assert isinstance(summed["x"].inquiries, int)
+
+
+async def test_streamed_rows_are_the_listed_rows(db: AsyncConnection) -> None:
+    """stream_agent_sums yields what agent_sums returns, in order, a batch at a time."""
+    rows = [
+        {"shop_id": "st", "agent_id": f"a{i % 7}", "day": date(2026, 11, 1 + i % 30), "sessions": i}
+        for i in range(60)
+    ]
+    await db.execute(insert(agent_daily), rows)
+    query = rollup_reader.AgentQuery(
+        shop_id="st", start=date(2026, 11, 1), end=date(2026, 11, 30), granularity="day"
+    )
+    listed = await rollup_reader.agent_sums(db, query)
+    streamed = [row async for row in rollup_reader.stream_agent_sums(db, query, batch=7)]
+    assert streamed == listed and len(listed) == 60
+    assert sum(parts.sessions for _, _, parts in streamed) == sum(range(60))
+    weekly = rollup_reader.AgentQuery(
+        shop_id="st", start=date(2026, 11, 1), end=date(2026, 11, 30), granularity="week"
+    )
+    assert [r async for r in rollup_reader.stream_agent_sums(db, weekly)] == (
+        await rollup_reader.agent_sums(db, weekly)
+    )

@@ -1,4 +1,11 @@
-"""SQL sums of the daily rollups, per period and per agent / group / mentor / shop.
+"""The one reader of the daily rollups (agent_daily, shop_daily): their additive parts
+summed per period (day, ISO week, month, total) and per agent / group / mentor / shop.
+
+/v1/metrics, targets, bonus plans, honour levels, leaderboards, mentor views and alert
+evaluation all read the rollups here, so every number sums the same rows the same way;
+the metric catalogue (domain/metrics.py) then reads the values from the summed parts.
+`stream_agent_sums` yields rows as the database sends them (server-side cursor), for
+readers of many rows (exports) that must not hold them all.
 
 Statements are built once per shape (granularity, grouping, which filters) with bind
 parameters, not per request: building 28 SUM expressions costs more than running them.
@@ -6,7 +13,7 @@ parameters, not per request: building 28 SUM expressions costs more than running
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -28,9 +35,9 @@ from sqlalchemy.sql import Select
 from domain.parts import AgentDayParts, ShopDayParts
 from shared.schema import agent_daily, agents, shop_daily
 
-from .periods import Granularity
-
+Granularity = Literal["day", "week", "month", "total"]
 GroupBy = Literal["agent", "group", "mentor", "shop"]
+# Agents without a group are grouped, filtered and shown as this.
 UNGROUPED = "ungrouped"
 Executor = AsyncSession | AsyncConnection
 # to_char formats; IYYY/IW are the ISO year and week, so 2027-01-01 is 2026-W53.
@@ -43,13 +50,15 @@ _LABELS: dict[str, tuple[str, str]] = {
 
 @dataclass(frozen=True, slots=True)
 class AgentQuery:
+    """Sums of agent_daily over the local days [start, end], per period and key."""
+
     shop_id: str
     start: date
     end: date
-    granularity: Granularity
-    group_by: GroupBy
-    agent_ids: Sequence[str] | None = None
-    group: str | None = None
+    granularity: Granularity = "total"
+    group_by: GroupBy = "agent"
+    agent_ids: Sequence[str] | None = None  # only these agents
+    group: str | None = None  # only agents of this group (UNGROUPED: of none)
 
     def params(self) -> dict[str, Any]:
         out: dict[str, Any] = {"shop_id": self.shop_id, "start": self.start, "end": self.end}
@@ -149,19 +158,66 @@ def _shop_statement(granularity: Granularity) -> Select[Any]:
     )
 
 
-async def agent_sums(session: Executor, query: AgentQuery) -> list[tuple[str, Any, AgentDayParts]]:
-    """(period label, key, summed parts) ordered by period, then key in code-point order."""
-    stmt = _agent_statement(
+AgentRow = tuple[str, Any, AgentDayParts]  # (period label, key, summed parts)
+
+
+def _agent_statement_of(query: AgentQuery) -> Select[Any]:
+    return _agent_statement(
         query.granularity, query.group_by, bool(query.agent_ids), query.group is not None
     )
-    rows = await session.execute(stmt, query.params())
+
+
+async def agent_sums(session: Executor, query: AgentQuery) -> list[AgentRow]:
+    """(period label, key, summed parts) ordered by period, then key in code-point order;
+    only (period, key) pairs with rows."""
+    rows = await session.execute(_agent_statement_of(query), query.params())
     return [(r[0], r[1], AgentDayParts(*r[2:])) for r in rows]
+
+
+async def stream_agent_sums(
+    session: Executor, query: AgentQuery, *, batch: int = 1000
+) -> AsyncIterator[AgentRow]:
+    """agent_sums, yielded as the rows arrive, `batch` at a time from a server-side
+    cursor (inside a transaction): memory stays flat however many rows there are."""
+    stmt = _agent_statement_of(query).execution_options(yield_per=batch)
+    result = await session.stream(stmt, query.params())
+    async for rows in result.partitions():
+        for r in rows:
+            yield (r[0], r[1], AgentDayParts(*r[2:]))
+
+
+async def parts_by_agent(
+    session: Executor,
+    *,
+    shop_id: str,
+    start: date,
+    end: date,
+    agent_ids: Sequence[str] | None = None,
+    group: str | None = None,
+) -> dict[str, AgentDayParts]:
+    """Each agent with at least one agent_daily row in [start, end]: its summed parts."""
+    if agent_ids is not None and not agent_ids:
+        return {}
+    query = AgentQuery(shop_id, start, end, agent_ids=agent_ids, group=group)
+    return {key: parts for _, key, parts in await agent_sums(session, query)}
 
 
 async def shop_sums(
     session: Executor, *, shop_id: str, start: date, end: date, granularity: Granularity
 ) -> list[tuple[str, ShopDayParts]]:
+    """(period label, summed shop_daily parts), periods with rows only."""
     rows = await session.execute(
         _shop_statement(granularity), {"shop_id": shop_id, "start": start, "end": end}
     )
     return [(r[0], ShopDayParts(*r[1:])) for r in rows]
+
+
+async def shop_totals(
+    session: Executor, *, shop_id: str, start: date, end: date
+) -> tuple[AgentDayParts, ShopDayParts]:
+    """Every agent's parts and the shop-level parts, each summed over [start, end]
+    (zeros when there are no rows)."""
+    agent_rows = await agent_sums(session, AgentQuery(shop_id, start, end, group_by="shop"))
+    shop_rows = await shop_sums(session, shop_id=shop_id, start=start, end=end, granularity="total")
+    agent = agent_rows[0][2] if agent_rows else AgentDayParts()
+    return agent, (shop_rows[0][1] if shop_rows else ShopDayParts())
