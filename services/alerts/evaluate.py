@@ -13,12 +13,12 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
+from domain.violations import ViolationNotice
 from services.webhooks.outbox import OutboxEvent, enqueue_events
 from shared import rollup_reader
 
 from . import store
 from .judge import judge
-from .notices import ViolationNotice
 from .rules import AlertRule, window_days
 from .values import Observation, observe
 

@@ -15,6 +15,7 @@ import asyncio
 import os
 import signal
 
+from services.alerts import evaluate_after_batch
 from services.scoring import metrics
 from services.scoring.rescore import poll_jobs
 from services.scoring.worker import GROUP_ID, ScoringWorker
@@ -57,6 +58,8 @@ async def main() -> None:
         max_records=int(os.environ.get("SCORING_MAX_RECORDS", "20000")),
         partitions=_partitions(),
         consumer_options=_consumer_options(),
+        # The one place scoring meets alerts: judged in every batch's transaction.
+        after_batch=[evaluate_after_batch],
     )
     tasks = [asyncio.create_task(worker.run(stop), name="worker")]
     if os.environ.get("SCORING_RESCORE", "1") != "0":

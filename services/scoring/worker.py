@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.scoring import metrics
 from services.scoring.batch_processor import BatchResult, process_records
 from services.scoring.collector import Collector
+from services.scoring.hooks import AfterBatch
 from services.scoring.input_memo import InputMemo
 from services.scoring.offsets import load_offsets
 from services.scoring.repository import driver
@@ -61,14 +62,17 @@ class ScoringWorker:
         max_records: int = 20_000,
         partitions: Sequence[int] | None = None,
         consumer_options: dict[str, object] | None = None,
+        after_batch: Sequence[AfterBatch] = (),
     ) -> None:
         """`partitions`: a static assignment instead of group membership (tests, benches,
-        a single-process deployment); positions still come from Postgres."""
+        a single-process deployment); positions still come from Postgres. `after_batch`:
+        hooks run inside every batch's transaction (alert evaluation: __main__.py)."""
         self.engine = engine
         self.group_id = group_id
         self.topic = topic
         self.max_records = max_records
         self.partitions = partitions
+        self.after_batch = tuple(after_batch)
         self.bootstrap = settings.require_kafka()
         self.busy = asyncio.Lock()
         self.collector = Collector()
@@ -153,6 +157,7 @@ class ScoringWorker:
                 memo=self.memo,
                 cache=self.timelines,
                 reader=reader,
+                after_batch=self.after_batch,
             )
         self.memo.remember(result.inputs)  # committed: the stored rows are these
         return result

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from domain.parts import AgentDayParts, ShopDayParts
 from domain.qa_rules import QaRules
 from domain.settings import ShopSettings
+from services.alerts import evaluate_after_batch
 from services.scoring.core.batch import derive_all, recompute
 from services.scoring.core.model import ChatMessage, Event, OrderEvent
 from services.scoring.repository import driver
@@ -257,6 +258,7 @@ async def running_worker(
         settings=settings,
         group_id=group_id,
         partitions=sorted(await end_offsets(settings)),
+        after_batch=[evaluate_after_batch],  # wired as the scoring process wires it
     )
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))

@@ -1,4 +1,5 @@
-"""Per-violation notices (`qa.violation`) for QA rules with notify on (pure)."""
+"""A QA violation a scoring batch stored, as the after-batch hooks see it (SPEC §8): where
+it happened, and its identity for the `qa.violation` notice (pure)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ class ViolationNotice:
     """A violation the batch newly stored, with where it happened.
 
     The scoring shell builds one per stored violation (it may pass those with notify off:
-    they are skipped here).
+    the alerts hook skips them).
     """
 
     agent_id: str
