@@ -79,7 +79,7 @@ async def test_weekly_metrics_come_from_the_scoring_path(api: httpx.AsyncClient)
     )
     rows = {
         (x["period"], x["agent_id"]): (x["inquiries"], x["paid_buyers"], x[CONV])
-        for x in r.json()["items"]
+        for x in r.json()["rows"]
     }
     assert rows == {
         ("2026-W45", "A"): (2, 0, 0.0),
