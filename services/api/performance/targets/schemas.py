@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.comparisons import Comparison
 
-from .schemas import NO_NUL, STRICT, AgentId, MetricName, Number, Value
+from ..params import NO_NUL, STRICT, AgentId, MetricName, Number, Value
 
 # --- targets ----------------------------------------------------------------------------
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Literal
 
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.catalogue import (
@@ -23,11 +24,11 @@ from services.performance.bonus_plan import MinSample
 from services.performance.rollups import mentor_view
 from shared import rollup_reader
 
-from ..agents import repository as agents_sql
-from ..exceptions import NotFound, Unprocessable
-from ..pagination import decode_cursor, encode_cursor
-from .boards_schemas import LeaderboardOut, StandingOut
-from .codec import period_param
+from ...agents import repository as agents_sql
+from ...exceptions import NotFound, Unprocessable
+from ...pagination import decode_cursor, encode_cursor
+from ..params import period_param
+from .schemas import LeaderboardOut, MentorRow, MentorViewOut, StandingOut
 
 Board = Literal["best", "most_improved"]
 _RANK = {"best": leaderboard.best, "most_improved": leaderboard.most_improved}
@@ -128,24 +129,24 @@ async def board(
     )
 
 
-def _row(agent_id: str | None, group: str | None, parts: AgentDayParts) -> dict[str, Any]:
-    return {"agent_id": agent_id, "group": group, **agent_row(parts)}
+def _row(agent_id: str | None, group: str | None, parts: AgentDayParts) -> BaseModel:
+    return MentorRow(agent_id=agent_id, group=group, **agent_row(parts))
 
 
 async def mentor(
     *, session: AsyncSession, shop_id: str, mentor_id: str, start: date, end: date
-) -> dict[str, Any]:
+) -> MentorViewOut:
     agents = await agents_sql.agent_infos(session, shop_id=shop_id)
     by_id = {a.agent_id: a for a in agents}
     if mentor_id not in by_id:
         raise NotFound(f"agent {mentor_id!r} does not exist in this shop")
     parts = await rollup_reader.parts_by_agent(session, shop_id=shop_id, start=start, end=end)
     view = mentor_view(mentor_id, agents, parts)
-    return {
-        "mentor_id": mentor_id,
-        "from": start.isoformat(),
-        "to": end.isoformat(),
-        "mentor": _row(mentor_id, by_id[mentor_id].group, view.mentor),
-        "apprentices": [_row(a, by_id[a].group, p) for a, p in view.apprentices.items()],
-        "team": _row(None, None, view.team),
-    }
+    return MentorViewOut(
+        mentor_id=mentor_id,
+        start=start.isoformat(),
+        end=end.isoformat(),
+        mentor=_row(mentor_id, by_id[mentor_id].group, view.mentor),
+        apprentices=[_row(a, by_id[a].group, p) for a, p in view.apprentices.items()],
+        team=_row(None, None, view.team),
+    )

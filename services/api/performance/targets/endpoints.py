@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from ..deps import CurrentShop, SessionDep
-from ..pagination import Page, PageDep
-from ..problems import problem_responses
-from . import targets_service as service
-from .schemas import NO_NUL
-from .target_schemas import TargetIn, TargetOut, TargetPatch
+from ...deps import CurrentShop, SessionDep
+from ...pagination import Page, PageDep
+from ...problems import problem_responses
+from ..params import NO_NUL
+from . import service
+from .schemas import TargetIn, TargetOut, TargetPatch
 
 router = APIRouter(prefix="/targets", tags=["performance: targets"])
 
@@ -31,9 +31,9 @@ TargetId = Annotated[str, Path(max_length=64, pattern=NO_NUL)]
 )
 async def create_target(
     shop: CurrentShop, session: SessionDep, body: TargetIn, response: Response
-) -> dict[str, Any]:
+) -> TargetOut:
     created = await service.create_target(session=session, shop_id=shop.shop_id, body=body)
-    response.headers["Location"] = f"/v1/targets/{created['id']}"
+    response.headers["Location"] = f"/v1/targets/{created.id}"
     return created
 
 
@@ -50,15 +50,14 @@ async def list_targets(
     period: OptionalPeriod = None,
     agent_id: Annotated[str | None, Query(max_length=128, pattern=NO_NUL)] = None,
     metric: Annotated[str | None, Query(max_length=64, pattern=NO_NUL)] = None,
-) -> dict[str, Any]:
-    items, next_cursor = await service.list_targets(
+) -> Page[TargetOut]:
+    return await service.list_targets(
         session=session,
         shop_id=shop.shop_id,
         filters={"period": period, "agent_id": agent_id, "metric": metric},
         cursor=page.cursor,
         limit=page.limit,
     )
-    return {"items": items, "next_cursor": next_cursor}
 
 
 @router.get(
@@ -67,7 +66,7 @@ async def list_targets(
     summary="A target with its attainment",
     responses=problem_responses(404),
 )
-async def get_target(shop: CurrentShop, session: SessionDep, target_id: TargetId) -> dict[str, Any]:
+async def get_target(shop: CurrentShop, session: SessionDep, target_id: TargetId) -> TargetOut:
     return await service.get_target(session=session, shop_id=shop.shop_id, target_id=target_id)
 
 
@@ -79,7 +78,7 @@ async def get_target(shop: CurrentShop, session: SessionDep, target_id: TargetId
 )
 async def patch_target(
     shop: CurrentShop, session: SessionDep, target_id: TargetId, patch: TargetPatch
-) -> dict[str, Any]:
+) -> TargetOut:
     return await service.patch_target(
         session=session, shop_id=shop.shop_id, target_id=target_id, patch=patch
     )

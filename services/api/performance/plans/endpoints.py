@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from ..deps import CurrentShop, SessionDep
-from ..pagination import Page, PageDep
-from ..problems import problem_responses
-from . import plans_service, results_service
-from .bonus_schemas import BonusPlanIn, BonusPlanOut, BonusReport
-from .honour_schemas import HonourPlanIn, HonourPlanOut, LevelReport
-from .schemas import NO_NUL
+from ...deps import CurrentShop, SessionDep
+from ...pagination import Page, PageDep
+from ...problems import problem_responses
+from ..params import NO_NUL
+from . import results, service
+from .schemas import (
+    BonusPlanIn,
+    BonusPlanOut,
+    BonusReport,
+    HonourPlanIn,
+    HonourPlanOut,
+    LevelReport,
+)
 
 bonus_router = APIRouter(prefix="/bonus-plans", tags=["performance: bonus plans"])
 honour_router = APIRouter(prefix="/honour-plans", tags=["performance: honour levels"])
@@ -46,24 +52,25 @@ GroupQuery = Annotated[
 )
 async def create_bonus_plan(
     shop: CurrentShop, session: SessionDep, body: BonusPlanIn, response: Response
-) -> dict[str, Any]:
-    plan = await plans_service.create_plan(
-        session=session, kind="bonus", shop_id=shop.shop_id, body=body
+) -> BonusPlanOut:
+    plan = await service.create_plan(
+        session=session, kind=service.BONUS, shop_id=shop.shop_id, body=body
     )
-    response.headers["Location"] = f"/v1/bonus-plans/{plan['id']}"
+    response.headers["Location"] = f"/v1/bonus-plans/{plan.id}"
     return plan
 
 
 @bonus_router.get("", response_model=Page[BonusPlanOut], summary="The shop's bonus plans")
-async def list_bonus_plans(shop: CurrentShop, session: SessionDep, page: PageDep) -> dict[str, Any]:
-    items, cursor = await plans_service.list_plans(
+async def list_bonus_plans(
+    shop: CurrentShop, session: SessionDep, page: PageDep
+) -> Page[BonusPlanOut]:
+    return await service.list_plans(
         session=session,
-        kind="bonus",
+        kind=service.BONUS,
         shop_id=shop.shop_id,
         cursor=page.cursor,
         limit=page.limit,
     )
-    return {"items": items, "next_cursor": cursor}
 
 
 @bonus_router.get(
@@ -72,9 +79,9 @@ async def list_bonus_plans(shop: CurrentShop, session: SessionDep, page: PageDep
     summary="A bonus plan",
     responses=problem_responses(404),
 )
-async def get_bonus_plan(shop: CurrentShop, session: SessionDep, plan_id: PlanId) -> dict[str, Any]:
-    return await plans_service.get_plan(
-        session=session, kind="bonus", shop_id=shop.shop_id, plan_id=plan_id
+async def get_bonus_plan(shop: CurrentShop, session: SessionDep, plan_id: PlanId) -> BonusPlanOut:
+    return await service.get_plan(
+        session=session, kind=service.BONUS, shop_id=shop.shop_id, plan_id=plan_id
     )
 
 
@@ -86,9 +93,9 @@ async def get_bonus_plan(shop: CurrentShop, session: SessionDep, plan_id: PlanId
 )
 async def replace_bonus_plan(
     shop: CurrentShop, session: SessionDep, plan_id: PlanId, body: BonusPlanIn
-) -> dict[str, Any]:
-    return await plans_service.replace_plan(
-        session=session, kind="bonus", shop_id=shop.shop_id, plan_id=plan_id, body=body
+) -> BonusPlanOut:
+    return await service.replace_plan(
+        session=session, kind=service.BONUS, shop_id=shop.shop_id, plan_id=plan_id, body=body
     )
 
 
@@ -96,8 +103,8 @@ async def replace_bonus_plan(
     "/{plan_id}", status_code=204, summary="Delete a bonus plan", responses=problem_responses(404)
 )
 async def delete_bonus_plan(shop: CurrentShop, session: SessionDep, plan_id: PlanId) -> Response:
-    await plans_service.delete_plan(
-        session=session, kind="bonus", shop_id=shop.shop_id, plan_id=plan_id
+    await service.delete_plan(
+        session=session, kind=service.BONUS, shop_id=shop.shop_id, plan_id=plan_id
     )
     return Response(status_code=204)
 
@@ -117,8 +124,8 @@ async def bonuses(
     period: PeriodQuery,
     agent_id: AgentQuery = None,
     group: GroupQuery = None,
-) -> dict[str, Any]:
-    return await results_service.bonuses(
+) -> BonusReport:
+    return await results.bonuses(
         session=session,
         shop_id=shop.shop_id,
         plan_id=plan_id,
@@ -137,26 +144,25 @@ async def bonuses(
 )
 async def create_honour_plan(
     shop: CurrentShop, session: SessionDep, body: HonourPlanIn, response: Response
-) -> dict[str, Any]:
-    plan = await plans_service.create_plan(
-        session=session, kind="honour", shop_id=shop.shop_id, body=body
+) -> HonourPlanOut:
+    plan = await service.create_plan(
+        session=session, kind=service.HONOUR, shop_id=shop.shop_id, body=body
     )
-    response.headers["Location"] = f"/v1/honour-plans/{plan['id']}"
+    response.headers["Location"] = f"/v1/honour-plans/{plan.id}"
     return plan
 
 
 @honour_router.get("", response_model=Page[HonourPlanOut], summary="The shop's honour plans")
 async def list_honour_plans(
     shop: CurrentShop, session: SessionDep, page: PageDep
-) -> dict[str, Any]:
-    items, cursor = await plans_service.list_plans(
+) -> Page[HonourPlanOut]:
+    return await service.list_plans(
         session=session,
-        kind="honour",
+        kind=service.HONOUR,
         shop_id=shop.shop_id,
         cursor=page.cursor,
         limit=page.limit,
     )
-    return {"items": items, "next_cursor": cursor}
 
 
 @honour_router.get(
@@ -165,11 +171,9 @@ async def list_honour_plans(
     summary="An honour plan",
     responses=problem_responses(404),
 )
-async def get_honour_plan(
-    shop: CurrentShop, session: SessionDep, plan_id: PlanId
-) -> dict[str, Any]:
-    return await plans_service.get_plan(
-        session=session, kind="honour", shop_id=shop.shop_id, plan_id=plan_id
+async def get_honour_plan(shop: CurrentShop, session: SessionDep, plan_id: PlanId) -> HonourPlanOut:
+    return await service.get_plan(
+        session=session, kind=service.HONOUR, shop_id=shop.shop_id, plan_id=plan_id
     )
 
 
@@ -181,9 +185,9 @@ async def get_honour_plan(
 )
 async def replace_honour_plan(
     shop: CurrentShop, session: SessionDep, plan_id: PlanId, body: HonourPlanIn
-) -> dict[str, Any]:
-    return await plans_service.replace_plan(
-        session=session, kind="honour", shop_id=shop.shop_id, plan_id=plan_id, body=body
+) -> HonourPlanOut:
+    return await service.replace_plan(
+        session=session, kind=service.HONOUR, shop_id=shop.shop_id, plan_id=plan_id, body=body
     )
 
 
@@ -194,8 +198,8 @@ async def replace_honour_plan(
     responses=problem_responses(404),
 )
 async def delete_honour_plan(shop: CurrentShop, session: SessionDep, plan_id: PlanId) -> Response:
-    await plans_service.delete_plan(
-        session=session, kind="honour", shop_id=shop.shop_id, plan_id=plan_id
+    await service.delete_plan(
+        session=session, kind=service.HONOUR, shop_id=shop.shop_id, plan_id=plan_id
     )
     return Response(status_code=204)
 
@@ -214,8 +218,8 @@ async def levels(
     period: PeriodQuery,
     agent_id: AgentQuery = None,
     group: GroupQuery = None,
-) -> dict[str, Any]:
-    return await results_service.levels(
+) -> LevelReport:
+    return await results.levels(
         session=session,
         shop_id=shop.shop_id,
         plan_id=plan_id,

@@ -3,8 +3,6 @@ strings) and the pure core's dataclasses; and core problems as a 422 problem+jso
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -18,60 +16,10 @@ from services.performance.bonus_plan import (
     default_direction,
     default_sample,
 )
-from services.performance.errors import PeriodError, PlanProblem
 from services.performance.honour import HonourPlan, Level, Requirement, check_honour_plan
-from services.performance.periods import Period, PeriodKind, parse_period
 
-from ..exceptions import Unprocessable
-from ..pagination import decode_cursor, encode_cursor
-from .bonus_schemas import BonusPlanIn
-from .honour_schemas import HonourPlanIn
-
-
-def unprocessable(problems: Sequence[PlanProblem], root: str = "body") -> Unprocessable:
-    errors = [
-        {
-            "loc": [root, *(int(p) if p.isdigit() else p for p in pr.field.split("."))],
-            "msg": pr.message,
-            "type": "value_error",
-        }
-        for pr in problems
-    ]
-    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-    return Unprocessable(f"{problems[0].field}: {problems[0].message}{more}", errors=errors)
-
-
-def period_param(label: str, kind: PeriodKind | None = None) -> Period:
-    """?period= → Period, or 422 naming the parameter."""
-    try:
-        period = parse_period(label)
-    except PeriodError as exc:
-        raise Unprocessable.field(["query", "period"], str(exc)) from None
-    if kind is not None and period.kind != kind:
-        example = "2026-W46" if kind == "week" else "2026-11"
-        raise Unprocessable.field(
-            ["query", "period"], f"this plan is {kind}ly: ask for a {kind} such as {example}"
-        )
-    return period
-
-
-def page_after(cursor: str | None) -> tuple[datetime, str] | None:
-    if cursor is None:
-        return None
-    created, key = decode_cursor(cursor, 2)
-    try:
-        return datetime.fromisoformat(str(created)), str(key)
-    except ValueError:
-        raise Unprocessable.field(
-            ["query", "cursor"], "cursor is not one this API returned"
-        ) from None
-
-
-def next_cursor(rows: Sequence[Any], limit: int, id_column: str) -> str | None:
-    if len(rows) <= limit:
-        return None
-    last = rows[limit - 1]
-    return encode_cursor([last.created_at.isoformat(), getattr(last, id_column)])
+from ..params import unprocessable
+from .schemas import BonusPlanIn, BonusPlanOut, HonourPlanIn, HonourPlanOut
 
 
 def _d(value: Decimal) -> str:
@@ -135,16 +83,16 @@ def bonus_plan_of_row(row: Any) -> BonusPlan:
     )
 
 
-def bonus_plan_out(row: Any) -> dict[str, Any]:
-    return {
-        "id": row.plan_id,
-        "name": row.name,
-        "metric": row.metric,
-        "period": row.period,
+def bonus_plan_out(row: Any) -> BonusPlanOut:
+    return BonusPlanOut(
+        id=row.plan_id,
+        name=row.name,
+        metric=row.metric,
+        period=row.period,
         **row.definition,
-        "created_at": row.created_at,
-        "updated_at": row.updated_at,
-    }
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
 
 
 # --- honour plans -----------------------------------------------------------------------
@@ -196,12 +144,12 @@ def honour_plan_of_row(row: Any) -> HonourPlan:
     )
 
 
-def honour_plan_out(row: Any) -> dict[str, Any]:
-    return {
-        "id": row.plan_id,
-        "name": row.name,
-        "period": row.period,
-        "levels": row.levels,
-        "created_at": row.created_at,
-        "updated_at": row.updated_at,
-    }
+def honour_plan_out(row: Any) -> HonourPlanOut:
+    return HonourPlanOut(
+        id=row.plan_id,
+        name=row.name,
+        period=row.period,
+        levels=row.levels,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )

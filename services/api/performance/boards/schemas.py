@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from domain.catalogue import Direction
 
-from ..metrics.fields import agent_metric_fields
+from ...metrics.fields import agent_metric_fields
 
 Value = int | float | str | None
 

@@ -15,10 +15,11 @@ from services.performance.periods import parse_period
 from services.performance.targets import attainment, check_target, default_comparison
 from shared import rollup_reader
 
-from ..exceptions import Conflict, NotFound
+from ...exceptions import Conflict, NotFound
+from ...pagination import Page
+from ..params import next_cursor, page_after, unprocessable
 from . import repository
-from .codec import next_cursor, page_after, unprocessable
-from .target_schemas import TargetIn, TargetPatch
+from .schemas import AttainmentOut, TargetIn, TargetOut, TargetPatch
 
 
 def _check(body: TargetIn) -> str:
@@ -54,32 +55,32 @@ async def _parts_for(
     return out
 
 
-def _out(row: Any, parts: AgentDayParts | None) -> dict[str, Any]:
+def _out(row: Any, parts: AgentDayParts | None) -> TargetOut:
     a = attainment(parts, row.metric, row.value, row.comparison)
-    return {
-        "id": row.target_id,
-        "agent_id": row.agent_id,
-        "period": row.period,
-        "metric": row.metric,
-        "comparison": row.comparison,
-        "value": decimal_text(row.value),
-        "attainment": {
-            "value": shown(row.metric, a.value),
-            "target": decimal_text(a.target),
-            "ratio": None if a.ratio is None else float(a.ratio),
-            "met": a.met,
-        },
-        "created_at": row.created_at,
-        "updated_at": row.updated_at,
-    }
+    return TargetOut(
+        id=row.target_id,
+        agent_id=row.agent_id,
+        period=row.period,
+        metric=row.metric,
+        comparison=row.comparison,
+        value=decimal_text(row.value) or "0",
+        attainment=AttainmentOut(
+            value=shown(row.metric, a.value),
+            target=decimal_text(a.target) or "0",
+            ratio=None if a.ratio is None else float(a.ratio),
+            met=a.met,
+        ),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
 
 
-async def _shown(session: AsyncSession, shop_id: str, rows: Sequence[Any]) -> list[dict[str, Any]]:
+async def _shown(session: AsyncSession, shop_id: str, rows: Sequence[Any]) -> list[TargetOut]:
     parts = await _parts_for(session, shop_id, rows)
     return [_out(r, parts.get((r.agent_id, r.period))) for r in rows]
 
 
-async def create_target(*, session: AsyncSession, shop_id: str, body: TargetIn) -> dict[str, Any]:
+async def create_target(*, session: AsyncSession, shop_id: str, body: TargetIn) -> TargetOut:
     period = _check(body)
     values = {
         "agent_id": body.agent_id,
@@ -104,7 +105,7 @@ async def list_targets(
     filters: dict[str, str | None],
     cursor: str | None,
     limit: int,
-) -> tuple[list[dict[str, Any]], str | None]:
+) -> Page[TargetOut]:
     if filters.get("period") is not None:
         try:
             filters["period"] = parse_period(str(filters["period"])).label
@@ -113,10 +114,11 @@ async def list_targets(
     rows = await repository.list_targets(
         session, shop_id=shop_id, filters=filters, after=page_after(cursor), limit=limit + 1
     )
-    return await _shown(session, shop_id, rows[:limit]), next_cursor(rows, limit, "target_id")
+    items = await _shown(session, shop_id, rows[:limit])
+    return Page(items=items, next_cursor=next_cursor(rows, limit, "target_id"))
 
 
-async def get_target(*, session: AsyncSession, shop_id: str, target_id: str) -> dict[str, Any]:
+async def get_target(*, session: AsyncSession, shop_id: str, target_id: str) -> TargetOut:
     row = await repository.fetch_target(session, shop_id=shop_id, target_id=target_id)
     if row is None:
         raise NotFound(f"target {target_id!r} does not exist in this shop")
@@ -125,7 +127,7 @@ async def get_target(*, session: AsyncSession, shop_id: str, target_id: str) -> 
 
 async def patch_target(
     *, session: AsyncSession, shop_id: str, target_id: str, patch: TargetPatch
-) -> dict[str, Any]:
+) -> TargetOut:
     values = patch.model_dump(exclude_unset=True, exclude_none=True)
     if "value" in values and not patch.value.is_finite():  # type: ignore[union-attr]
         raise unprocessable([PlanProblem("value", "value must be a finite number")])

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
 from domain.catalogue import Direction
 
-from ..deps import CurrentShop, SessionDep
-from ..exceptions import Unprocessable
-from ..pagination import PageDep
-from ..problems import problem_responses
-from . import boards_service as service
-from .boards_schemas import LeaderboardOut, MentorViewOut
-from .codec import period_param
-from .schemas import NO_NUL
+from ...deps import CurrentShop, SessionDep
+from ...exceptions import Unprocessable
+from ...pagination import PageDep
+from ...problems import problem_responses
+from ..params import NO_NUL, period_param
+from . import service
+from .schemas import LeaderboardOut, MentorViewOut
 
 boards_router = APIRouter(prefix="/leaderboards", tags=["performance: leaderboards"])
 mentors_router = APIRouter(prefix="/mentors", tags=["performance: mentors"])
@@ -157,7 +156,7 @@ async def apprentices(
     period: OptionalPeriod = None,
     start: Annotated[date | None, Query(alias="from")] = None,
     end: Annotated[date | None, Query(alias="to")] = None,
-) -> dict[str, Any]:
+) -> MentorViewOut:
     first, last = _range(period, start, end)
     return await service.mentor(
         session=session, shop_id=shop.shop_id, mentor_id=agent_id, start=first, end=last
