@@ -1,11 +1,12 @@
 """The FastAPI application: `create_app(settings)` builds it (tests, `python -m services.api`).
 
-Routers are listed in SHOP_ROUTERS / ADMIN_ROUTERS (tests may pass `extra_*_routers`).
+Every router is listed here: SHOP_ROUTERS under /v1 (shop API key), ADMIN_ROUTERS under
+/admin (ADMIN_TOKEN).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
@@ -71,8 +72,6 @@ def create_app(
     settings: Settings | None = None,
     *,
     engine: AsyncEngine | None = None,
-    extra_shop_routers: Sequence[APIRouter] = (),
-    extra_admin_routers: Sequence[APIRouter] = (),
 ) -> FastAPI:
     settings = settings or get_settings()
     settings.require_admin_token()  # refuse to start with a missing or well-known token
@@ -116,9 +115,9 @@ def create_app(
 
     install_problem_handlers(app)
     app.include_router(health_router)
-    for router in [*SHOP_ROUTERS, *extra_shop_routers]:
+    for router in SHOP_ROUTERS:
         app.include_router(router, prefix="/v1", responses=problem_responses(401, 422, 500))
-    for router in [*ADMIN_ROUTERS, *extra_admin_routers]:
+    for router in ADMIN_ROUTERS:
         app.include_router(
             router,
             prefix="/admin",

@@ -24,13 +24,13 @@ from domain.parts import AgentDayParts, ShopDayParts
 from domain.qa_rules import QaRules
 from domain.settings import ShopSettings
 from services.alerts import evaluate_after_batch
-from services.scoring.core.batch import derive_all, recompute
 from services.scoring.core.model import ChatMessage, Event, OrderEvent
 from services.scoring.repository import driver
 from services.scoring.worker import ScoringWorker
 from shared import topics
 from shared.kafka import create_producer, log_end_offsets
 from shared.settings import Settings
+from tests.scoring.recompute import derive_all, recompute
 
 CST = timezone(timedelta(hours=8))
 _offsets = itertools.count()

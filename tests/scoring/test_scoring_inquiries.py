@@ -4,7 +4,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 from domain.metrics import agent_row
-from services.scoring.core import IncrementalScorer, recompute
+from tests.scoring.incremental import IncrementalScorer
+from tests.scoring.recompute import recompute
 from tests.scoring.scoring_builders import FAR, agent, buyer, day_parts, derive, order, t
 
 US = timedelta(microseconds=1)

@@ -5,7 +5,8 @@ from decimal import Decimal
 
 from domain.metrics import shop_row
 from domain.settings import ShopSettings
-from services.scoring.core import fold_orders, order_buyers, order_event_buyers, recompute
+from services.scoring.core import fold_orders, order_buyers, order_event_buyers
+from tests.scoring.recompute import recompute
 from tests.scoring.scoring_builders import FAR, agent, buyer, day_parts, derive, order, t
 
 US = timedelta(microseconds=1)

@@ -30,8 +30,3 @@ def check_range(start: date, end: date, max_days: int = MAX_RANGE_DAYS) -> int:
             ["query", "to"], f"the range holds {days} days; at most {max_days} per request"
         )
     return days
-
-
-def iso_week_label(day: date) -> str:
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"

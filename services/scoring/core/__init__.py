@@ -7,12 +7,10 @@ settings, the additive rollup parts, the metric catalogue) is in the `domain` pa
 """
 
 from .attribution import InquiryKey
-from .batch import BuyerKey, EventStore, derive_all, recompute
 from .contributions import contributions_from_json, contributions_to_json, diff
 from .derive import derive_buyer
 from .emoji import EMOJI_PATTERN
 from .facts import BuyerFacts, Contributions, Session
-from .incremental import IncrementalScorer
 from .inquiries import Consultation
 from .model import ChatMessage, Event, OrderEvent, event_time
 from .orders import Order, fold_orders, order_buyers, order_event_buyers
@@ -25,13 +23,10 @@ from .totals import Totals
 __all__ = [
     "EMOJI_PATTERN",
     "BuyerFacts",
-    "BuyerKey",
     "ChatMessage",
     "Consultation",
     "Contributions",
     "Event",
-    "EventStore",
-    "IncrementalScorer",
     "InquiryKey",
     "Order",
     "OrderEvent",
@@ -45,12 +40,10 @@ __all__ = [
     "contributions_from_json",
     "contributions_to_json",
     "count_emojis",
-    "derive_all",
     "derive_buyer",
     "diff",
     "event_time",
     "fold_orders",
     "order_buyers",
     "order_event_buyers",
-    "recompute",
 ]

@@ -1,7 +1,8 @@
 """Plain batch recomputation: derive every buyer once with the final watermark and sum.
 
 This is the reference the streaming results are held equal to (SPEC §5,
-order-independence), and what an admin rescore does.
+order-independence): the tests' own, over the scoring core's derivation rules (the
+services' admin rescore derives through services/scoring/derivation.py).
 """
 
 from __future__ import annotations
@@ -12,11 +13,10 @@ from datetime import datetime
 
 from domain.qa_rules import QaRules
 from domain.settings import ShopSettings
-
-from .derive import derive_buyer
-from .facts import BuyerFacts
-from .model import ChatMessage, Event, OrderEvent, event_time
-from .totals import Totals
+from services.scoring.core.derive import derive_buyer
+from services.scoring.core.facts import BuyerFacts
+from services.scoring.core.model import ChatMessage, Event, OrderEvent, event_time
+from services.scoring.core.totals import Totals
 
 BuyerKey = tuple[str, str]  # (shop_id, buyer_id)
 

@@ -3,7 +3,7 @@
 Per batch: store the new (deduped) events, move the watermarks, re-derive every buyer the
 batch can affect, and add (new - old) contributions to the running totals. Because a
 buyer's facts are a pure function of its events, the settings and the watermark, the
-totals equal batch.recompute for any order or batching of the same events.
+totals equal recompute.recompute for any order or batching of the same events.
 """
 
 from __future__ import annotations
@@ -13,12 +13,11 @@ from dataclasses import dataclass, field
 
 from domain.qa_rules import QaRules
 from domain.settings import ShopSettings
-
-from .batch import BuyerKey, EventStore
-from .contributions import diff
-from .facts import BuyerFacts
-from .model import Event, OrderEvent
-from .totals import Totals
+from services.scoring.core.contributions import diff
+from services.scoring.core.facts import BuyerFacts
+from services.scoring.core.model import Event, OrderEvent
+from services.scoring.core.totals import Totals
+from tests.scoring.recompute import BuyerKey, EventStore
 
 
 @dataclass(slots=True)
