@@ -25,8 +25,8 @@ TargetId = Annotated[str, Path(max_length=64, pattern=NO_NUL)]
     response_model=TargetOut,
     summary="Set an agent's target on a metric for a week or month",
     description="One target per agent, period and metric (409 if it exists). `met` uses "
-    "`comparison`: >= by default, <= for lower-is-better metrics (response times, "
-    "violations, lost inquiries, refunds).",
+    "`comparison`: by default >= for a metric whose direction is higher and <= for one "
+    "whose direction is lower (GET /v1/metric-definitions).",
     responses=problem_responses(409, 422),
 )
 async def create_target(
