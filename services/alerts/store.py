@@ -3,7 +3,7 @@ rollups are read through shared/rollup_reader.py, as every other reader does."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -21,20 +21,26 @@ from .rules import AlertRule
 Session = AsyncSession | AsyncConnection
 
 
-def rule_from_row(row: Any) -> AlertRule:
+def rule_of(columns: Mapping[str, Any]) -> AlertRule:
+    """The rule of an alert_rules row's columns; ValueError (a message a shop can act
+    on) when they do not make a valid rule."""
     return AlertRule(
-        rule_id=row.rule_id,
-        name=row.name,
-        scope=row.scope,
-        agent_id=row.agent_id,
-        metric=row.metric,
-        comparison=row.comparison,
-        threshold=Decimal(row.threshold),
-        window=row.time_window,
-        min_sample=int(row.min_sample),
-        sample_metric=row.sample_metric,
-        cooldown_seconds=int(row.cooldown_seconds),
+        rule_id=columns["rule_id"],
+        name=columns["name"],
+        scope=columns["scope"],
+        agent_id=columns["agent_id"],
+        metric=columns["metric"],
+        comparison=columns["comparison"],
+        threshold=Decimal(columns["threshold"]),
+        window=columns["time_window"],
+        min_sample=int(columns["min_sample"]),
+        sample_metric=columns["sample_metric"],
+        cooldown_seconds=int(columns["cooldown_seconds"]),
     )
+
+
+def rule_from_row(row: Any) -> AlertRule:
+    return rule_of(row._mapping)
 
 
 async def shop_clock(session: Session, shop_id: str) -> tuple[datetime | None, str]:

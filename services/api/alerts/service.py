@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.alerts import store
 from services.alerts.rules import AlertRule
-from services.alerts.store import rule_from_row
 
 from ..exceptions import NotFound, Unprocessable
 from ..pagination import Page, decode_cursor, page_of
@@ -19,20 +19,10 @@ from .schemas import AlertRuleDetail, AlertRuleIn, AlertRuleOut, AlertRulePatch,
 _COLUMNS = {"window": "time_window"}
 
 
-def _checked(values: dict[str, Any]) -> AlertRule:
+def _checked(columns: Mapping[str, Any]) -> AlertRule:
+    """The rule the columns make, as the evaluation will read it; else a 422."""
     try:
-        return AlertRule(
-            rule_id="check",
-            scope=values["scope"],
-            metric=values["metric"],
-            comparison=values["comparison"],
-            threshold=Decimal(values["threshold"]),
-            window=values["window"],
-            agent_id=values.get("agent_id"),
-            min_sample=values.get("min_sample", 0),
-            sample_metric=values.get("sample_metric"),
-            cooldown_seconds=values.get("cooldown_seconds", 3600),
-        )
+        return store.rule_of(columns)
     except ValueError as exc:
         raise Unprocessable.field(["body"], str(exc)) from exc
 
@@ -48,7 +38,7 @@ def _out(row: Any) -> AlertRuleOut:
         threshold=float(row.threshold),
         window=row.time_window,
         min_sample=row.min_sample,
-        sample_metric=rule_from_row(row).sample_of,
+        sample_metric=store.rule_from_row(row).sample_of,
         cooldown_seconds=row.cooldown_seconds,
         enabled=row.enabled,
         created_at=row.created_at,
@@ -74,9 +64,9 @@ def _columns(values: dict[str, Any]) -> dict[str, Any]:
 
 
 async def create_rule(*, session: AsyncSession, shop_id: str, body: AlertRuleIn) -> AlertRuleOut:
-    values = body.model_dump()
-    _checked(values)
-    return _out(await repository.insert_rule(session, shop_id=shop_id, columns=_columns(values)))
+    columns = _columns(body.model_dump())
+    _checked({"rule_id": "new", **columns})
+    return _out(await repository.insert_rule(session, shop_id=shop_id, columns=columns))
 
 
 async def _row(session: AsyncSession, shop_id: str, rule_id: str) -> Any:
@@ -101,21 +91,6 @@ async def list_rules(
     return Page(items=[_out(r) for r in page], next_cursor=next_cursor)
 
 
-def _stored(row: Any) -> dict[str, Any]:
-    """The rule's stored settings under their API names (sample_metric as set, maybe null)."""
-    names = (
-        "scope",
-        "agent_id",
-        "metric",
-        "comparison",
-        "threshold",
-        "min_sample",
-        "sample_metric",
-        "cooldown_seconds",
-    )
-    return {**{n: getattr(row, n) for n in names}, "window": row.time_window}
-
-
 async def update_rule(
     *, session: AsyncSession, shop_id: str, rule_id: str, patch: AlertRulePatch
 ) -> AlertRuleDetail:
@@ -126,7 +101,7 @@ async def update_rule(
             raise Unprocessable.field(["body", name], f"{name} cannot be null")
     if changes.get("scope") == "shop":
         changes.setdefault("agent_id", None)
-    _checked({**_stored(row), **changes})
+    _checked({**row._mapping, **_columns(changes)})
     if changes:
         await repository.update_rule(
             session, shop_id=shop_id, rule_id=rule_id, columns=_columns(changes)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from domain.catalogue import Direction
 
@@ -63,6 +63,20 @@ _PERIOD_NOTE = (
 )
 
 
+def _board_query(
+    metric: Metric,
+    period: PeriodQuery,
+    group: Group = None,
+    sample_metric: SampleMetric = None,
+    min_sample: MinSample = 0,
+    direction: Way = None,
+) -> service.BoardQuery:
+    return service.BoardQuery(metric, period, group, sample_metric, min_sample, direction)
+
+
+BoardDep = Annotated[service.BoardQuery, Depends(_board_query)]
+
+
 @boards_router.get(
     "/best",
     response_model=LeaderboardOut,
@@ -71,28 +85,10 @@ _PERIOD_NOTE = (
     responses=problem_responses(422),
 )
 async def best(
-    shop: CurrentShop,
-    session: SessionDep,
-    page: PageDep,
-    metric: Metric,
-    period: PeriodQuery,
-    group: Group = None,
-    sample_metric: SampleMetric = None,
-    min_sample: MinSample = 0,
-    direction: Way = None,
+    shop: CurrentShop, session: SessionDep, page: PageDep, query: BoardDep
 ) -> LeaderboardOut:
     return await service.board(
-        session=session,
-        shop_id=shop.shop_id,
-        kind="best",
-        metric=metric,
-        period_label=period,
-        group=group,
-        sample_metric=sample_metric,
-        min_sample=min_sample,
-        direction=direction,
-        cursor=page.cursor,
-        limit=page.limit,
+        session=session, shop_id=shop.shop_id, kind="best", query=query, page=page
     )
 
 
@@ -105,28 +101,10 @@ async def best(
     responses=problem_responses(422),
 )
 async def most_improved(
-    shop: CurrentShop,
-    session: SessionDep,
-    page: PageDep,
-    metric: Metric,
-    period: PeriodQuery,
-    group: Group = None,
-    sample_metric: SampleMetric = None,
-    min_sample: MinSample = 0,
-    direction: Way = None,
+    shop: CurrentShop, session: SessionDep, page: PageDep, query: BoardDep
 ) -> LeaderboardOut:
     return await service.board(
-        session=session,
-        shop_id=shop.shop_id,
-        kind="most_improved",
-        metric=metric,
-        period_label=period,
-        group=group,
-        sample_metric=sample_metric,
-        min_sample=min_sample,
-        direction=direction,
-        cursor=page.cursor,
-        limit=page.limit,
+        session=session, shop_id=shop.shop_id, kind="most_improved", query=query, page=page
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Literal
@@ -26,7 +27,7 @@ from shared import rollup_reader
 
 from ...agents import repository as agents_sql
 from ...exceptions import NotFound, Unprocessable
-from ...pagination import decode_cursor, encode_cursor
+from ...pagination import PageParams, decode_cursor, encode_cursor
 from ..params import period_param
 from .schemas import LeaderboardOut, MentorRow, MentorViewOut, StandingOut
 
@@ -76,26 +77,28 @@ def _standing(metric: str, s: leaderboard.Standing) -> StandingOut:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class BoardQuery:
+    """What a leaderboard request asks for (the page aside)."""
+
+    metric: str
+    period: str  # an ISO week or a month label
+    group: str | None
+    sample_metric: str | None  # None: the catalogue's sample of the metric
+    min_sample: int
+    direction: Direction | None  # None: the catalogue's direction of the metric
+
+
 async def board(
-    *,
-    session: AsyncSession,
-    shop_id: str,
-    kind: Board,
-    metric: str,
-    period_label: str,
-    group: str | None,
-    sample_metric: str | None,
-    min_sample: int,
-    direction: Direction | None,
-    cursor: str | None,
-    limit: int,
+    *, session: AsyncSession, shop_id: str, kind: Board, query: BoardQuery, page: PageParams
 ) -> LeaderboardOut:
     """One page of the board, in its order; the cursor is the last row's sort key, so a
     page never repeats or skips a row that stays where it was."""
+    metric, group, min_sample = query.metric, query.group, query.min_sample
     _check_metric(metric)
-    sample_of = sample_metric or CATALOGUE[metric].sample
+    sample_of = query.sample_metric or CATALOGUE[metric].sample
     _check_sample(sample_of)
-    period = period_param(period_label)
+    period = period_param(query.period)
     before = period.previous()
     current = await rollup_reader.parts_by_agent(
         session, shop_id=shop_id, start=period.first, end=period.last, group=group
@@ -103,15 +106,15 @@ async def board(
     previous = await rollup_reader.parts_by_agent(
         session, shop_id=shop_id, start=before.first, end=before.last, group=group
     )
-    way = direction or CATALOGUE[metric].direction
+    way = query.direction or CATALOGUE[metric].direction
     sample = MinSample(sample_of, Decimal(min_sample))
     rows = _RANK[kind](current, previous, metric, direction=way, sample=sample)
-    after = _after(cursor)
+    after = _after(page.cursor)
     if after is not None:
         rows = [s for s in rows if _sort_key(kind, way, s) > after]
-    page = rows[:limit]
-    more = len(rows) > limit
-    last = _sort_key(kind, way, page[-1]) if more else None
+    page_rows = rows[: page.limit]
+    more = len(rows) > page.limit
+    last = _sort_key(kind, way, page_rows[-1]) if more else None
     return LeaderboardOut(
         metric=metric,
         period=period.label,
@@ -124,7 +127,7 @@ async def board(
         group=group,
         sample_metric=sample_of,
         min_sample=min_sample,
-        items=[_standing(metric, s) for s in page],
+        items=[_standing(metric, s) for s in page_rows],
         next_cursor=None if last is None else encode_cursor([str(last[0]), last[1]]),
     )
 

@@ -1,8 +1,12 @@
-"""/v1/bonus-plans and /v1/honour-plans: plans, and what they give each agent in a period."""
+"""/v1/bonus-plans and /v1/honour-plans: plans, and what they give each agent in a period.
 
-from __future__ import annotations
+Both kinds have the same life cycle (create, list, read, replace, delete): `_life_cycle`
+mounts its routes on each kind's router, typed with that kind's bodies. (No `from
+__future__ import annotations` here: the routes' annotations are the kind's classes,
+evaluated when the routes are made.)
+"""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 
@@ -41,72 +45,112 @@ GroupQuery = Annotated[
 ]
 
 
-@bonus_router.post(
-    "",
-    status_code=201,
-    response_model=BonusPlanOut,
-    summary="Create a tiered bonus plan",
-    description="Invalid plans (unknown metric or rule, tiers out of order or overlapping, a "
-    "higher tier paying less, a non-positive step) are a 422 naming every defect.",
-    responses=problem_responses(422),
+def _life_cycle(
+    router: APIRouter,
+    kind: service.PlanKind[Any, Any],
+    body: Any,
+    out: Any,
+    *,
+    path: str,
+    create_note: str,
+) -> None:
+    """POST, GET (list), GET, PUT, DELETE of one kind of plan on its router."""
+    noun = kind.noun
+
+    async def create(shop: CurrentShop, session: SessionDep, plan: body, response: Response) -> out:
+        created = await service.create_plan(
+            session=session, kind=kind, shop_id=shop.shop_id, body=plan
+        )
+        response.headers["Location"] = f"/v1/{path}/{created.id}"
+        return created
+
+    async def list_(shop: CurrentShop, session: SessionDep, page: PageDep) -> Page[out]:
+        return await service.list_plans(
+            session=session, kind=kind, shop_id=shop.shop_id, cursor=page.cursor, limit=page.limit
+        )
+
+    async def get(shop: CurrentShop, session: SessionDep, plan_id: PlanId) -> out:
+        return await service.get_plan(
+            session=session, kind=kind, shop_id=shop.shop_id, plan_id=plan_id
+        )
+
+    async def replace(shop: CurrentShop, session: SessionDep, plan_id: PlanId, plan: body) -> out:
+        return await service.replace_plan(
+            session=session, kind=kind, shop_id=shop.shop_id, plan_id=plan_id, body=plan
+        )
+
+    async def delete(shop: CurrentShop, session: SessionDep, plan_id: PlanId) -> Response:
+        await service.delete_plan(session=session, kind=kind, shop_id=shop.shop_id, plan_id=plan_id)
+        return Response(status_code=204)
+
+    name = noun.replace(" ", "_")
+    a = "an" if noun.startswith("honour") else "a"
+    for endpoint, verb in (
+        (create, "create"),
+        (list_, "list_many"),
+        (get, "get"),
+        (replace, "replace"),
+        (delete, "delete"),
+    ):
+        # the OpenAPI operation ids: create_bonus_plan, list_bonus_plans, …
+        endpoint.__name__ = f"list_{name}s" if verb == "list_many" else f"{verb}_{name}"
+    router.add_api_route(
+        "",
+        create,
+        methods=["POST"],
+        status_code=201,
+        response_model=out,
+        summary=f"Create {a} {noun}",
+        description=create_note,
+        responses=problem_responses(422),
+    )
+    router.add_api_route(
+        "", list_, methods=["GET"], response_model=Page[out], summary=f"The shop's {noun}s"
+    )
+    router.add_api_route(
+        "/{plan_id}",
+        get,
+        methods=["GET"],
+        response_model=out,
+        summary=f"{a.capitalize()} {noun}",
+        responses=problem_responses(404),
+    )
+    router.add_api_route(
+        "/{plan_id}",
+        replace,
+        methods=["PUT"],
+        response_model=out,
+        summary=f"Replace {a} {noun}",
+        responses=problem_responses(404, 422),
+    )
+    router.add_api_route(
+        "/{plan_id}",
+        delete,
+        methods=["DELETE"],
+        status_code=204,
+        summary=f"Delete {a} {noun}",
+        responses=problem_responses(404),
+    )
+
+
+_life_cycle(
+    bonus_router,
+    service.BONUS,
+    BonusPlanIn,
+    BonusPlanOut,
+    path="bonus-plans",
+    create_note="A tiered bonus plan. Invalid plans (unknown metric or rule, tiers out of "
+    "order or overlapping, a higher tier paying less, a non-positive step) are a 422 naming "
+    "every defect.",
 )
-async def create_bonus_plan(
-    shop: CurrentShop, session: SessionDep, body: BonusPlanIn, response: Response
-) -> BonusPlanOut:
-    plan = await service.create_plan(
-        session=session, kind=service.BONUS, shop_id=shop.shop_id, body=body
-    )
-    response.headers["Location"] = f"/v1/bonus-plans/{plan.id}"
-    return plan
-
-
-@bonus_router.get("", response_model=Page[BonusPlanOut], summary="The shop's bonus plans")
-async def list_bonus_plans(
-    shop: CurrentShop, session: SessionDep, page: PageDep
-) -> Page[BonusPlanOut]:
-    return await service.list_plans(
-        session=session,
-        kind=service.BONUS,
-        shop_id=shop.shop_id,
-        cursor=page.cursor,
-        limit=page.limit,
-    )
-
-
-@bonus_router.get(
-    "/{plan_id}",
-    response_model=BonusPlanOut,
-    summary="A bonus plan",
-    responses=problem_responses(404),
+_life_cycle(
+    honour_router,
+    service.HONOUR,
+    HonourPlanIn,
+    HonourPlanOut,
+    path="honour-plans",
+    create_note="Honour levels (铜牌/银牌/金牌/钻石), lowest level first.",
 )
-async def get_bonus_plan(shop: CurrentShop, session: SessionDep, plan_id: PlanId) -> BonusPlanOut:
-    return await service.get_plan(
-        session=session, kind=service.BONUS, shop_id=shop.shop_id, plan_id=plan_id
-    )
-
-
-@bonus_router.put(
-    "/{plan_id}",
-    response_model=BonusPlanOut,
-    summary="Replace a bonus plan",
-    responses=problem_responses(404, 422),
-)
-async def replace_bonus_plan(
-    shop: CurrentShop, session: SessionDep, plan_id: PlanId, body: BonusPlanIn
-) -> BonusPlanOut:
-    return await service.replace_plan(
-        session=session, kind=service.BONUS, shop_id=shop.shop_id, plan_id=plan_id, body=body
-    )
-
-
-@bonus_router.delete(
-    "/{plan_id}", status_code=204, summary="Delete a bonus plan", responses=problem_responses(404)
-)
-async def delete_bonus_plan(shop: CurrentShop, session: SessionDep, plan_id: PlanId) -> Response:
-    await service.delete_plan(
-        session=session, kind=service.BONUS, shop_id=shop.shop_id, plan_id=plan_id
-    )
-    return Response(status_code=204)
 
 
 @bonus_router.get(
@@ -133,75 +177,6 @@ async def bonuses(
         agent_id=agent_id,
         group=group,
     )
-
-
-@honour_router.post(
-    "",
-    status_code=201,
-    response_model=HonourPlanOut,
-    summary="Create an honour level plan (铜牌/银牌/金牌/钻石), lowest level first",
-    responses=problem_responses(422),
-)
-async def create_honour_plan(
-    shop: CurrentShop, session: SessionDep, body: HonourPlanIn, response: Response
-) -> HonourPlanOut:
-    plan = await service.create_plan(
-        session=session, kind=service.HONOUR, shop_id=shop.shop_id, body=body
-    )
-    response.headers["Location"] = f"/v1/honour-plans/{plan.id}"
-    return plan
-
-
-@honour_router.get("", response_model=Page[HonourPlanOut], summary="The shop's honour plans")
-async def list_honour_plans(
-    shop: CurrentShop, session: SessionDep, page: PageDep
-) -> Page[HonourPlanOut]:
-    return await service.list_plans(
-        session=session,
-        kind=service.HONOUR,
-        shop_id=shop.shop_id,
-        cursor=page.cursor,
-        limit=page.limit,
-    )
-
-
-@honour_router.get(
-    "/{plan_id}",
-    response_model=HonourPlanOut,
-    summary="An honour plan",
-    responses=problem_responses(404),
-)
-async def get_honour_plan(shop: CurrentShop, session: SessionDep, plan_id: PlanId) -> HonourPlanOut:
-    return await service.get_plan(
-        session=session, kind=service.HONOUR, shop_id=shop.shop_id, plan_id=plan_id
-    )
-
-
-@honour_router.put(
-    "/{plan_id}",
-    response_model=HonourPlanOut,
-    summary="Replace an honour plan",
-    responses=problem_responses(404, 422),
-)
-async def replace_honour_plan(
-    shop: CurrentShop, session: SessionDep, plan_id: PlanId, body: HonourPlanIn
-) -> HonourPlanOut:
-    return await service.replace_plan(
-        session=session, kind=service.HONOUR, shop_id=shop.shop_id, plan_id=plan_id, body=body
-    )
-
-
-@honour_router.delete(
-    "/{plan_id}",
-    status_code=204,
-    summary="Delete an honour plan",
-    responses=problem_responses(404),
-)
-async def delete_honour_plan(shop: CurrentShop, session: SessionDep, plan_id: PlanId) -> Response:
-    await service.delete_plan(
-        session=session, kind=service.HONOUR, shop_id=shop.shop_id, plan_id=plan_id
-    )
-    return Response(status_code=204)
 
 
 @honour_router.get(
