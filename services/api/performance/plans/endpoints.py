@@ -8,7 +8,7 @@ evaluated when the routes are made.)
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from ...deps import CurrentShop, SessionDep
 from ...pagination import Page, PageDep
@@ -153,6 +153,15 @@ _life_cycle(
 )
 
 
+def _results_query(
+    plan_id: PlanId, period: PeriodQuery, agent_id: AgentQuery = None, group: GroupQuery = None
+) -> results.ResultsQuery:
+    return results.ResultsQuery(plan_id, period, agent_id, group)
+
+
+ResultsDep = Annotated[results.ResultsQuery, Depends(_results_query)]
+
+
 @bonus_router.get(
     "/{plan_id}/bonuses",
     response_model=BonusReport,
@@ -161,22 +170,8 @@ _life_cycle(
     "total = max(0, tier amount + steps beyond the top tier − deductions).",
     responses=problem_responses(404, 422),
 )
-async def bonuses(
-    shop: CurrentShop,
-    session: SessionDep,
-    plan_id: PlanId,
-    period: PeriodQuery,
-    agent_id: AgentQuery = None,
-    group: GroupQuery = None,
-) -> BonusReport:
-    return await results.bonuses(
-        session=session,
-        shop_id=shop.shop_id,
-        plan_id=plan_id,
-        period_label=period,
-        agent_id=agent_id,
-        group=group,
-    )
+async def bonuses(shop: CurrentShop, session: SessionDep, query: ResultsDep) -> BonusReport:
+    return await results.bonuses(session=session, shop_id=shop.shop_id, query=query)
 
 
 @honour_router.get(
@@ -186,19 +181,5 @@ async def bonuses(
     description="An agent holds the highest level whose requirements all hold.",
     responses=problem_responses(404, 422),
 )
-async def levels(
-    shop: CurrentShop,
-    session: SessionDep,
-    plan_id: PlanId,
-    period: PeriodQuery,
-    agent_id: AgentQuery = None,
-    group: GroupQuery = None,
-) -> LevelReport:
-    return await results.levels(
-        session=session,
-        shop_id=shop.shop_id,
-        plan_id=plan_id,
-        period_label=period,
-        agent_id=agent_id,
-        group=group,
-    )
+async def levels(shop: CurrentShop, session: SessionDep, query: ResultsDep) -> LevelReport:
+    return await results.levels(session=session, shop_id=shop.shop_id, query=query)

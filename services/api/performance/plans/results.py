@@ -3,6 +3,7 @@ through shared/rollup_reader.py)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -73,9 +74,10 @@ async def _baseline_parts(
 
 
 async def _period_parts(
-    session: AsyncSession, shop_id: str, period: Period, agent_id: str | None, group: str | None
+    session: AsyncSession, shop_id: str, period: Period, query: ResultsQuery
 ) -> dict[str, AgentDayParts | None]:
     """Summed parts of every agent active in the period (or the one asked for, even idle)."""
+    agent_id = query.agent_id
     current: dict[str, AgentDayParts | None] = dict(
         await rollup_reader.parts_by_agent(
             session,
@@ -83,7 +85,7 @@ async def _period_parts(
             start=period.first,
             end=period.last,
             agent_ids=None if agent_id is None else [agent_id],
-            group=group,
+            group=query.group,
         )
     )
     if agent_id is not None:
@@ -91,20 +93,24 @@ async def _period_parts(
     return current
 
 
-async def bonuses(
-    *,
-    session: AsyncSession,
-    shop_id: str,
-    plan_id: str,
-    period_label: str,
-    agent_id: str | None,
-    group: str | None,
-) -> BonusReport:
+@dataclass(frozen=True, slots=True)
+class ResultsQuery:
+    """A plan's results for one period: every agent active in it, or only `agent_id`
+    (even idle), or only a group's."""
+
+    plan_id: str
+    period: str  # an ISO week or month label, of the plan's kind
+    agent_id: str | None
+    group: str | None
+
+
+async def bonuses(*, session: AsyncSession, shop_id: str, query: ResultsQuery) -> BonusReport:
     """Every agent active in the period (or the one asked for), in agent_id order."""
+    plan_id = query.plan_id
     row = await fetch_plan_row(session=session, kind=BONUS, shop_id=shop_id, plan_id=plan_id)
     plan = codec.bonus_plan_of_row(row)
-    period = period_param(period_label, plan.period)
-    current = await _period_parts(session, shop_id, period, agent_id, group)
+    period = period_param(query.period, plan.period)
+    current = await _period_parts(session, shop_id, period, query)
     ids = sorted(current)
     before = await _baseline_parts(session, shop_id, plan, period, ids)
     results = [(a, compute_bonus(plan, current[a], before.get(a))) for a in ids]
@@ -142,19 +148,12 @@ def _level_out(agent_id: str, r: HonourResult) -> AgentLevelOut:
     )
 
 
-async def levels(
-    *,
-    session: AsyncSession,
-    shop_id: str,
-    plan_id: str,
-    period_label: str,
-    agent_id: str | None,
-    group: str | None,
-) -> LevelReport:
+async def levels(*, session: AsyncSession, shop_id: str, query: ResultsQuery) -> LevelReport:
+    plan_id = query.plan_id
     row = await fetch_plan_row(session=session, kind=HONOUR, shop_id=shop_id, plan_id=plan_id)
     plan = codec.honour_plan_of_row(row)
-    period = period_param(period_label, plan.period)
-    current = await _period_parts(session, shop_id, period, agent_id, group)
+    period = period_param(query.period, plan.period)
+    current = await _period_parts(session, shop_id, period, query)
     return LevelReport(
         plan_id=plan_id,
         period=period.label,
