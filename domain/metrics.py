@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 from .catalogue import AGENT_METRICS, CATALOGUE, SAMPLE_PARTS, SHOP_METRICS, Kind, Metric
-from .formulas import CONTEXT, Exact
+from .formulas import CONTEXT, Exact, Part
 from .parts import AgentDayParts, ShopDayParts
 from .qa_rules import RULES
 
@@ -91,6 +92,10 @@ def _reader(metric: Metric) -> Callable[[Any], int | float | str | None]:
     Decimal as a 2-place string for money, its nearest float for the rest."""
     formula = metric.formula
     if metric.kind == "count":
+        # A count is its part as it is: read in C (attrgetter) rather than through the
+        # formula's method, a third of a row's time.
+        if isinstance(formula, Part):
+            return attrgetter(formula.name)
         return formula.exact  # type: ignore[return-value]
     if metric.kind == "money":
         return lambda parts: money(Decimal(formula.exact(parts)))  # type: ignore[arg-type]
