@@ -25,8 +25,8 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check shared services bench tests migrations
-	$(BIN)/mypy shared services bench
+	$(BIN)/ruff format --check domain shared services bench tests migrations
+	$(BIN)/mypy domain shared services bench
 
 format: $(STAMP)
 	$(BIN)/ruff format .

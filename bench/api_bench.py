@@ -29,11 +29,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from domain.parts import AgentDayParts
 from services.api.auth.keys import generate_key, hash_key, new_key_id, visible_prefix
 from shared import migrate
 from shared.embedded import free_port, wait_for_port
 from shared.rollup_version import bump_rollup_version
-from shared.schema import AGENT_DAY_COUNTS, agent_daily, agents, api_keys, shops
+from shared.schema import agent_daily, agents, api_keys, shops
 
 if TYPE_CHECKING:
     from bench.table import Table
@@ -84,7 +85,11 @@ async def _fill(database_url: str) -> str:
                     "shop_id": SHOP,
                     "agent_id": a,
                     "day": FIRST_DAY + timedelta(days=d),
-                    **{c: rng.randint(0, 500) for c in AGENT_DAY_COUNTS},
+                    **{
+                        c: rng.randint(0, 500)
+                        for c in AgentDayParts.FIELDS
+                        if c not in AgentDayParts.DECIMAL_FIELDS
+                    },
                     "sales_amount": Decimal(rng.randint(0, 10**6)) / 100,
                     "refund_amount": Decimal(rng.randint(0, 10**4)) / 100,
                 }

@@ -28,6 +28,7 @@ import orjson
 from aiokafka import AIOKafkaProducer, TopicPartition
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from services.alerts import evaluate_after_batch
 from services.scoring.repository import driver
 from services.scoring.worker import ScoringWorker
 from shared import migrate
@@ -156,6 +157,7 @@ def _worker(
         group_id=group,
         topic=topic,
         partitions=list(range(partitions)),
+        after_batch=[evaluate_after_batch],  # as the scoring process runs it
     )
 
 

@@ -27,6 +27,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+from domain.parts import AgentDayParts, ShopDayParts
+
 metadata = MetaData()
 
 MONEY = Numeric(16, 2)
@@ -84,7 +86,6 @@ agents = Table(
     PrimaryKeyConstraint("shop_id", "agent_id"),
 )
 
-_SOURCE = ("src_topic", "src_partition", "src_offset")
 _XID = text("(pg_current_xact_id()::text::bigint)")
 
 
@@ -181,38 +182,6 @@ consumer_offsets = Table(
 
 # --- scoring results (services/scoring writes, services/api reads) -------------------
 
-AGENT_DAY_COUNTS = (
-    "consultations",
-    "inquiries",
-    "ordered_buyers",
-    "paid_buyers",
-    "paid_orders",
-    "lost_inquiries",
-    "buyer_messages",
-    "agent_messages",
-    "responses",
-    "response_us_sum",
-    "first_responses",
-    "first_response_us_sum",
-    "slow_responses",
-    "unreplied_buyers",
-    "sessions",
-    "qa_sessions",
-    "qa_score_sum",
-    "reminded_orders",
-    "reminder_successes",
-    "v_closing_by_agent",
-    "v_min_reply_length",
-    "v_min_emojis",
-    "v_greeting",
-    "v_slow_reply",
-    "v_unanswered",
-    "v_forbidden_words",
-)
-AGENT_DAY_MONEY = ("sales_amount", "refund_amount")
-SHOP_DAY_COUNTS = ("placed_orders", "paid_orders_total", "silent_orders")
-SHOP_DAY_MONEY = ("sales_total", "silent_sales")
-
 
 def _zero_int(name: str) -> Column:  # type: ignore[type-arg]
     return Column(name, BigInteger, nullable=False, server_default="0")
@@ -222,14 +191,22 @@ def _zero_money(name: str) -> Column:  # type: ignore[type-arg]
     return Column(name, MONEY, nullable=False, server_default="0")
 
 
+def _part_columns(parts: type[AgentDayParts] | type[ShopDayParts]) -> list[Column]:  # type: ignore[type-arg]
+    """One column per additive part (domain/parts.py), named as the part: counts bigint,
+    money numeric. The migrations create the same columns (a test compares them)."""
+    return [
+        _zero_money(name) if name in parts.DECIMAL_FIELDS else _zero_int(name)
+        for name in parts.FIELDS
+    ]
+
+
 agent_daily = Table(
     "agent_daily",
     metadata,
     Column("shop_id", Text, nullable=False),
     Column("day", Date, nullable=False),
     Column("agent_id", Text, nullable=False),
-    *[_zero_int(name) for name in AGENT_DAY_COUNTS],
-    *[_zero_money(name) for name in AGENT_DAY_MONEY],
+    *_part_columns(AgentDayParts),
     PrimaryKeyConstraint("shop_id", "day", "agent_id"),
     Index("ix_agent_daily_agent", "shop_id", "agent_id", "day"),
 )
@@ -239,8 +216,7 @@ shop_daily = Table(
     metadata,
     Column("shop_id", Text, nullable=False),
     Column("day", Date, nullable=False),
-    *[_zero_int(name) for name in SHOP_DAY_COUNTS],
-    *[_zero_money(name) for name in SHOP_DAY_MONEY],
+    *_part_columns(ShopDayParts),
     PrimaryKeyConstraint("shop_id", "day"),
 )
 

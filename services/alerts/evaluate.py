@@ -13,15 +13,17 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
+from domain.violations import ViolationNotice
 from services.webhooks.outbox import OutboxEvent, enqueue_events
+from shared import rollup_reader
 
 from . import store
 from .judge import judge
-from .notices import ViolationNotice
 from .rules import AlertRule, window_days
-from .values import flatten, observe
+from .values import Observation, observe
 
-Judged = tuple[AlertRule, str, dict[str, Any], tuple[date, date]]
+# (rule, scope key, what it observed, the window's days)
+Judged = tuple[AlertRule, str, Observation, tuple[date, date]]
 
 
 def scope_key(rule: AlertRule, agent_id: str | None) -> str:
@@ -79,9 +81,8 @@ async def _transitions(
         session, shop_id, ((r.rule_id, k) for r, k, _, _ in observations)
     )
     events: list[OutboxEvent] = []
-    for rule, key, flat, days in observations:
+    for rule, key, seen, days in observations:
         state = states.get((rule.rule_id, key), store.AlertState())
-        seen = observe(rule, flat)
         transition = judge(rule, seen, state, now)
         if transition is None:
             continue
@@ -91,11 +92,11 @@ async def _transitions(
             rule_id=rule.rule_id,
             scope_key=key,
             state=transition.state,
-            value=seen.number,
+            value=seen.value,
             sample=seen.sample,
             now=now,
         )
-        data = _alert_data(rule, key, seen.value, seen.sample, days, watermark)
+        data = _alert_data(rule, key, seen, days, watermark)
         events.append(OutboxEvent(transition.kind, data))
     return events
 
@@ -115,24 +116,28 @@ async def _observations(
         in_window = [r for r in rules if r.window == window]
         agent_rules = [r for r in in_window if r.scope == "agent"]
         if agent_rules and agents:
-            sums = await store.agent_sums(session, shop_id, agents, days)
+            sums = await rollup_reader.parts_by_agent(
+                session, shop_id=shop_id, start=days[0], end=days[1], agent_ids=sorted(agents)
+            )
             for rule in agent_rules:
                 for agent_id in sorted(agents):
                     if rule.agent_id not in (None, agent_id) or agent_id not in sums:
                         continue
-                    out.append((rule, scope_key(rule, agent_id), flatten(sums[agent_id]), days))
+                    seen = observe(rule, sums[agent_id])
+                    out.append((rule, scope_key(rule, agent_id), seen, days))
         shop_rules = [r for r in in_window if r.scope == "shop"]
         if shop_rules:
-            flat = flatten(*await store.shop_sums(session, shop_id, days))
-            out.extend((rule, "shop", flat, days) for rule in shop_rules)
+            agent, shop = await rollup_reader.shop_totals(
+                session, shop_id=shop_id, start=days[0], end=days[1]
+            )
+            out.extend((rule, "shop", observe(rule, agent, shop), days) for rule in shop_rules)
     return out
 
 
 def _alert_data(
     rule: AlertRule,
     key: str,
-    value: Any,
-    sample: int,
+    seen: Observation,
     days: tuple[date, date],
     watermark: datetime,
 ) -> dict[str, Any]:
@@ -147,9 +152,9 @@ def _alert_data(
         "window": rule.window,
         "from": days[0].isoformat(),
         "to": days[1].isoformat(),
-        "value": value,
+        "value": seen.shown(rule.metric),
         "sample_metric": rule.sample_of,
-        "sample": sample,
+        "sample": seen.sample,
         "min_sample": rule.min_sample,
         "watermark": watermark.isoformat(),
     }

@@ -36,7 +36,7 @@ class Transition:
 def judge(
     rule: AlertRule, observation: Observation, state: AlertState, now: datetime
 ) -> Transition | None:
-    value = observation.number
+    value = observation.value
     if value is None or observation.sample < rule.min_sample:
         return None
     in_breach = rule.breaches(value)

@@ -1,19 +1,19 @@
-"""SQL of the alert evaluation: rules, summed rollups, alert state (no commits)."""
+"""SQL of the alert evaluation: rules, the shop's clock, alert state (no commits). The
+rollups are read through shared/rollup_reader.py, as every other reader does."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import date, datetime
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, select, tuple_
+from sqlalchemy import and_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from services.scoring.core.parts import AgentDayParts, ShopDayParts
-from services.scoring.core.settings import ShopSettings
-from shared.schema import agent_daily, alert_rules, alert_state, shop_daily, shops
+from domain.settings import ShopSettings
+from shared.schema import alert_rules, alert_state, shops
 
 from .judge import AlertState
 from .rules import AlertRule
@@ -21,20 +21,26 @@ from .rules import AlertRule
 Session = AsyncSession | AsyncConnection
 
 
-def rule_from_row(row: Any) -> AlertRule:
+def rule_of(columns: Mapping[str, Any]) -> AlertRule:
+    """The rule of an alert_rules row's columns; ValueError (a message a shop can act
+    on) when they do not make a valid rule."""
     return AlertRule(
-        rule_id=row.rule_id,
-        name=row.name,
-        scope=row.scope,
-        agent_id=row.agent_id,
-        metric=row.metric,
-        comparison=row.comparison,
-        threshold=Decimal(row.threshold),
-        window=row.time_window,
-        min_sample=int(row.min_sample),
-        sample_metric=row.sample_metric,
-        cooldown_seconds=int(row.cooldown_seconds),
+        rule_id=columns["rule_id"],
+        name=columns["name"],
+        scope=columns["scope"],
+        agent_id=columns["agent_id"],
+        metric=columns["metric"],
+        comparison=columns["comparison"],
+        threshold=Decimal(columns["threshold"]),
+        window=columns["time_window"],
+        min_sample=int(columns["min_sample"]),
+        sample_metric=columns["sample_metric"],
+        cooldown_seconds=int(columns["cooldown_seconds"]),
     )
+
+
+def rule_from_row(row: Any) -> AlertRule:
+    return rule_of(row._mapping)
 
 
 async def shop_clock(session: Session, shop_id: str) -> tuple[datetime | None, str]:
@@ -60,52 +66,6 @@ async def enabled_rules(session: Session, shop_id: str) -> list[AlertRule]:
         .order_by(alert_rules.c.rule_id)
     )
     return [rule_from_row(r) for r in rows]
-
-
-def _sums(table: Any, fields: tuple[str, ...]) -> list[Any]:
-    return [func.coalesce(func.sum(table.c[f]), 0).label(f) for f in fields]
-
-
-async def agent_sums(
-    session: Session, shop_id: str, agents: Iterable[str], days: tuple[date, date]
-) -> dict[str, AgentDayParts]:
-    """Each agent's parts summed over the inclusive days (agents without rows: absent)."""
-    agents = sorted(set(agents))
-    if not agents:
-        return {}
-    rows = await session.execute(
-        select(agent_daily.c.agent_id, *_sums(agent_daily, AgentDayParts.FIELDS))
-        .where(
-            agent_daily.c.shop_id == shop_id,
-            agent_daily.c.agent_id.in_(agents),
-            agent_daily.c.day.between(*days),
-        )
-        .group_by(agent_daily.c.agent_id)
-    )
-    return {r.agent_id: AgentDayParts.from_json(dict(r._mapping)) for r in rows}
-
-
-async def shop_sums(
-    session: Session, shop_id: str, days: tuple[date, date]
-) -> tuple[AgentDayParts, ShopDayParts]:
-    """All agents' parts and the shop-level parts, summed over the inclusive days."""
-    agents = (
-        await session.execute(
-            select(*_sums(agent_daily, AgentDayParts.FIELDS)).where(
-                agent_daily.c.shop_id == shop_id, agent_daily.c.day.between(*days)
-            )
-        )
-    ).one()
-    shop = (
-        await session.execute(
-            select(*_sums(shop_daily, ShopDayParts.FIELDS)).where(
-                shop_daily.c.shop_id == shop_id, shop_daily.c.day.between(*days)
-            )
-        )
-    ).one()
-    return AgentDayParts.from_json(dict(agents._mapping)), ShopDayParts.from_json(
-        dict(shop._mapping)
-    )
 
 
 async def load_states(

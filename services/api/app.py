@@ -1,11 +1,12 @@
 """The FastAPI application: `create_app(settings)` builds it (tests, `python -m services.api`).
 
-Routers are listed in SHOP_ROUTERS / ADMIN_ROUTERS (tests may pass `extra_*_routers`).
+Every router is listed here: SHOP_ROUTERS under /v1 (shop API key), ADMIN_ROUTERS under
+/admin (ADMIN_TOKEN).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
@@ -24,7 +25,7 @@ from .deps import AdminDep
 from .health.endpoints import router as health_router
 from .inquiries.endpoints import router as inquiries_router
 from .kafka import KafkaLink
-from .leaderboard.endpoints import router as leaderboard_router
+from .metric_definitions.endpoints import router as metric_definitions_router
 from .metrics.cache import MetricsCache
 from .metrics.endpoints import router as metrics_router
 from .metrics.fast_path import MetricsFastPath
@@ -47,7 +48,7 @@ API_POOL_SIZE = 20
 SHOP_ROUTERS: list[APIRouter] = [
     agents_router,
     metrics_router,
-    leaderboard_router,
+    metric_definitions_router,
     inquiries_router,
     transcripts_router,
     violations_router,
@@ -71,8 +72,6 @@ def create_app(
     settings: Settings,
     *,
     engine: AsyncEngine | None = None,
-    extra_shop_routers: Sequence[APIRouter] = (),
-    extra_admin_routers: Sequence[APIRouter] = (),
 ) -> FastAPI:
     settings.require_admin_token()  # refuse to start with a missing or well-known token
     # Beyond the pool, overflow connections are opened and closed per request (a Postgres
@@ -115,9 +114,9 @@ def create_app(
 
     install_problem_handlers(app)
     app.include_router(health_router)
-    for router in [*SHOP_ROUTERS, *extra_shop_routers]:
+    for router in SHOP_ROUTERS:
         app.include_router(router, prefix="/v1", responses=problem_responses(401, 422, 500))
-    for router in [*ADMIN_ROUTERS, *extra_admin_routers]:
+    for router in ADMIN_ROUTERS:
         app.include_router(
             router,
             prefix="/admin",

@@ -13,7 +13,7 @@ from collections.abc import Callable, Collection
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.scoring.core.settings import ShopSettings
+from domain.settings import ShopSettings
 
 _LOOKUP = text(
     "SELECT shop_id, settings -> 'raw_retention_days' FROM shops "

@@ -6,7 +6,15 @@
     total = max(0, gross − deductions)          (a bonus is never negative)
 
 All in Decimal: 53.9 % stays below a 54 % tier and 58 % is exactly 2 steps of 2 % above
-54 %. An agent without a value (no inquiries), below the minimum sample, or without a
+54 %.
+
+Relative tiers (SPEC §7) are offsets over the agent's baseline: the metric over the
+agent's previous N periods taken together, from their summed parts — Σ paid_buyers /
+Σ inquiries over the N weeks, never a mean of the weeks' values (a 1-inquiry week weighs
+one inquiry, not a whole week). No value over those periods (no activity, or a zero
+denominator) is no baseline.
+
+An agent without a value (no inquiries), below the minimum sample, or without a
 baseline for relative tiers reaches no tier: gross 0, total 0, `reason` says why;
 deductions are still listed so the payroll view shows them.
 """
@@ -17,11 +25,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 
-from services.scoring.core.parts import AgentDayParts
+from domain import metrics
+from domain.metrics import CONTEXT
+from domain.parts import AgentDayParts
 
-from .baseline import baseline
 from .bonus_plan import BonusPlan
-from .metric_values import CONTEXT, metric_value
 
 _CENT = Decimal("0.01")
 _ZERO = Decimal(0)
@@ -80,7 +88,7 @@ def _why_not(plan: BonusPlan, parts: AgentDayParts | None, value: Decimal | None
     if value is None:
         return "no_value"
     if plan.min_sample is not None:
-        sample = metric_value(parts, plan.min_sample.metric)
+        sample = metrics.sample_value(plan.min_sample.metric, parts)
         if sample is None or sample < plan.min_sample.minimum:
             return "below_min_sample"
     return None
@@ -89,13 +97,14 @@ def _why_not(plan: BonusPlan, parts: AgentDayParts | None, value: Decimal | None
 def compute_bonus(
     plan: BonusPlan,
     parts: AgentDayParts | None,
-    history: Sequence[AgentDayParts | None] = (),
+    before: AgentDayParts | None = None,
 ) -> BonusResult:
-    """`parts`: the agent's summed parts over the period (None: no activity); `history`:
-    its parts in each of the plan.baseline_periods previous periods (relative plans)."""
-    value = metric_value(parts, plan.metric)
+    """`parts`: the agent's summed parts over the period (None: no activity); `before`:
+    its parts summed over the plan.baseline_periods previous periods (relative plans;
+    None: no activity then)."""
+    value = metrics.value(plan.metric, parts)
     offsets = tuple(t.threshold for t in plan.tiers)
-    base = baseline(history, plan.metric) if plan.baseline_periods is not None else None
+    base = metrics.value(plan.metric, before) if plan.baseline_periods is not None else None
     if plan.baseline_periods is None:
         thresholds = offsets
     else:

@@ -16,10 +16,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from services.scoring.core.qa_rules import RULES
+from domain.catalogue import (
+    CATALOGUE,
+    Direction,
+    is_metric,
+    is_sample,
+    unknown_metric_message,
+    unknown_sample_message,
+)
+from domain.qa_rules import RULES
 
 from .errors import PlanProblem
-from .metric_values import METRICS, Direction, is_metric, unknown_metric_message
 from .periods import PERIOD_KINDS, PeriodKind
 
 MAX_BASELINE_PERIODS = 52
@@ -53,7 +60,8 @@ class BonusPlan:
     period: PeriodKind
     tiers: tuple[Tier, ...]
     direction: Direction = "higher"
-    # None: absolute thresholds. N: thresholds are offsets over the mean of N periods.
+    # None: absolute thresholds. N: offsets over the metric of the N previous periods
+    # taken together (bonus.py).
     baseline_periods: int | None = None
     step: Step | None = None
     # QA rule -> amount deducted per violation occurrence of that rule.
@@ -62,7 +70,12 @@ class BonusPlan:
 
 
 def default_direction(metric: str) -> Direction:
-    return METRICS[metric].direction if is_metric(metric) else "higher"
+    return CATALOGUE[metric].direction if is_metric(metric) else "higher"
+
+
+def default_sample(metric: str) -> str:
+    """The catalogue's sample of the metric (an unknown metric is refused elsewhere)."""
+    return CATALOGUE[metric].sample if is_metric(metric) else "inquiries"
 
 
 def _money(value: Decimal, where: str) -> list[PlanProblem]:
@@ -141,9 +154,9 @@ def check_bonus_plan(plan: BonusPlan) -> list[PlanProblem]:
             )
         problems += _money(amount, f"deductions.{rule}")
     if plan.min_sample is not None:
-        if not is_metric(plan.min_sample.metric):
+        if not is_sample(plan.min_sample.metric):
             problems.append(
-                PlanProblem("min_sample.metric", unknown_metric_message(plan.min_sample.metric))
+                PlanProblem("min_sample.metric", unknown_sample_message(plan.min_sample.metric))
             )
         if not plan.min_sample.minimum.is_finite():
             problems.append(PlanProblem("min_sample.minimum", "must be a finite number"))

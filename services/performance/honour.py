@@ -12,10 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from services.scoring.core.parts import AgentDayParts
+from domain import metrics
+from domain.catalogue import is_metric, unknown_metric_message
+from domain.comparisons import COMPARISONS, Comparison, holds
+from domain.parts import AgentDayParts
 
 from .errors import PlanProblem
-from .metric_values import COMPARISONS, Comparison, is_metric, metric_value, unknown_metric_message
 from .periods import PERIOD_KINDS, PeriodKind
 
 MAX_LEVELS = 20
@@ -91,8 +93,8 @@ def check_honour_plan(plan: HonourPlan) -> list[PlanProblem]:
 
 
 def _evaluate(req: Requirement, parts: AgentDayParts | None) -> RequirementResult:
-    actual = metric_value(parts, req.metric)
-    held = actual is not None and COMPARISONS[req.comparison](actual, req.value)
+    actual = metrics.value(req.metric, parts)
+    held = actual is not None and holds(actual, req.comparison, req.value)
     return RequirementResult(req, actual, held)
 
 

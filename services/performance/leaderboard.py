@@ -1,26 +1,36 @@
-"""Leaderboards (SPEC §7): the best agents of a period by a metric, and the most improved
-(进步最快) against the previous period.
+"""Leaderboards (SPEC §7): the agents of a period ranked by a metric, with the change
+against the previous period, and the most improved (进步最快).
 
-- Only agents with a value qualify, and, when a minimum sample is set (inquiries >= 20),
-  only agents meeting it in the period, so one lucky day does not top the board. For
-  "most improved" both periods must qualify: a 1-inquiry week is no baseline either.
-- "Best" follows the metric's direction (highest conversion first, lowest response time
-  first) unless the caller says otherwise.
-- change = value − previous value, in the metric's units (rates in fraction points:
-  0.52 − 0.48 = 0.04); improvement = change, or −change for lower-is-better metrics.
-- Ties are broken by agent_id in code-point order; ranks are 1..n with no gaps or shares.
+One rule for every metric, direction and period:
+
+- **Who is ranked.** An agent with a value in the period (an agent without activity, or
+  with a zero denominator, has none) whose sample — the catalogue's default sample of the
+  metric unless the caller names another count — is at least the minimum, so one lucky
+  day (2 of 2 inquiries) does not top the board. "Most improved" ranks only agents who
+  qualify in both periods: a 1-inquiry week is no baseline either.
+- **Order.** Best first: the highest value for a higher-is-better metric, the lowest for
+  a lower-is-better one (the catalogue's direction unless the caller says otherwise);
+  for most improved, the largest improvement first (declines last). Equal values are
+  listed by agent_id in code-point order.
+- **Ranks.** Equal values share a rank and the next rank counts them (1, 2, 2, 4): an
+  agent's rank is 1 + the number of agents strictly better.
+- **Change.** change = value − the previous period's value (null if the agent did not
+  qualify then), in the metric's units (rates in fraction points: 0.52 − 0.48 = 0.04);
+  improvement = change, or −change for lower-is-better; previous_rank = the agent's rank
+  on the previous period's board.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from services.scoring.core.parts import AgentDayParts
+from domain import metrics
+from domain.catalogue import Direction
+from domain.parts import AgentDayParts
 
 from .bonus_plan import MinSample
-from .metric_values import Direction, metric_value
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,42 +38,67 @@ class Standing:
     rank: int
     agent_id: str
     value: Decimal
+    sample: int
     previous: Decimal | None
+    previous_rank: int | None
     change: Decimal | None
     improvement: Decimal | None
 
 
-def _qualifies(parts: AgentDayParts | None, sample: MinSample | None) -> bool:
-    if parts is None:
-        return False
-    if sample is None:
-        return True
-    value = metric_value(parts, sample.metric)
-    return value is not None and value >= sample.minimum
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    agent_id: str
+    value: Decimal
+    sample: int
 
 
-def _entries(
-    current: Mapping[str, AgentDayParts],
-    previous: Mapping[str, AgentDayParts],
-    metric: str,
-    sample: MinSample | None,
-    direction: Direction,
-) -> Iterable[tuple[str, Decimal, Decimal | None]]:
-    for agent_id, parts in current.items():
-        value = metric_value(parts, metric)
-        if value is None or not _qualifies(parts, sample):
-            continue
-        before = previous.get(agent_id)
-        prior = metric_value(before, metric) if _qualifies(before, sample) else None
-        yield agent_id, value, prior
+def _qualified(
+    parts: Mapping[str, AgentDayParts], metric: str, sample: MinSample
+) -> dict[str, _Entry]:
+    out = {}
+    for agent_id, p in parts.items():
+        value = metrics.value(metric, p)
+        count = metrics.sample_value(sample.metric, p)
+        if value is not None and count is not None and count >= sample.minimum:
+            out[agent_id] = _Entry(agent_id, value, count)
+    return out
 
 
-def _standing(
-    rank: int, agent_id: str, value: Decimal, prior: Decimal | None, direction: Direction
-) -> Standing:
-    change = None if prior is None else value - prior
-    improvement = None if change is None else (change if direction == "higher" else -change)
-    return Standing(rank, agent_id, value, prior, change, improvement)
+def rank_by(items: Sequence[str], score: Callable[[str], Decimal]) -> list[tuple[int, str]]:
+    """(rank, item), highest score first, equal scores by item in code-point order and
+    sharing a rank (1, 2, 2, 4)."""
+    ordered = sorted(items, key=lambda item: (-score(item), item))
+    out: list[tuple[int, str]] = []
+    for i, item in enumerate(ordered):
+        tied = out and score(out[-1][1]) == score(item)
+        out.append((out[-1][0] if tied else i + 1, item))
+    return out
+
+
+def _standings(
+    now: dict[str, _Entry],
+    before: dict[str, _Entry],
+    sign: int,
+    ranked: list[tuple[int, str]],
+) -> list[Standing]:
+    before_ranks = {a: r for r, a in rank_by(list(before), lambda a: sign * before[a].value)}
+    out = []
+    for rank, agent_id in ranked:
+        entry, prior = now[agent_id], before.get(agent_id)
+        change = None if prior is None else entry.value - prior.value
+        out.append(
+            Standing(
+                rank=rank,
+                agent_id=agent_id,
+                value=entry.value,
+                sample=entry.sample,
+                previous=None if prior is None else prior.value,
+                previous_rank=before_ranks.get(agent_id),
+                change=change,
+                improvement=None if change is None else sign * change,
+            )
+        )
+    return out
 
 
 def best(
@@ -72,13 +107,12 @@ def best(
     metric: str,
     *,
     direction: Direction,
-    sample: MinSample | None = None,
+    sample: MinSample,
 ) -> list[Standing]:
     """`current`/`previous`: each agent's summed parts in the period and the one before."""
-    entries = list(_entries(current, previous, metric, sample, direction))
-    sign = -1 if direction == "higher" else 1
-    entries.sort(key=lambda e: (sign * e[1], e[0]))
-    return [_standing(i, a, v, p, direction) for i, (a, v, p) in enumerate(entries, 1)]
+    now, before = _qualified(current, metric, sample), _qualified(previous, metric, sample)
+    sign = 1 if direction == "higher" else -1
+    return _standings(now, before, sign, rank_by(list(now), lambda a: sign * now[a].value))
 
 
 def most_improved(
@@ -87,16 +121,11 @@ def most_improved(
     metric: str,
     *,
     direction: Direction,
-    sample: MinSample | None = None,
+    sample: MinSample,
 ) -> list[Standing]:
-    """Agents with a value in both periods, by improvement, largest first (declines last)."""
-    rows = [
-        _standing(0, a, v, p, direction)
-        for a, v, p in _entries(current, previous, metric, sample, direction)
-        if p is not None
-    ]
-    rows.sort(key=lambda s: (-(s.improvement or 0), s.agent_id))
-    return [
-        Standing(i, s.agent_id, s.value, s.previous, s.change, s.improvement)
-        for i, s in enumerate(rows, 1)
-    ]
+    """Agents qualifying in both periods, by improvement, largest first."""
+    now, before = _qualified(current, metric, sample), _qualified(previous, metric, sample)
+    sign = 1 if direction == "higher" else -1
+    both = [a for a in now if a in before]
+    improvement = {a: sign * (now[a].value - before[a].value) for a in both}
+    return _standings(now, before, sign, rank_by(both, improvement.__getitem__))

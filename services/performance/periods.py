@@ -70,10 +70,6 @@ def month_of(day: date) -> Period:
     return Period("month", day.replace(day=1))
 
 
-def period_of(kind: PeriodKind, day: date) -> Period:
-    return week_of(day) if kind == "week" else month_of(day)
-
-
 # Years outside keep every previous/next period (baselines go back up to 52) a valid date.
 MIN_YEAR, MAX_YEAR = 1900, 9998
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from services.scoring.core.parts import AgentDayParts
+from domain.parts import AgentDayParts
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,18 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from services.scoring.core.parts import AgentDayParts
+from domain import metrics
+from domain.catalogue import CATALOGUE, is_metric, unknown_metric_message
+from domain.comparisons import COMPARISONS, Comparison, holds
+from domain.metrics import CONTEXT
+from domain.parts import AgentDayParts
 
 from .errors import PlanProblem
-from .metric_values import (
-    COMPARISONS,
-    CONTEXT,
-    METRICS,
-    Comparison,
-    is_metric,
-    metric_value,
-    unknown_metric_message,
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +30,7 @@ class Attainment:
 
 
 def default_comparison(metric: str) -> Comparison:
-    return "<=" if METRICS[metric].direction == "lower" else ">="
+    return "<=" if CATALOGUE[metric].direction == "lower" else ">="
 
 
 def check_target(metric: str, comparison: str | None, value: Decimal) -> list[PlanProblem]:
@@ -52,8 +47,8 @@ def check_target(metric: str, comparison: str | None, value: Decimal) -> list[Pl
 def attainment(
     parts: AgentDayParts | None, metric: str, target: Decimal, comparison: Comparison
 ) -> Attainment:
-    value = metric_value(parts, metric)
+    value = metrics.value(metric, parts)
     if value is None:
         return Attainment(None, target, None, False)
     ratio = None if target == 0 else CONTEXT.divide(value, target)
-    return Attainment(value, target, ratio, COMPARISONS[comparison](value, target))
+    return Attainment(value, target, ratio, holds(value, comparison, target))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import signal
 
+from services.alerts import evaluate_after_batch
 from services.scoring import metrics
 from services.scoring.rescore import poll_jobs
 from services.scoring.settings import ScoringSettings
@@ -43,6 +44,8 @@ async def main(settings: ScoringSettings) -> None:
         partitions=settings.partitions,
         consumer_options=settings.consumer_options(),
         batch_delay_s=settings.batch_delay_ms / 1000,
+        # The one place scoring meets alerts: judged in every batch's transaction.
+        after_batch=[evaluate_after_batch],
     )
     tasks = [asyncio.create_task(worker.run(stop), name="worker")]
     if settings.rescore:

@@ -20,8 +20,8 @@ from aiokafka import TopicPartition
 from aiokafka.structs import ConsumerRecord
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.alerts import evaluate_after_batch
 from services.scoring.catch_up import Seen, Uncovered, merge, read_uncovered, store_covered
+from services.scoring.hooks import AfterBatch
 from services.scoring.input_memo import InputMemo, Inputs
 from services.scoring.offsets import store_offsets
 from services.scoring.rederive import Derived, rederive
@@ -96,23 +96,26 @@ async def _touched_buyers(
     return keys
 
 
-async def _after_rollups(conn: AsyncConnection, shop_ids: set[str], derived: Derived) -> None:
-    """In the batch's transaction: tell the metrics cache the numbers moved, judge the
-    shops' alert rules on the changed agent-days, and queue qa.violation notices."""
+async def _after_rollups(
+    conn: AsyncConnection, shop_ids: set[str], derived: Derived, hooks: Sequence[AfterBatch]
+) -> None:
+    """In the batch's transaction: tell the metrics cache the numbers moved, then run the
+    after-batch hooks (alert evaluation) for every shop of the batch."""
     changed: dict[str, set[tuple[str, date]]] = {}
     for shop, agent, day in derived.deltas.agent_days:
         changed.setdefault(shop, set()).add((agent, day))
     moved = set(changed) | {shop for shop, _ in derived.deltas.shop_days}
     await bump_rollup_version(session=conn, shop_ids=moved)
     now = datetime.now(UTC)
-    for shop_id in sorted(shop_ids):
-        await evaluate_after_batch(
-            session=conn,
-            shop_id=shop_id,
-            changed_agent_days=changed.get(shop_id, set()),
-            new_violations=derived.notices.get(shop_id, []),
-            now=now,
-        )
+    for shop_id in sorted(shop_ids | moved):  # a catch-up can move shops no record named
+        for hook in hooks:
+            await hook(
+                session=conn,
+                shop_id=shop_id,
+                changed_agent_days=changed.get(shop_id, set()),
+                new_violations=derived.notices.get(shop_id, []),
+                now=now,
+            )
 
 
 async def process_records(
@@ -125,10 +128,12 @@ async def process_records(
     reader: AsyncConnection | None = None,
     logs: Mapping[TopicPartition, str | None] | None = None,
     catch_up: CatchUp | None = None,
+    after_batch: Sequence[AfterBatch] = (),
 ) -> BatchResult:
     """`reader`: a second connection for the batch's reads, so that Postgres reads the
     next buyers while this transaction writes the last ones (rederive.py). `logs`: the id
-    of the log each partition's records were read from, stored with its offset."""
+    of the log each partition's records were read from, stored with its offset.
+    `after_batch`: hooks run in the transaction once the rollups are written (hooks.py)."""
     pg = await driver(conn)
     read_pg = None if reader is None else await driver(reader)
     touches = read_touches(records)
@@ -165,7 +170,7 @@ async def process_records(
         arrivals=[a for t in touches.values() for a in t.arrivals],
         reader=read_pg,
     )
-    await _after_rollups(conn, set(touches), derived)
+    await _after_rollups(conn, set(touches), derived, after_batch)
     positions = {tp: recs[-1].offset + 1 for tp, recs in records.items() if recs}
     await store_offsets(pg=pg, group_id=group_id, positions=positions, logs=logs)
     await store_covered(pg=pg, covered=uncovered.covered)

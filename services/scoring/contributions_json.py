@@ -12,8 +12,8 @@ from __future__ import annotations
 from itertools import compress
 from typing import Any, Protocol
 
+from domain.parts import AgentDayParts, ShopDayParts
 from services.scoring.core.facts import AgentDays, ShopDays
-from services.scoring.core.parts import AgentDayParts, ShopDayParts
 
 
 class HasParts(Protocol):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from services.alerts.notices import ViolationNotice
+from domain.violations import ViolationNotice
 from services.scoring.core.derive import derive_buyer
 from services.scoring.core.facts import BuyerFacts
 from services.scoring.facts_store import FactRows

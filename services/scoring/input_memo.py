@@ -27,8 +27,8 @@ from datetime import datetime
 
 import orjson
 
-from services.scoring.core.qa_rules import QaRules
-from services.scoring.core.settings import ShopSettings
+from domain.qa_rules import QaRules
+from domain.settings import ShopSettings
 from services.scoring.repository import BuyerKey
 from services.scoring.timeline_loader import Timeline
 

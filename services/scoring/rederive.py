@@ -20,7 +20,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from services.alerts.notices import ViolationNotice
+from domain.violations import ViolationNotice
 from services.scoring.core.contributions import diff
 from services.scoring.core.facts import Contributions
 from services.scoring.derivation import changed, derive_one, notify_worthy

@@ -15,8 +15,8 @@ from typing import Any
 import psycopg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.scoring.core.qa_rules import QaRules
-from services.scoring.core.settings import ShopSettings
+from domain.qa_rules import QaRules
+from domain.settings import ShopSettings
 from shared.logging import get_logger
 
 log = get_logger(__name__)

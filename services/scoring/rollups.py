@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.scoring.core.parts import AgentDayParts, ShopDayParts
+from domain.parts import AgentDayParts, ShopDayParts
 from services.scoring.core.totals import Totals
 from services.scoring.repository import Pg
 

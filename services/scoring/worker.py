@@ -21,6 +21,7 @@ from services.scoring import metrics
 from services.scoring.batch_processor import BatchResult, CatchUp, process_records
 from services.scoring.catch_up_plan import CatchUpPlan
 from services.scoring.collector import Collector
+from services.scoring.hooks import AfterBatch
 from services.scoring.input_memo import InputMemo
 from services.scoring.offsets import load_offsets
 from services.scoring.positions import Positions
@@ -67,16 +68,20 @@ class ScoringWorker:
         consumer_options: dict[str, object] | None = None,
         batch_delay_s: float = 0.0,
         catch_up: CatchUpPlan | None = None,
+        after_batch: Sequence[AfterBatch] = (),
     ) -> None:
         """`partitions`: a static assignment instead of group membership (tests, benches,
         a single-process deployment); positions still come from Postgres. `batch_delay_s`:
-        a test-only wait inside each batch's transaction (SCORING_BATCH_DELAY_MS)."""
+        a test-only wait inside each batch's transaction (SCORING_BATCH_DELAY_MS).
+        `after_batch`: hooks run inside every batch's transaction (alert evaluation:
+        __main__.py)."""
         self.engine = engine
         self.group_id = group_id
         self.topic = topic
         self.max_records = max_records
         self.partitions = partitions
         self.batch_delay_s = batch_delay_s
+        self.after_batch = tuple(after_batch)
         self.bootstrap = settings.require_kafka()
         self.busy = asyncio.Lock()
         self.collector = Collector()
@@ -235,6 +240,7 @@ class ScoringWorker:
                 reader=reader,
                 logs=self.positions.logs,
                 catch_up=catch_up,
+                after_batch=self.after_batch,
             )
             if self.batch_delay_s:  # results written, not yet committed: a crash loses them
                 await asyncio.sleep(self.batch_delay_s)

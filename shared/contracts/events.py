@@ -78,10 +78,4 @@ class OrderEvent(_Event):
 Event = ChatMessageEvent | OrderEvent
 
 
-def topic_of(event: Event) -> str:
-    from shared import topics
-
-    return topics.CHAT if isinstance(event, ChatMessageEvent) else topics.ORDER
-
-
 __all__ = ["CHAT_TYPES", "ORDER_TYPES", "ChatMessageEvent", "Decimal", "Event", "OrderEvent"]

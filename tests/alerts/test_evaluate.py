@@ -11,7 +11,8 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.alerts import ViolationNotice, evaluate_after_batch
+from domain.violations import ViolationNotice
+from services.alerts import evaluate_after_batch
 from shared.schema import agent_daily, alert_rules, shops, webhook_deliveries, webhook_events
 
 SHOP = "shop-alerts"

@@ -19,16 +19,9 @@ from fastapi import FastAPI
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from domain.parts import AgentDayParts, ShopDayParts
 from services.api.app import create_app
-from shared.schema import (
-    AGENT_DAY_COUNTS,
-    AGENT_DAY_MONEY,
-    SHOP_DAY_COUNTS,
-    SHOP_DAY_MONEY,
-    agent_daily,
-    agents,
-    shop_daily,
-)
+from shared.schema import agent_daily, agents, shop_daily
 from shared.settings import Settings
 
 
@@ -109,7 +102,7 @@ async def insert_agent_days(
             "shop_id": shop_id,
             "agent_id": agent,
             "day": day,
-            **{c: 0 for c in (*AGENT_DAY_COUNTS, *AGENT_DAY_MONEY)},
+            **dict.fromkeys(AgentDayParts.FIELDS, 0),
             **parts,
         }
         for agent, day, parts in rows
@@ -128,7 +121,7 @@ async def insert_shop_days(
                 {
                     "shop_id": shop_id,
                     "day": d,
-                    **{c: 0 for c in (*SHOP_DAY_COUNTS, *SHOP_DAY_MONEY)},
+                    **dict.fromkeys(ShopDayParts.FIELDS, 0),
                     **parts,
                 }
                 for d, parts in rows

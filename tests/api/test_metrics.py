@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.scoring.core.qa_rules import RULES
+from domain.qa_rules import RULES
 
 from .conftest import insert_agent_days, insert_agents, insert_shop_days, make_shop
 

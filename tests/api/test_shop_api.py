@@ -75,47 +75,43 @@ async def test_agents_list_and_update(client: httpx.AsyncClient, shop: Any) -> N
 
 
 async def test_leaderboard_ranks_with_change(client: httpx.AsyncClient, shop: Any) -> None:
+    best = "/v1/leaderboards/best"
     r = await client.get(
-        "/v1/leaderboard",
-        headers=shop,
-        params={"metric": "inquiry_conversion_rate", "from": "2026-11-09", "to": "2026-11-15"},
+        best, headers=shop, params={"metric": "inquiry_conversion_rate", "period": "2026-W46"}
     )
     assert r.status_code == 200, r.text
     board = r.json()
     assert (board["previous_from"], board["previous_to"]) == ("2026-11-02", "2026-11-08")
-    entries = {e["agent_id"]: e for e in board["entries"]}
-    assert [e["agent_id"] for e in board["entries"]] == ["a3", "a1", "a2"]
+    entries = {e["agent_id"]: e for e in board["items"]}
+    assert [e["agent_id"] for e in board["items"]] == ["a3", "a1", "a2"]
     assert entries["a1"]["value"] == 0.6 and entries["a1"]["previous_value"] == 0.5
-    assert entries["a1"]["change"] == pytest.approx(0.1)
+    assert entries["a1"]["change"] == pytest.approx(0.1) and entries["a1"]["sample"] == 10
     assert entries["a2"]["previous_rank"] == 1 and entries["a2"]["rank"] == 3
     assert entries["a3"]["previous_value"] is None and entries["a3"]["change"] is None
     sampled = (
         await client.get(
-            "/v1/leaderboard",
+            best,
             headers=shop,
-            params={
-                "metric": "inquiry_conversion_rate",
-                "from": "2026-11-09",
-                "to": "2026-11-15",
-                "min_sample": 5,
-            },
+            params={"metric": "inquiry_conversion_rate", "period": "2026-W46", "min_sample": 5},
         )
     ).json()
-    assert [e["agent_id"] for e in sampled["entries"]] == ["a1", "a2"]
-    paged = (
-        await client.get(
-            "/v1/leaderboard",
-            headers=shop,
-            params={"metric": "inquiries", "from": "2026-11-09", "to": "2026-11-15", "limit": 2},
-        )
+    assert sampled["sample_metric"] == "inquiries"  # the catalogue's: the denominator
+    assert [e["agent_id"] for e in sampled["items"]] == ["a1", "a2"]
+    # inquiries: a1 10, a2 10 (a tie: both rank 1), a3 2 (rank 3), two per page.
+    query = {"metric": "inquiries", "period": "2026-W46", "limit": 2}
+    first = (await client.get(best, headers=shop, params=query)).json()
+    assert [(e["rank"], e["agent_id"]) for e in first["items"]] == [(1, "a1"), (1, "a2")]
+    rest = (
+        await client.get(best, headers=shop, params={**query, "cursor": first["next_cursor"]})
     ).json()
-    assert len(paged["entries"]) == 2 and paged["next_cursor"]
-    bad = await client.get(
-        "/v1/leaderboard",
-        headers=shop,
-        params={"metric": "nonsense", "from": "2026-11-09", "to": "2026-11-15"},
-    )
+    assert [(e["rank"], e["agent_id"]) for e in rest["items"]] == [(3, "a3")]
+    assert rest["next_cursor"] is None
+    bad = await client.get(best, headers=shop, params={"metric": "nonsense", "period": "2026-W46"})
     assert_problem(bad, 422)
+    forged = await client.get(best, headers=shop, params={**query, "cursor": "bm9wZQ"})
+    assert_problem(forged, 422)
+    # The one leaderboard: the range-based /v1/leaderboard is gone.
+    assert (await client.get("/v1/leaderboard", headers=shop)).status_code == 404
 
 
 async def test_inquiries_link_to_transcripts(client: httpx.AsyncClient, shop: Any) -> None:

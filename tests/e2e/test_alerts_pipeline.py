@@ -12,6 +12,7 @@ from aiokafka.structs import ConsumerRecord
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.alerts import evaluate_after_batch
 from services.scoring.batch_processor import process_records
 from shared import topics
 from shared.settings import Settings
@@ -143,7 +144,12 @@ async def test_breach_resolve_and_violation_once(engine: AsyncEngine, settings: 
     before = await outbox(engine)
     async with engine.connect() as conn:
         transaction = await conn.begin()
-        await process_records(conn=conn, group_id="rolled-back", records=_by_tp(records))
+        await process_records(
+            conn=conn,
+            group_id="rolled-back",
+            records=_by_tp(records),
+            after_batch=[evaluate_after_batch],
+        )
         inside = (
             await conn.execute(
                 text(

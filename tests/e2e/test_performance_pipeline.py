@@ -96,7 +96,7 @@ async def test_best_and_most_improved(api: httpx.AsyncClient) -> None:
         await api.get("/v1/leaderboards/best", params={"metric": CONV, "period": "2026-W46"})
     ).json()
     # B 100 % (W45 100 %: ±0), A 50 % (0 %: +0.5), C 25 % (0 %: +0.25).
-    assert [(x["rank"], x["agent_id"], x["value"], x["change"]) for x in best["rows"]] == [
+    assert [(x["rank"], x["agent_id"], x["value"], x["change"]) for x in best["items"]] == [
         (1, "B", 1.0, 0.0),
         (2, "A", 0.5, 0.5),
         (3, "C", 0.25, 0.25),
@@ -106,7 +106,7 @@ async def test_best_and_most_improved(api: httpx.AsyncClient) -> None:
             "/v1/leaderboards/most-improved", params={"metric": CONV, "period": "2026-W46"}
         )
     ).json()
-    assert [(x["agent_id"], x["improvement"]) for x in improved["rows"]] == [
+    assert [(x["agent_id"], x["improvement"]) for x in improved["items"]] == [
         ("A", 0.5),
         ("C", 0.25),
         ("B", 0.0),

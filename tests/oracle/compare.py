@@ -9,16 +9,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from services.scoring.core import (
-    ChatMessage,
-    IncrementalScorer,
-    OrderEvent,
-    QaRules,
-    ShopSettings,
-    Totals,
-    recompute,
-)
+from domain.qa_rules import QaRules
+from domain.settings import ShopSettings
+from services.scoring.core import ChatMessage, OrderEvent, Totals
 from tests.oracle import AGENT_PARTS, SHOP_PARTS, compute
+from tests.scoring.incremental import IncrementalScorer
+from tests.scoring.recompute import recompute
 
 Row = dict[str, int | Decimal]
 Rows = dict[Any, Row]

@@ -29,7 +29,6 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.api.auth.keys import generate_key, hash_key, new_key_id, visible_prefix
-from services.api.performance.routers import ROUTERS
 from shared.schema import agent_daily, agents, api_keys, shops
 from shared.settings import Settings
 
@@ -128,11 +127,9 @@ async def _seed(engine: AsyncEngine) -> dict[str, str]:
 
 
 def _app(settings: Settings) -> Any:
-    from services.api.app import SHOP_ROUTERS, create_app
+    from services.api.app import create_app
 
-    # Once app.py lists the performance routers itself, do not mount them twice.
-    extra = [r for r in ROUTERS if r not in SHOP_ROUTERS]
-    return create_app(settings, extra_shop_routers=extra)
+    return create_app(settings)
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ CONV = "inquiry_conversion_rate"
 
 
 def ranked(body: dict) -> list[tuple]:  # type: ignore[type-arg]
-    return [(r["rank"], r["agent_id"], r["value"], r["change"]) for r in body["rows"]]
+    return [(r["rank"], r["agent_id"], r["value"], r["change"]) for r in body["items"]]
 
 
 async def test_best_with_minimum_sample(api: Api) -> None:
@@ -34,15 +34,15 @@ async def test_best_with_minimum_sample(api: Api) -> None:
     ]
     everyone = await api.get("/v1/leaderboards/best", metric=CONV, period="2026-W46")
     # Without a minimum the lucky day tops it; c has no W45 value: change null.
-    top = everyone.json()["rows"][0]
+    top = everyone.json()["items"][0]
     assert (top["agent_id"], top["change"]) == ("c", None)
-    assert [r["agent_id"] for r in everyone.json()["rows"]] == ["c", "a1", "b", "m", "a2"]
+    assert [r["agent_id"] for r in everyone.json()["items"]] == ["c", "a1", "b", "m", "a2"]
 
 
 async def test_most_improved(api: Api) -> None:
     r = await api.get("/v1/leaderboards/most-improved", metric=CONV, period="2026-W46")
     # a2 20 % → 50 % (+0.30), m +0.025, b −0.011, a1 −0.02; c has no W45.
-    assert [(x["agent_id"], x["improvement"]) for x in r.json()["rows"]] == [
+    assert [(x["agent_id"], x["improvement"]) for x in r.json()["items"]] == [
         ("a2", pytest.approx(0.3)),
         ("m", pytest.approx(0.025)),
         ("b", pytest.approx(-0.011)),
@@ -51,12 +51,12 @@ async def test_most_improved(api: Api) -> None:
     sampled = await api.get(
         "/v1/leaderboards/most-improved", metric=CONV, period="2026-W46", min_sample=20
     )
-    assert [x["agent_id"] for x in sampled.json()["rows"]] == ["m", "b", "a1"]
+    assert [x["agent_id"] for x in sampled.json()["items"]] == ["m", "b", "a1"]
     presale = await api.get(
         "/v1/leaderboards/most-improved", metric="inquiries", period="2026-W46", group="presale"
     )
     # Inquiries W45 → W46: b 100 → 1000 (+900), m 40 → 40 (0), a1 50 → 50 (0): tie by id.
-    assert [(x["agent_id"], x["change"]) for x in presale.json()["rows"]] == [
+    assert [(x["agent_id"], x["change"]) for x in presale.json()["items"]] == [
         ("b", 900),
         ("a1", 0),
         ("m", 0),
@@ -72,7 +72,7 @@ async def test_lower_is_better_and_explicit_direction(api: Api) -> None:
         group="presale",
     )
     assert r.json()["direction"] == "lower"
-    assert [x["agent_id"] for x in r.json()["rows"]] == ["m", "a1", "b"]  # 40, 50, 1000
+    assert [x["agent_id"] for x in r.json()["items"]] == ["m", "a1", "b"]  # 40, 50, 1000
     v = await api.get(
         "/v1/leaderboards/best",
         metric="violations.forbidden_words",
@@ -80,7 +80,7 @@ async def test_lower_is_better_and_explicit_direction(api: Api) -> None:
         group="presale",
     )
     assert v.json()["direction"] == "lower"
-    assert [x["agent_id"] for x in v.json()["rows"]] == ["b", "m", "a1"]
+    assert [x["agent_id"] for x in v.json()["items"]] == ["b", "m", "a1"]
 
 
 @pytest.mark.parametrize(

@@ -75,7 +75,7 @@ async def test_relative_plan_uses_each_agents_baseline(api: Api) -> None:
     plan = (await api.post("/v1/bonus-plans", body)).json()
     r = await api.get(f"/v1/bonus-plans/{plan['id']}/bonuses", period="2026-W46")
     by_agent = {b["agent_id"]: b for b in r.json()["bonuses"]}
-    # Baseline = mean over W45 and W44 of the periods with a value; nobody worked in W44.
+    # Baseline = the metric over W45 and W44 taken together; nobody worked in W44.
     # m: 50 % → tiers 52 %, 54 %; 52.5 % reaches the first.
     assert (by_agent["m"]["baseline"], by_agent["m"]["thresholds"]) == ("0.5", ["0.52", "0.54"])
     assert by_agent["m"]["total"] == "500.00"
@@ -83,6 +83,11 @@ async def test_relative_plan_uses_each_agents_baseline(api: Api) -> None:
     assert by_agent["a2"]["total"] == "1000.00"  # 20 % → 24 %/22 % easily beaten by 50 %
     assert by_agent["b"]["total"] == "0.00"  # 55 % → 57 %; has 53.9 %
     assert (by_agent["c"]["reason"], by_agent["c"]["baseline"]) == ("no_baseline", None)
+    # For W47 the baseline is W46 and W45 taken together. b: (539 + 55) / (1000 + 100)
+    # = 594/1100 = 0.54 (a mean of the weeks' 53.9 % and 55 % would be 54.45 %).
+    w47 = await api.get(f"/v1/bonus-plans/{plan['id']}/bonuses", period="2026-W47")
+    b = next(x for x in w47.json()["bonuses"] if x["agent_id"] == "b")
+    assert (b["baseline"], b["thresholds"]) == ("0.54", ["0.56", "0.58"])
 
 
 async def test_plan_life_cycle_list_replace_delete(api: Api) -> None:

@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
+from domain.metrics import CONTEXT
+from domain.parts import AgentDayParts
 from services.performance.bonus import compute_bonus
 from services.performance.bonus_plan import BonusPlan, MinSample, Step, Tier, check_bonus_plan
-from services.scoring.core.parts import AgentDayParts
 
 # The 6-agent team's plan: weekly inquiry conversion 50 % → 800, 52 % → 1200,
 # 54 % → 1600, then +400 per further 2 %, uncapped (上不封顶).
@@ -61,10 +62,15 @@ RELATIVE = BonusPlan(
 )
 
 
+def weeks(*parts: AgentDayParts) -> AgentDayParts:
+    """The previous periods taken together: their parts summed (what the API reads)."""
+    return sum(parts, AgentDayParts())
+
+
 def test_relative_tiers_start_above_the_agents_own_baseline() -> None:
-    # Previous 4 weeks: 48 %, 52 %, no inquiries (null, skipped), no activity (None,
-    # skipped) → baseline = (0.48 + 0.52) / 2 = 0.50; tiers at 52 % and 54 %.
-    history = [conv(48, 100), conv(13, 25), AgentDayParts(consultations=2), None]
+    # Previous 4 weeks: 48/100, 52/100, a week without inquiries (2 consultations) and a
+    # week off → Σ paid / Σ inquiries = 100/200 = 0.50; tiers at 52 % and 54 %.
+    history = weeks(conv(48, 100), conv(52, 100), AgentDayParts(consultations=2))
     at_52 = compute_bonus(RELATIVE, conv(52, 100), history)
     assert at_52.baseline == D("0.5")
     assert at_52.thresholds == (D("0.52"), D("0.54"))
@@ -73,15 +79,30 @@ def test_relative_tiers_start_above_the_agents_own_baseline() -> None:
     assert compute_bonus(RELATIVE, conv(54, 100), history).total == D(1000)
 
 
-def test_baseline_is_the_mean_of_period_ratios_not_the_pooled_ratio() -> None:
-    # 1/1 = 100 % and 40/100 = 40 %: mean of ratios 70 %, pooled would be 41/101.
-    result = compute_bonus(RELATIVE, conv(72, 100), [conv(1, 1), conv(40, 100)])
-    assert result.baseline == D("0.7")
-    assert result.tier == 0
+def test_baseline_is_the_metric_over_the_periods_taken_together() -> None:
+    """SPEC §7: Σ paid_buyers / Σ inquiries over the N periods, never a mean of their
+    values. Worked example, baseline_periods = 2:
+
+        week −2:  1 paid of   1 inquiry   (100 %)
+        week −1: 40 paid of 100 inquiries ( 40 %)
+        baseline = (1 + 40) / (1 + 100) = 41/101 = 0.405940594…
+                   (the mean of the weeks' values would be (1.00 + 0.40) / 2 = 0.70)
+        tiers    = baseline + 0.02 = 0.425940594…, baseline + 0.04 = 0.445940594…
+        this week: 43/100 = 0.43 → reaches the first tier (500), not the second;
+                   under the mean-of-values reading it would need 0.72 and get nothing.
+    """
+    result = compute_bonus(RELATIVE, conv(43, 100), weeks(conv(1, 1), conv(40, 100)))
+    assert result.baseline == CONTEXT.divide(D(41), D(101))  # 34 digits
+    assert result.baseline < D("0.43") - D("0.02") < result.baseline + D("0.04")
+    assert (result.tier, result.total) == (0, D("500.00"))
+    # A lucky 1-inquiry week weighs one inquiry: it barely moves the baseline.
+    assert compute_bonus(RELATIVE, conv(43, 100), conv(40, 100)).tier == 0
 
 
 def test_relative_plan_without_any_baseline_pays_nothing() -> None:
-    result = compute_bonus(RELATIVE, conv(90, 100), [None, AgentDayParts(consultations=1)])
+    result = compute_bonus(RELATIVE, conv(90, 100), AgentDayParts(consultations=1))
+    assert (result.reason, result.baseline, result.total) == ("no_baseline", None, D(0))
+    result = compute_bonus(RELATIVE, conv(90, 100), None)  # no activity at all
     assert (result.reason, result.baseline, result.total) == ("no_baseline", None, D(0))
 
 

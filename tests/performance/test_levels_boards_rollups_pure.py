@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
+from domain.parts import AgentDayParts as P
 from services.performance.bonus_plan import MinSample
 from services.performance.honour import (
     HonourPlan,
@@ -15,7 +16,6 @@ from services.performance.honour import (
 )
 from services.performance.leaderboard import best, most_improved
 from services.performance.rollups import AgentInfo, by_group, mentor_view
-from services.scoring.core.parts import AgentDayParts as P
 
 PLAN = HonourPlan(
     period="month",
@@ -78,12 +78,15 @@ def test_best_and_most_improved_with_minimum_sample_and_ties() -> None:
     }
     sample = MinSample("inquiries", D(20))
     board = best(now, before, "inquiry_conversion_rate", direction="higher", sample=sample)
-    # c (100 % of 2) is below the sample; a and b tie at 50 %: code-point order.
+    # c (100 % of 2) is below the sample; a and b tie at 50 %: one rank, code-point order,
+    # and d comes third (1, 1, 3).
     assert [(s.rank, s.agent_id, s.value) for s in board] == [
         (1, "a", D("0.5")),
-        (2, "b", D("0.5")),
+        (1, "b", D("0.5")),
         (3, "d", D("0.4")),
     ]
+    # W before: d 50 % (1st), a 45 % (2nd), b 30 % (3rd).
+    assert [(s.agent_id, s.previous_rank) for s in board] == [("a", 2), ("b", 3), ("d", 1)]
     assert board[0].change == D("0.05")
     improved = most_improved(
         now, before, "inquiry_conversion_rate", direction="higher", sample=sample
@@ -105,9 +108,10 @@ def test_lower_is_better_board_and_improvement() -> None:
         "x": P(responses=1, response_us_sum=12_000_000),
         "y": P(responses=1, response_us_sum=40_000_000),
     }
-    board = best(now, before, "avg_response_seconds", direction="lower")
+    anyone = MinSample("responses", D(0))
+    board = best(now, before, "avg_response_seconds", direction="lower", sample=anyone)
     assert [s.agent_id for s in board] == ["x", "y"]
-    improved = most_improved(now, before, "avg_response_seconds", direction="lower")
+    improved = most_improved(now, before, "avg_response_seconds", direction="lower", sample=anyone)
     assert [(s.agent_id, s.improvement) for s in improved] == [("y", D(20)), ("x", D(2))]
 
 

@@ -8,15 +8,10 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from services.scoring.core import (
-    AgentDayParts,
-    BuyerFacts,
-    ChatMessage,
-    OrderEvent,
-    QaRules,
-    ShopSettings,
-    derive_buyer,
-)
+from domain.parts import AgentDayParts
+from domain.qa_rules import QaRules
+from domain.settings import ShopSettings
+from services.scoring.core import BuyerFacts, ChatMessage, OrderEvent, derive_buyer
 from services.scoring.core.model import Event
 
 SH = ZoneInfo("Asia/Shanghai")

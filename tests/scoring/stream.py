@@ -20,16 +20,17 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.scoring.core.batch import derive_all, recompute
+from domain.parts import AgentDayParts, ShopDayParts
+from domain.qa_rules import QaRules
+from domain.settings import ShopSettings
+from services.alerts import evaluate_after_batch
 from services.scoring.core.model import ChatMessage, Event, OrderEvent
-from services.scoring.core.parts import AgentDayParts, ShopDayParts
-from services.scoring.core.qa_rules import QaRules
-from services.scoring.core.settings import ShopSettings
 from services.scoring.repository import driver
 from services.scoring.worker import ScoringWorker
 from shared import topics
 from shared.kafka import create_producer, log_end_offsets
 from shared.settings import Settings
+from tests.scoring.recompute import derive_all, recompute
 
 CST = timezone(timedelta(hours=8))
 _offsets = itertools.count()
@@ -284,6 +285,7 @@ async def running_worker(
         settings=settings,
         group_id=group_id,
         partitions=sorted(await end_offsets(settings)),
+        after_batch=[evaluate_after_batch],  # wired as the scoring process wires it
     )
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))

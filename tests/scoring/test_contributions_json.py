@@ -9,8 +9,8 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
+from domain.parts import AgentDayParts, ShopDayParts
 from services.scoring.contributions_json import compact_contributions
-from services.scoring.core import AgentDayParts, ShopDayParts
 from services.scoring.core.contributions import contributions_from_json, contributions_to_json
 from services.scoring.core.facts import Contributions
 

@@ -10,8 +10,8 @@ from typing import Any
 import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from domain.parts import AgentDayParts, ShopDayParts
 from services.scoring.contributions_json import compact_contributions
-from services.scoring.core import AgentDayParts, ShopDayParts
 from services.scoring.core.facts import Contributions
 from services.scoring.facts_store import (
     FactRows,

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.scoring.core.days import local_day
+from domain.days import local_day
 
 NEW_YORK = ZoneInfo("America/New_York")
 # UTC-6 (POSIX sign): its midnight falls between the two readings of 01:30 on the day New

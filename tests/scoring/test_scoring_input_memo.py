@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from services.scoring.core import ChatMessage, OrderEvent, QaRules, ShopSettings, derive_buyer
+from domain.qa_rules import QaRules
+from domain.settings import ShopSettings
+from services.scoring.core import ChatMessage, OrderEvent, derive_buyer
 from services.scoring.core.model import Sender
 from services.scoring.input_memo import InputMemo, Inputs, digest
 from services.scoring.timeline_loader import Timeline

@@ -3,7 +3,9 @@
 from datetime import timedelta
 from decimal import Decimal
 
-from services.scoring.core import IncrementalScorer, read_ratios, recompute
+from domain.metrics import agent_row
+from tests.scoring.incremental import IncrementalScorer
+from tests.scoring.recompute import recompute
 from tests.scoring.scoring_builders import FAR, agent, buyer, day_parts, derive, order, t
 
 US = timedelta(microseconds=1)
@@ -23,7 +25,7 @@ def test_converted_inquiry_numbers_and_ratios() -> None:
         ],
         FAR,
     )
-    r = read_ratios(day_parts(f, "A", "2026-11-11"))
+    r = agent_row(day_parts(f, "A", "2026-11-11"))
     assert (r["consultations"], r["inquiries"], r["ordered_buyers"], r["paid_buyers"]) == (
         1,
         1,
@@ -52,7 +54,7 @@ def test_conversion_rates_over_three_buyers() -> None:
         order("created", "o2", t("2026-11-11 12:00:00"), "80", b="b2"),
     ]
     totals = recompute(ev)
-    r = read_ratios(totals.agent_days[("s1", "A", t("2026-11-11 00:00:00").date())])
+    r = agent_row(totals.agent_days[("s1", "A", t("2026-11-11 00:00:00").date())])
     assert (r["inquiries"], r["ordered_buyers"], r["paid_buyers"]) == (3, 2, 1)
     assert r["inquiry_conversion_rate"] == 1 / 3 and r["order_payment_rate"] == 0.5
     assert r["avg_order_value"] == 100.0 and r["sales_amount"] == "100.00"
@@ -271,4 +273,4 @@ def test_agent_only_session_is_no_consultation() -> None:
     f = derive([agent(t("2026-11-11 10:00:00"))], FAR, b="b1")
     p = day_parts(f, "A", "2026-11-11")
     assert (p.sessions, p.consultations, p.agent_messages, p.buyer_messages) == (1, 0, 1, 0)
-    assert read_ratios(p)["answer_ratio"] is None  # zero buyer messages -> null
+    assert agent_row(p)["answer_ratio"] is None  # zero buyer messages -> null

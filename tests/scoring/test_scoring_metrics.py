@@ -7,22 +7,16 @@ from typing import Any
 
 import pytest
 
-from services.scoring.core import (
-    RULES,
-    AgentDayParts,
-    QaRules,
-    ShopDayParts,
-    ShopSettings,
-    contributions_from_json,
-    contributions_to_json,
-    read_ratios,
-    read_shop_ratios,
-)
+from domain.metrics import agent_row, shop_row
+from domain.parts import AgentDayParts, ShopDayParts
+from domain.qa_rules import RULES, QaRules
+from domain.settings import ShopSettings
+from services.scoring.core import contributions_from_json, contributions_to_json
 from tests.scoring.scoring_builders import FAR, agent, buyer, derive, order, t
 
 
 def test_zero_parts_give_null_ratios_and_zero_violations() -> None:
-    r = read_ratios(AgentDayParts())
+    r = agent_row(AgentDayParts())
     for name in (
         "inquiry_conversion_rate",
         "order_payment_rate",
@@ -36,7 +30,7 @@ def test_zero_parts_give_null_ratios_and_zero_violations() -> None:
         assert r[name] is None
     assert r["violations"] == dict.fromkeys(RULES, 0)
     assert (r["sales_amount"], r["refund_amount"]) == ("0.00", "0.00")
-    assert read_shop_ratios(ShopDayParts())["cs_sales_share"] is None
+    assert shop_row(ShopDayParts())["cs_sales_share"] is None
 
 
 def test_ratios_from_summed_parts_not_averages_of_averages() -> None:
@@ -44,10 +38,10 @@ def test_ratios_from_summed_parts_not_averages_of_averages() -> None:
     # (the average of daily averages would be 20 s). QA 100 + 80 + 90 over 3 -> 90.
     d1 = AgentDayParts(responses=1, response_us_sum=10_000_000, qa_sessions=1, qa_score_sum=100)
     d2 = AgentDayParts(responses=3, response_us_sum=90_000_000, qa_sessions=2, qa_score_sum=170)
-    r = read_ratios(d1 + d2)
+    r = agent_row(d1 + d2)
     assert (r["avg_response_seconds"], r["avg_qa_score"]) == (25.0, 90.0)
     # answer_ratio may exceed 1; reminder success 1 of 4.
-    r = read_ratios(
+    r = agent_row(
         AgentDayParts(
             buyer_messages=2,
             agent_messages=5,

@@ -3,14 +3,10 @@
 from datetime import timedelta
 from decimal import Decimal
 
-from services.scoring.core import (
-    ShopSettings,
-    fold_orders,
-    order_buyers,
-    order_event_buyers,
-    read_shop_ratios,
-    recompute,
-)
+from domain.metrics import shop_row
+from domain.settings import ShopSettings
+from services.scoring.core import fold_orders, order_buyers, order_event_buyers
+from tests.scoring.recompute import recompute
 from tests.scoring.scoring_builders import FAR, agent, buyer, day_parts, derive, order, t
 
 US = timedelta(microseconds=1)
@@ -81,7 +77,7 @@ def test_shop_level_silent_orders_and_cs_sales_share() -> None:
             order("cancelled", "o3", P + US, b="b3"),
         ]
     )
-    r = read_shop_ratios(totals.shop_days[("s1", P.date())])
+    r = shop_row(totals.shop_days[("s1", P.date())])
     assert r == {
         "placed_orders": 3,
         "paid_orders_total": 2,

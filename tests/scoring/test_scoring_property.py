@@ -11,15 +11,11 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.scoring.core import (
-    ChatMessage,
-    IncrementalScorer,
-    OrderEvent,
-    ShopSettings,
-    derive_all,
-    recompute,
-)
+from domain.settings import ShopSettings
+from services.scoring.core import ChatMessage, OrderEvent
 from services.scoring.core.model import Event
+from tests.scoring.incremental import IncrementalScorer
+from tests.scoring.recompute import derive_all, recompute
 
 # Near local midnight so that sessions, responses and inquiries straddle two days.
 BASE = datetime(2026, 11, 11, 23, 55, tzinfo=ZoneInfo("Asia/Shanghai"))

@@ -2,7 +2,8 @@
 
 from datetime import timedelta
 
-from services.scoring.core import QaResult, QaRules
+from domain.qa_rules import QaRules
+from services.scoring.core import QaResult
 from tests.scoring.scoring_builders import FAR, agent, buyer, day_parts, derive, t
 
 T0 = t("2026-11-11 10:00:00")

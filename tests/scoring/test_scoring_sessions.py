@@ -2,7 +2,8 @@
 
 from datetime import timedelta
 
-from services.scoring.core import IncrementalScorer, recompute
+from tests.scoring.incremental import IncrementalScorer
+from tests.scoring.recompute import recompute
 from tests.scoring.scoring_builders import FAR, agent, buyer, day_parts, derive, t
 
 

@@ -25,9 +25,10 @@ STARTED = ("ingest_started", "scoring_worker_started", "webhook_dispatcher_start
 class Launcher:
     """One `python -m shared.launcher`, its output collected on a thread."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, **environ: str) -> None:
         env = without_stack_variables()  # the launcher chooses ports and the rest
         env.update(DATA_DIR=str(data_dir), DEMO="0")
+        env.update(environ)
         self.data_dir = data_dir
         self.process = subprocess.Popen(
             [sys.executable, "-m", "shared.launcher"],

@@ -9,11 +9,8 @@ event of both runs.
 
 from __future__ import annotations
 
-import os
 import re
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -22,25 +19,20 @@ import orjson
 import psycopg
 import pytest
 
+from domain.parts import AgentDayParts
 from shared.db import libpq_conninfo
 from shared.embedded import free_port
-from shared.schema import AGENT_DAY_COUNTS
 from tests.oracle.compare import oracle_rows
-from tests.shared.test_launcher import _Output
+from tests.shared.test_launcher import Launcher
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOP = "demo-shop"
 pytestmark = pytest.mark.slow
 
 
-def _launch(data_dir: Path, record: Path, *, demo: bool) -> tuple[subprocess.Popen[str], _Output]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "ADMIN_TOKEN"}
-    }
-    env.update(
-        DATA_DIR=str(data_dir),
+def _launch(data_dir: Path, record: Path, *, demo: bool) -> Launcher:
+    return Launcher(
+        data_dir,
         API_PORT=str(free_port()),
         DEMO="1" if demo else "0",
         DEMO_RATE="20",
@@ -50,15 +42,6 @@ def _launch(data_dir: Path, record: Path, *, demo: bool) -> tuple[subprocess.Pop
         SCORING_METRICS_PORT="0",
         WEBHOOK_METRICS_PORT="0",
     )
-    launcher = subprocess.Popen(
-        [sys.executable, "-m", "shared.launcher"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    return launcher, _Output(launcher)
 
 
 def _lines(path: Path) -> int:
@@ -72,23 +55,23 @@ def _wait(condition: Any, timeout: float, what: str) -> None:
         time.sleep(0.2)
 
 
-def _ctrl_c(launcher: subprocess.Popen[str], output: _Output) -> None:
-    launcher.send_signal(signal.SIGINT)
-    assert launcher.wait(timeout=120) == 0, "".join(output.lines)[-3000:]
+def _ctrl_c(launcher: Launcher) -> None:
+    launcher.process.send_signal(signal.SIGINT)
+    assert launcher.process.wait(timeout=120) == 0, launcher.output()[-3000:]
 
 
 def _run_with_demo(data_dir: Path, record: Path) -> None:
     """Up, the demo's warm-up history sent, some live traffic, then Ctrl-C."""
-    launcher, output = _launch(data_dir, record, demo=True)
+    launcher = _launch(data_dir, record, demo=True)
     try:
-        output.wait_for("kefu-scorecard is up", timeout=180)
-        output.wait_for("streaming 20 events/s live", timeout=180)
+        launcher.wait_for("kefu-scorecard is up", timeout=180)
+        launcher.wait_for("streaming 20 events/s live", timeout=180)
         sent = _lines(record)
         _wait(lambda: _lines(record) >= sent + 60, 120, "live demo traffic")
-        _ctrl_c(launcher, output)
+        _ctrl_c(launcher)
     finally:
-        if launcher.poll() is None:
-            launcher.kill()
+        if launcher.process.poll() is None:
+            launcher.process.kill()
 
 
 def _uncovered(conn: psycopg.Connection[Any]) -> bool:
@@ -119,25 +102,25 @@ def test_make_run_twice_with_the_demo_loses_nothing(tmp_path: Path) -> None:
     _run_with_demo(data_dir, record)
     assert _lines(record) > first > 0
 
-    launcher, output = _launch(data_dir, record, demo=False)
+    launcher = _launch(data_dir, record, demo=False)
     try:
-        seen = output.wait_for("kefu-scorecard is up", timeout=180)
-        url = re.search(r"Postgres\s+(\S+)", seen)
+        seen = launcher.wait_for("kefu-scorecard is up", timeout=180)
+        url = re.search(r"Postgres\s+(?:embedded, )?(\S+)", seen)
         assert url is not None
         with psycopg.connect(libpq_conninfo(url.group(1)), autocommit=True) as conn:
             _wait(lambda: not _uncovered(conn), 120, "the catch-up from the raw tables")
             agents = _stored(conn, "agent_daily", ("shop_id", "agent_id", "day"))
             shops = _stored(conn, "shop_daily", ("shop_id", "day"))
-        _ctrl_c(launcher, output)
+        _ctrl_c(launcher)
     finally:
-        if launcher.poll() is None:
-            launcher.kill()
+        if launcher.process.poll() is None:
+            launcher.process.kill()
 
     events = [orjson.loads(line) for line in record.read_bytes().splitlines()]
     expected_agents, expected_shops = oracle_rows(events, {SHOP: {}}, {})
     assert expected_agents and sum(r["buyer_messages"] for r in expected_agents.values()) > 100
     names = tuple(next(iter(expected_agents.values())))
-    assert set(AGENT_DAY_COUNTS) <= set(names)
+    assert set(AgentDayParts.FIELDS) - AgentDayParts.DECIMAL_FIELDS <= set(names)
     stored_agents = {
         k: {n: v[n] for n in names} for k, v in agents.items() if any(v[n] for n in names)
     }

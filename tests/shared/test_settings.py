@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from domain.settings import ShopSettings
 from services.api.settings import ApiSettings
 from services.ingest.config import IngestSettings
 from services.ingest.shops import DEFAULT_RETENTION_DAYS
-from services.scoring.core.settings import ShopSettings
 from services.scoring.settings import ScoringSettings
 from services.webhooks.settings import WebhookSettings
 from shared.launcher import LauncherSettings

@@ -9,9 +9,7 @@ from contextlib import asynccontextmanager
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.api.alerts.endpoints import router as alerts_router
-from services.api.app import SHOP_ROUTERS, create_app
-from services.api.webhooks.endpoints import router as webhooks_router
+from services.api.app import create_app
 from shared.settings import Settings
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
@@ -26,9 +24,7 @@ async def api(
         admin_token=ADMIN_TOKEN,
         webhook_allow_private_targets=allow_private,
     )
-    # Once the lead mounts them in app.py, they are there already.
-    extra = [r for r in (alerts_router, webhooks_router) if r not in SHOP_ROUTERS]
-    app = create_app(settings, engine=engine, extra_shop_routers=extra)
+    app = create_app(settings, engine=engine)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
         yield client

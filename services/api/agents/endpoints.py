@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
@@ -23,19 +23,16 @@ async def list_agents(
     session: SessionDep,
     page: PageDep,
     group: Annotated[str | None, Query(max_length=100)] = None,
-) -> dict[str, Any]:
-    items, next_cursor = await service.list_agents(
+) -> Page[AgentOut]:
+    return await service.list_agents(
         session=session, shop_id=shop.shop_id, group=group, cursor=page.cursor, limit=page.limit
     )
-    return {"items": items, "next_cursor": next_cursor}
 
 
 @router.get(
     "/{agent_id}", response_model=AgentOut, summary="One agent", responses=problem_responses(404)
 )
-async def get_agent(
-    agent_id: AgentIdPath, shop: CurrentShop, session: SessionDep
-) -> dict[str, Any]:
+async def get_agent(agent_id: AgentIdPath, shop: CurrentShop, session: SessionDep) -> AgentOut:
     return await service.get_agent(session=session, shop_id=shop.shop_id, agent_id=agent_id)
 
 
@@ -47,7 +44,7 @@ async def get_agent(
 )
 async def update_agent(
     agent_id: AgentIdPath, change: AgentUpdate, shop: CurrentShop, session: SessionDep
-) -> dict[str, Any]:
+) -> AgentOut:
     return await service.update_agent(
         session=session, shop_id=shop.shop_id, agent_id=agent_id, change=change
     )

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.performance.rollups import AgentInfo
 from shared.schema import agents
 
 _COLUMNS = (
@@ -59,3 +60,12 @@ async def mentor_chain(session: AsyncSession, *, shop_id: str, start: str) -> li
             )
         )
     return chain
+
+
+async def agent_infos(session: AsyncSession, *, shop_id: str) -> list[AgentInfo]:
+    """Every agent of the shop with its group and mentor."""
+    stmt = select(agents.c.agent_id, agents.c.group_name, agents.c.mentor_id).where(
+        agents.c.shop_id == shop_id
+    )
+    rows = (await session.execute(stmt)).all()
+    return [AgentInfo(r.agent_id, r.group_name, r.mentor_id) for r in rows]

@@ -2,34 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.rollup_version import bump_rollup_version
 
 from ..exceptions import NotFound, Unprocessable
-from ..pagination import decode_cursor, page_of
+from ..pagination import Page, decode_cursor, page_of
 from . import repository
-from .schemas import AgentUpdate
+from .schemas import AgentOut, AgentUpdate
 
 
 async def list_agents(
     *, session: AsyncSession, shop_id: str, group: str | None, cursor: str | None, limit: int
-) -> tuple[list[dict[str, Any]], str | None]:
+) -> Page[AgentOut]:
     after = str(decode_cursor(cursor, str)[0]) if cursor else None
     rows = await repository.fetch_agents(
         session, shop_id=shop_id, group=group, after=after, limit=limit + 1
     )
     page, next_cursor = page_of(rows, limit, lambda r: [r.agent_id])
-    return [r._asdict() for r in page], next_cursor
+    return Page(items=[AgentOut(**r._asdict()) for r in page], next_cursor=next_cursor)
 
 
-async def get_agent(*, session: AsyncSession, shop_id: str, agent_id: str) -> dict[str, Any]:
+async def get_agent(*, session: AsyncSession, shop_id: str, agent_id: str) -> AgentOut:
     row = await repository.fetch_agent(session, shop_id=shop_id, agent_id=agent_id)
     if row is None:
         raise NotFound(f"agent {agent_id!r} does not exist in this shop")
-    return row._asdict()
+    return AgentOut(**row._asdict())
 
 
 async def _check_mentor(session: AsyncSession, *, shop_id: str, agent_id: str, mentor: str) -> None:
@@ -51,7 +49,7 @@ _METRICS_INPUTS = ("group", "mentor_id")
 
 async def update_agent(
     *, session: AsyncSession, shop_id: str, agent_id: str, change: AgentUpdate
-) -> dict[str, Any]:
+) -> AgentOut:
     current = await get_agent(session=session, shop_id=shop_id, agent_id=agent_id)
     fields = change.model_dump(exclude_unset=True)
     if fields.get("mentor_id") is not None:
@@ -59,6 +57,6 @@ async def update_agent(
     values = {("group_name" if k == "group" else k): v for k, v in fields.items()}
     if values:
         await repository.update_agent(session, shop_id=shop_id, agent_id=agent_id, values=values)
-    if any(name in fields and fields[name] != current[name] for name in _METRICS_INPUTS):
+    if any(name in fields and fields[name] != getattr(current, name) for name in _METRICS_INPUTS):
         await bump_rollup_version(session=session, shop_ids=[shop_id])
     return await get_agent(session=session, shop_id=shop_id, agent_id=agent_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
@@ -32,18 +32,17 @@ _ABOUT = (
 )
 async def create_rule(
     body: AlertRuleIn, shop: CurrentShop, session: SessionDep, response: Response
-) -> dict[str, Any]:
+) -> AlertRuleOut:
     created = await service.create_rule(session=session, shop_id=shop.shop_id, body=body)
-    response.headers["Location"] = f"/v1/alert-rules/{created['rule_id']}"
+    response.headers["Location"] = f"/v1/alert-rules/{created.rule_id}"
     return created
 
 
 @router.get("", response_model=Page[AlertRuleOut], summary="The shop's alert rules")
-async def list_rules(shop: CurrentShop, session: SessionDep, page: PageDep) -> dict[str, Any]:
-    items, next_cursor = await service.list_rules(
+async def list_rules(shop: CurrentShop, session: SessionDep, page: PageDep) -> Page[AlertRuleOut]:
+    return await service.list_rules(
         session=session, shop_id=shop.shop_id, cursor=page.cursor, limit=page.limit
     )
-    return {"items": items, "next_cursor": next_cursor}
 
 
 @router.get(
@@ -52,7 +51,7 @@ async def list_rules(shop: CurrentShop, session: SessionDep, page: PageDep) -> d
     summary="One alert rule with its current state per scope",
     responses=problem_responses(404),
 )
-async def get_rule(rule_id: RuleIdPath, shop: CurrentShop, session: SessionDep) -> dict[str, Any]:
+async def get_rule(rule_id: RuleIdPath, shop: CurrentShop, session: SessionDep) -> AlertRuleDetail:
     return await service.get_rule(session=session, shop_id=shop.shop_id, rule_id=rule_id)
 
 
@@ -66,7 +65,7 @@ async def get_rule(rule_id: RuleIdPath, shop: CurrentShop, session: SessionDep) 
 )
 async def update_rule(
     rule_id: RuleIdPath, patch: AlertRulePatch, shop: CurrentShop, session: SessionDep
-) -> dict[str, Any]:
+) -> AlertRuleDetail:
     return await service.update_rule(
         session=session, shop_id=shop.shop_id, rule_id=rule_id, patch=patch
     )

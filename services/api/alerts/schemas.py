@@ -8,23 +8,24 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.alerts.rules import SAMPLE_METRICS, SHOP_METRICS
+from domain.catalogue import SAMPLES, names
 
 Metric = Annotated[
     str,
     Field(
-        description="A SPEC §5 metric by name; `violations.<rule>` for one QA rule's count. "
-        "Shop-level additions (placed_orders, cs_sales_share, …) need scope `shop`.",
-        json_schema_extra={"enum": list(SHOP_METRICS)},
+        description="A metric of the catalogue (GET /v1/metric-definitions) by name; "
+        "`violations.<rule>` for one QA rule's count. Shop-level metrics (placed_orders, "
+        "cs_sales_share, …) need scope `shop`.",
+        json_schema_extra={"enum": list(names("shop"))},
         examples=["inquiry_conversion_rate"],
     ),
 ]
 SampleMetric = Annotated[
     str | None,
     Field(
-        description="The count min_sample applies to; default: the metric's denominator "
-        "(inquiries for inquiry_conversion_rate), else consultations.",
-        json_schema_extra={"enum": [*SAMPLE_METRICS, None]},
+        description="The count min_sample applies to; default: the metric's sample in the "
+        "catalogue (its denominator for a ratio: inquiries for inquiry_conversion_rate).",
+        json_schema_extra={"enum": [*SAMPLES, None]},
     ),
 ]
 Comparison = Literal["lt", "lte", "gt", "gte"]

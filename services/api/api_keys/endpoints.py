@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Response
 
@@ -30,11 +30,11 @@ async def issue_key(
     session: SessionDep,
     response: Response,
     body: Annotated[ApiKeyCreate | None, Body()] = None,
-) -> dict[str, Any]:
+) -> ApiKeyCreated:
     created = await service.issue_key(
         session=session, shop_id=shop_id, name=body.name if body else ""
     )
-    response.headers["Location"] = f"/admin/shops/{shop_id}/api-keys/{created['id']}"
+    response.headers["Location"] = f"/admin/shops/{shop_id}/api-keys/{created.id}"
     return created
 
 
@@ -44,11 +44,10 @@ async def issue_key(
     summary="The shop's keys, without secrets",
     responses=problem_responses(404),
 )
-async def list_keys(shop_id: ShopIdPath, session: SessionDep, page: PageDep) -> dict[str, Any]:
-    items, next_cursor = await service.list_keys(
+async def list_keys(shop_id: ShopIdPath, session: SessionDep, page: PageDep) -> Page[ApiKeyOut]:
+    return await service.list_keys(
         session=session, shop_id=shop_id, cursor=page.cursor, limit=page.limit
     )
-    return {"items": items, "next_cursor": next_cursor}
 
 
 @router.delete(
@@ -57,7 +56,7 @@ async def list_keys(shop_id: ShopIdPath, session: SessionDep, page: PageDep) -> 
     summary="Revoke a key (idempotent)",
     responses=problem_responses(404),
 )
-async def revoke_key(shop_id: ShopIdPath, key_id: KeyIdPath, session: SessionDep) -> dict[str, Any]:
+async def revoke_key(shop_id: ShopIdPath, key_id: KeyIdPath, session: SessionDep) -> ApiKeyOut:
     return await service.revoke_key(session=session, shop_id=shop_id, key_id=key_id)
 
 
@@ -67,7 +66,5 @@ async def revoke_key(shop_id: ShopIdPath, key_id: KeyIdPath, session: SessionDep
     summary="Revoke a key (same as DELETE)",
     responses=problem_responses(404),
 )
-async def revoke_key_post(
-    shop_id: ShopIdPath, key_id: KeyIdPath, session: SessionDep
-) -> dict[str, Any]:
+async def revoke_key_post(shop_id: ShopIdPath, key_id: KeyIdPath, session: SessionDep) -> ApiKeyOut:
     return await service.revoke_key(session=session, shop_id=shop_id, key_id=key_id)

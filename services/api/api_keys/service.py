@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..auth.cache import REVOKED_KEYS
 from ..auth.keys import generate_key, hash_key, new_key_id, visible_prefix
 from ..exceptions import NotFound
-from ..pagination import decode_cursor, page_of
+from ..pagination import Page, decode_cursor, page_of
 from ..shops.repository import fetch_shop
 from . import repository
+from .schemas import ApiKeyCreated, ApiKeyOut
 
 
 async def _require_shop(session: AsyncSession, shop_id: str) -> None:
@@ -19,7 +18,7 @@ async def _require_shop(session: AsyncSession, shop_id: str) -> None:
         raise NotFound(f"shop {shop_id!r} does not exist")
 
 
-async def issue_key(*, session: AsyncSession, shop_id: str, name: str) -> dict[str, Any]:
+async def issue_key(*, session: AsyncSession, shop_id: str, name: str) -> ApiKeyCreated:
     """A new key; the secret is in the result and nowhere else (only its hash is stored)."""
     await _require_shop(session, shop_id)
     key = generate_key()
@@ -31,24 +30,24 @@ async def issue_key(*, session: AsyncSession, shop_id: str, name: str) -> dict[s
         prefix=visible_prefix(key),
         key_hash=hash_key(key),
     )
-    return {**row._asdict(), "key": key}
+    return ApiKeyCreated(**row._asdict(), key=key)
 
 
 async def list_keys(
     *, session: AsyncSession, shop_id: str, cursor: str | None, limit: int
-) -> tuple[list[dict[str, Any]], str | None]:
+) -> Page[ApiKeyOut]:
     await _require_shop(session, shop_id)
     after = str(decode_cursor(cursor, str)[0]) if cursor else None
     rows = await repository.fetch_keys(session, shop_id=shop_id, after=after, limit=limit + 1)
     page, next_cursor = page_of(rows, limit, lambda r: [r.id])
-    return [r._asdict() for r in page], next_cursor
+    return Page(items=[ApiKeyOut(**r._asdict()) for r in page], next_cursor=next_cursor)
 
 
-async def revoke_key(*, session: AsyncSession, shop_id: str, key_id: str) -> dict[str, Any]:
+async def revoke_key(*, session: AsyncSession, shop_id: str, key_id: str) -> ApiKeyOut:
     row = await repository.revoke_key(session, shop_id=shop_id, key_id=key_id)
     if row is None:
         raise NotFound(f"shop {shop_id!r} has no API key {key_id!r}")
     # The request's commit makes this process forget the key before it answers; other
     # processes learn it by NOTIFY (migration 0005).
     session.info.setdefault(REVOKED_KEYS, set()).add((shop_id, key_id))
-    return row._asdict()
+    return ApiKeyOut(**row._asdict())

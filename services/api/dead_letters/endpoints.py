@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
@@ -25,8 +25,8 @@ async def list_dead_letters(
     from_: Annotated[datetime | None, Query(alias="from", description="created_at ≥")] = None,
     to: Annotated[datetime | None, Query(description="created_at <")] = None,
     replayed: bool | None = None,
-) -> dict[str, Any]:
-    items, next_cursor = await service.list_dead_letters(
+) -> Page[DeadLetterOut]:
+    return await service.list_dead_letters(
         session=session,
         shop_id=shop_id,
         reason=reason,
@@ -36,7 +36,6 @@ async def list_dead_letters(
         cursor=page.cursor,
         limit=page.limit,
     )
-    return {"items": items, "next_cursor": next_cursor}
 
 
 @router.get(
@@ -47,7 +46,7 @@ async def list_dead_letters(
 )
 async def get_dead_letter(
     letter_id: Annotated[int, Path(ge=1, le=2**63 - 1)], session: SessionDep
-) -> dict[str, Any]:
+) -> DeadLetterDetail:
     return await service.get_dead_letter(session=session, letter_id=letter_id)
 
 
@@ -59,6 +58,6 @@ async def get_dead_letter(
     "503 when the broker is unreachable (nothing is marked).",
     responses=problem_responses(503),
 )
-async def replay(request: ReplayRequest, session: SessionDep, kafka: KafkaDep) -> dict[str, Any]:
+async def replay(request: ReplayRequest, session: SessionDep, kafka: KafkaDep) -> ReplayOut:
     producer = await kafka.producer()
     return await service.replay(session=session, producer=producer, request=request)

@@ -5,32 +5,14 @@ from __future__ import annotations
 import base64
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.schema import dead_letters
-
 from ..exceptions import NotFound
-from ..pagination import decode_cursor, page_of
-from .schemas import ReplayRequest
-
-_D = dead_letters.c
-_COLUMNS = (
-    _D.id,
-    _D.shop_id,
-    _D.reason,
-    _D.detail,
-    _D.event_id,
-    _D.src_topic,
-    _D.src_partition,
-    _D.src_offset,
-    _D.created_at,
-    _D.replayed_at,
-    _D.replay_result,
-)
+from ..pagination import Page, decode_cursor, page_of
+from . import repository
+from .schemas import DeadLetterDetail, DeadLetterOut, ReplayOut, ReplayRequest
 
 
 async def list_dead_letters(
@@ -43,28 +25,24 @@ async def list_dead_letters(
     replayed: bool | None,
     cursor: str | None,
     limit: int,
-) -> tuple[list[dict[str, Any]], str | None]:
+) -> Page[DeadLetterOut]:
     """Newest first; from/to bound created_at (from inclusive, to exclusive)."""
-    stmt = select(*_COLUMNS)
-    if shop_id is not None:
-        stmt = stmt.where(_D.shop_id == shop_id)
-    if reason is not None:
-        stmt = stmt.where(_D.reason == reason)
-    if start is not None:
-        stmt = stmt.where(_D.created_at >= start)
-    if end is not None:
-        stmt = stmt.where(_D.created_at < end)
-    if replayed is not None:
-        stmt = stmt.where(_D.replayed_at.is_not(None) if replayed else _D.replayed_at.is_(None))
-    if cursor:
-        stmt = stmt.where(_D.id < decode_cursor(cursor, int)[0])
-    rows = (await session.execute(stmt.order_by(_D.id.desc()).limit(limit + 1))).all()
+    rows = await repository.list_letters(
+        session,
+        shop_id=shop_id,
+        reason=reason,
+        start=start,
+        end=end,
+        replayed=replayed,
+        before_id=int(decode_cursor(cursor, int)[0]) if cursor else None,
+        limit=limit + 1,
+    )
     page, next_cursor = page_of(rows, limit, lambda r: [r.id])
-    return [r._asdict() for r in page], next_cursor
+    return Page(items=[DeadLetterOut(**r._asdict()) for r in page], next_cursor=next_cursor)
 
 
-async def get_dead_letter(*, session: AsyncSession, letter_id: int) -> dict[str, Any]:
-    row = (await session.execute(select(*_COLUMNS, _D.raw).where(_D.id == letter_id))).one_or_none()
+async def get_dead_letter(*, session: AsyncSession, letter_id: int) -> DeadLetterDetail:
+    row = await repository.fetch_letter(session, letter_id=letter_id)
     if row is None:
         raise NotFound(f"dead letter {letter_id} does not exist")
     letter = row._asdict()
@@ -73,12 +51,12 @@ async def get_dead_letter(*, session: AsyncSession, letter_id: int) -> dict[str,
         text: str | None = raw.decode("utf-8")
     except UnicodeDecodeError:
         text = None
-    return {**letter, "raw_base64": base64.b64encode(raw).decode(), "raw_text": text}
+    return DeadLetterDetail(**letter, raw_base64=base64.b64encode(raw).decode(), raw_text=text)
 
 
 async def replay(
     *, session: AsyncSession, producer: AIOKafkaProducer, request: ReplayRequest
-) -> dict[str, Any]:
+) -> ReplayOut:
     # Imported here: ingest is another service; the API only needs it for this call.
     from services.ingest.replay import replay_dead_letters
 
@@ -89,4 +67,4 @@ async def replay(
         reasons=request.reasons,
         ids=request.ids,
     )
-    return asdict(result)
+    return ReplayOut(**asdict(result))

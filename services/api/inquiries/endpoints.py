@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
@@ -29,8 +29,8 @@ async def list_inquiries(
     from_: Annotated[date | None, Query(alias="from")] = None,
     to: date | None = None,
     agent_id: Annotated[str | None, Query(max_length=128)] = None,
-) -> dict[str, Any]:
-    items, next_cursor = await service.list_inquiries(
+) -> Page[InquiryOut]:
+    return await service.list_inquiries(
         session=session,
         shop_id=shop.shop_id,
         status=status,
@@ -40,4 +40,3 @@ async def list_inquiries(
         cursor=page.cursor,
         limit=page.limit,
     )
-    return {"items": items, "next_cursor": next_cursor}

@@ -9,11 +9,12 @@ import orjson
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from shared.rollup_reader import GroupBy
+
 from ..deps import CurrentShop
 from . import service
 from .cache import MetricsCache, MetricsKey
 from .periods import MAX_RANGE_DAYS, Granularity
-from .repository import GroupBy
 from .schemas import MetricsOut
 
 router = APIRouter(tags=["metrics"])

@@ -19,12 +19,13 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from shared.rollup_reader import GroupBy
+
 from ..auth.cache import CallerCache
 from ..auth.keys import hash_key
 from .cache import MetricsCache, MetricsKey
 from .endpoints import MAX_AGENT_IDS, MAX_GROUP_CHARS
 from .periods import Granularity
-from .repository import GroupBy
 
 PATH = "/v1/metrics"
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+
+from shared.rollup_reader import Granularity
 
 from ..exceptions import Unprocessable
 
-Granularity = Literal["day", "week", "month", "total"]
+__all__ = ["MAX_RANGE_DAYS", "Granularity", "check_range"]
+
 MAX_RANGE_DAYS = 400  # about the raw-event retention: older numbers cannot be rescored
 
 EARLIEST, LATEST = date(1970, 1, 1), date(2999, 12, 31)
@@ -28,8 +30,3 @@ def check_range(start: date, end: date, max_days: int = MAX_RANGE_DAYS) -> int:
             ["query", "to"], f"the range holds {days} days; at most {max_days} per request"
         )
     return days
-
-
-def iso_week_label(day: date) -> str:
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"

@@ -1,7 +1,8 @@
 """/v1/metrics: sums of the daily rollups per period and key, ratios from summed parts.
 
-The ratio formulas are the scoring core's (`services.scoring.core.metrics`), so the API
-and any batch recomputation can never disagree on a definition.
+Every value comes from the metric catalogue's one evaluator (domain/metrics.py), the
+same that plans, leaderboards and alerts compare: they can never disagree on a
+definition.
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from services.scoring.core.metrics import read_ratios, read_shop_ratios
-from services.scoring.core.parts import AgentDayParts, ShopDayParts
+from domain import metrics
+from domain.parts import AgentDayParts, ShopDayParts
+from shared import rollup_reader
+from shared.rollup_reader import Executor, GroupBy
 
-from . import repository
 from .periods import Granularity, check_range
-from .repository import Executor, GroupBy
 
 KEY_FIELD: dict[str, str | None] = {
     "agent": "agent_id",
@@ -25,11 +26,13 @@ KEY_FIELD: dict[str, str | None] = {
 }
 
 
-def agent_row(period: str, key_field: str | None, key: Any, parts: AgentDayParts) -> dict[str, Any]:
+def metric_row(
+    period: str, key_field: str | None, key: Any, parts: AgentDayParts
+) -> dict[str, Any]:
     row: dict[str, Any] = {"period": period}
     if key_field is not None:
         row[key_field] = key
-    row.update(read_ratios(parts))
+    row.update(metrics.agent_row(parts))
     return row
 
 
@@ -47,7 +50,7 @@ async def metric_rows(
     """Rows ordered by period then key. Shop rows add the shop-level order numbers, which
     are always the whole shop's (orders belong to no agent), filters or not."""
     check_range(start, end)
-    query = repository.AgentQuery(
+    query = rollup_reader.AgentQuery(
         shop_id=shop_id,
         start=start,
         end=end,
@@ -58,14 +61,14 @@ async def metric_rows(
     )
     key_field = KEY_FIELD[group_by]
     rows = [
-        agent_row(period, key_field, key, parts)
-        for period, key, parts in await repository.agent_sums(session, query)
+        metric_row(period, key_field, key, parts)
+        for period, key, parts in await rollup_reader.agent_sums(session, query)
     ]
     if group_by != "shop":
         return rows
     return _with_shop_numbers(
         rows,
-        await repository.shop_sums(
+        await rollup_reader.shop_sums(
             session, shop_id=shop_id, start=start, end=end, granularity=granularity
         ),
     )
@@ -79,9 +82,9 @@ def _with_shop_numbers(
     for period, parts in shop:
         row = by_period.get(period)
         if row is None:
-            row = by_period[period] = agent_row(period, None, None, AgentDayParts())
-        row.update(read_shop_ratios(parts))
-    empty_shop = read_shop_ratios(ShopDayParts())
+            row = by_period[period] = metric_row(period, None, None, AgentDayParts())
+        row.update(metrics.shop_row(parts))
+    empty_shop = metrics.shop_row(ShopDayParts())
     for row in by_period.values():
         for name, value in empty_shop.items():
             row.setdefault(name, value)

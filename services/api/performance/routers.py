@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from .boards_endpoints import boards_router, mentors_router
-from .plans_endpoints import bonus_router, honour_router
-from .targets_endpoints import router as targets_router
+from .boards.endpoints import boards_router, mentors_router
+from .plans.endpoints import bonus_router, honour_router
+from .targets.endpoints import router as targets_router
 
 ROUTERS: list[APIRouter] = [
     targets_router,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 
 from ..deps import KafkaDep, SessionDep
@@ -24,5 +22,5 @@ router = APIRouter(tags=["admin: pipeline"])
         "broker_error, with the database figures still given."
     ),
 )
-async def pipeline_health(session: SessionDep, kafka: KafkaDep) -> dict[str, Any]:
+async def pipeline_health(session: SessionDep, kafka: KafkaDep) -> PipelineHealth:
     return await service.pipeline_health(session=session, kafka=kafka)

@@ -17,6 +17,7 @@ from shared.schema import consumer_offsets, dead_letters
 
 from ..exceptions import ServiceUnavailable
 from ..kafka import CONNECT_TIMEOUT_S, KafkaLink
+from .schemas import PipelineHealth
 
 INGEST_GROUP = "kefu-ingest"
 _RECENT = text(
@@ -143,7 +144,7 @@ async def _dead_letter_counts(session: AsyncSession) -> list[dict[str, Any]]:
     return [r._asdict() for r in rows]
 
 
-async def pipeline_health(*, session: AsyncSession, kafka: KafkaLink) -> dict[str, Any]:
+async def pipeline_health(*, session: AsyncSession, kafka: KafkaLink) -> PipelineHealth:
     """Broker trouble is reported in the body (this endpoint is how one finds out)."""
     groups: list[dict[str, Any]] = []
     error = None
@@ -154,10 +155,12 @@ async def pipeline_health(*, session: AsyncSession, kafka: KafkaLink) -> dict[st
     except Exception as exc:  # a broker failing mid-way: say so, keep the DB figures
         error = f"{type(exc).__name__}: {exc}"
     recent = int(await session.scalar(_RECENT) or 0)
-    return {
-        "broker_reachable": error is None,
-        "broker_error": error,
-        "consumer_groups": groups,
-        "events_per_second": recent / 60,
-        "dead_letters": await _dead_letter_counts(session),
-    }
+    return PipelineHealth.model_validate(
+        {
+            "broker_reachable": error is None,
+            "broker_error": error,
+            "consumer_groups": groups,
+            "events_per_second": recent / 60,
+            "dead_letters": await _dead_letter_counts(session),
+        }
+    )

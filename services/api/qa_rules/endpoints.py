@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 
 from ..deps import CurrentShop, SessionDep
@@ -14,7 +12,7 @@ router = APIRouter(prefix="/qa-rules", tags=["qa"])
 
 
 @router.get("", response_model=QaRulesOut, summary="The QA rules in effect")
-async def get_rules(shop: CurrentShop, session: SessionDep) -> dict[str, Any]:
+async def get_rules(shop: CurrentShop, session: SessionDep) -> QaRulesOut:
     return await service.get_rules(session=session, shop_id=shop.shop_id)
 
 
@@ -25,5 +23,5 @@ async def get_rules(shop: CurrentShop, session: SessionDep) -> dict[str, Any]:
     description="Rules and fields left out take the SPEC §6 defaults. Applies to sessions "
     "scored from now on; an operator rescore re-scores history.",
 )
-async def put_rules(shop: CurrentShop, session: SessionDep, body: QaRulesIn) -> dict[str, Any]:
+async def put_rules(shop: CurrentShop, session: SessionDep, body: QaRulesIn) -> QaRulesOut:
     return await service.put_rules(session=session, shop_id=shop.shop_id, body=body)

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.scoring.core.qa_rules import QaRules
-from shared.schema import shops
+from domain.qa_rules import QaRules
 
 from ..exceptions import NotFound, Unprocessable
-from .schemas import QaRulesIn
+from . import repository
+from .schemas import QaRulesIn, QaRulesOut
 
 
 def _parse(overrides: dict[str, Any]) -> QaRules:
@@ -24,11 +23,15 @@ def _parse(overrides: dict[str, Any]) -> QaRules:
         raise Unprocessable.field(["body"], str(exc)) from exc
 
 
-async def get_rules(*, session: AsyncSession, shop_id: str) -> dict[str, Any]:
-    stored = await session.scalar(select(shops.c.qa_rules).where(shops.c.shop_id == shop_id))
+def _out(rules: QaRules) -> QaRulesOut:
+    return QaRulesOut(**rules.to_dict())
+
+
+async def get_rules(*, session: AsyncSession, shop_id: str) -> QaRulesOut:
+    stored = await repository.fetch_overrides(session, shop_id=shop_id)
     if stored is None:
         raise NotFound(f"shop {shop_id!r} does not exist")
-    return _parse(dict(stored)).to_dict()
+    return _out(_parse(stored))
 
 
 def overrides_of(body: QaRulesIn) -> dict[str, Any]:
@@ -40,15 +43,9 @@ def overrides_of(body: QaRulesIn) -> dict[str, Any]:
     }
 
 
-async def put_rules(*, session: AsyncSession, shop_id: str, body: QaRulesIn) -> dict[str, Any]:
+async def put_rules(*, session: AsyncSession, shop_id: str, body: QaRulesIn) -> QaRulesOut:
     overrides = overrides_of(body)
     rules = _parse(overrides)
-    result = await session.execute(
-        update(shops)
-        .where(shops.c.shop_id == shop_id)
-        .values(qa_rules=overrides, updated_at=func.now())
-        .returning(shops.c.shop_id)
-    )
-    if result.one_or_none() is None:
+    if not await repository.store_overrides(session, shop_id=shop_id, overrides=overrides):
         raise NotFound(f"shop {shop_id!r} does not exist")
-    return rules.to_dict()
+    return _out(rules)

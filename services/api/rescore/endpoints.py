@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
@@ -27,9 +27,9 @@ ShopIdPath = Annotated[str, Path(max_length=128)]
 )
 async def queue_rescore(
     shop_id: ShopIdPath, session: SessionDep, response: Response
-) -> dict[str, Any]:
+) -> RescoreJobOut:
     job = await service.queue_rescore(session=session, shop_id=shop_id)
-    response.headers["Location"] = f"/admin/shops/{shop_id}/rescore-jobs/{job['job_id']}"
+    response.headers["Location"] = f"/admin/shops/{shop_id}/rescore-jobs/{job.job_id}"
     return job
 
 
@@ -38,11 +38,10 @@ async def queue_rescore(
     response_model=Page[RescoreJobOut],
     summary="The shop's rescore jobs, newest first",
 )
-async def list_jobs(shop_id: ShopIdPath, session: SessionDep, page: PageDep) -> dict[str, Any]:
-    items, next_cursor = await service.list_jobs(
+async def list_jobs(shop_id: ShopIdPath, session: SessionDep, page: PageDep) -> Page[RescoreJobOut]:
+    return await service.list_jobs(
         session=session, shop_id=shop_id, cursor=page.cursor, limit=page.limit
     )
-    return {"items": items, "next_cursor": next_cursor}
 
 
 @router.get(
@@ -53,5 +52,5 @@ async def list_jobs(shop_id: ShopIdPath, session: SessionDep, page: PageDep) -> 
 )
 async def get_job(
     shop_id: ShopIdPath, job_id: Annotated[str, Path(max_length=64)], session: SessionDep
-) -> dict[str, Any]:
+) -> RescoreJobOut:
     return await service.get_job(session=session, shop_id=shop_id, job_id=job_id)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 
 from ..deps import CurrentShop, SessionDep
@@ -15,7 +13,7 @@ router = APIRouter(prefix="/settings", tags=["settings"])
 
 
 @router.get("", response_model=ShopSettingsOut, summary="The shop's settings in effect")
-async def get_settings(shop: CurrentShop, session: SessionDep) -> dict[str, Any]:
+async def get_settings(shop: CurrentShop, session: SessionDep) -> ShopSettingsOut:
     return await service.get_settings(session=session, shop_id=shop.shop_id)
 
 
@@ -28,5 +26,5 @@ async def get_settings(shop: CurrentShop, session: SessionDep) -> dict[str, Any]
 )
 async def patch_settings(
     shop: CurrentShop, session: SessionDep, patch: ShopSettingsPatch
-) -> dict[str, Any]:
+) -> ShopSettingsOut:
     return await service.patch_settings(session=session, shop_id=shop.shop_id, patch=patch)

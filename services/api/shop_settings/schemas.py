@@ -8,7 +8,7 @@ from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from services.scoring.core.settings import ShopSettings
+from domain.settings import ShopSettings
 
 # Strict: "1800" or true for a number of seconds is a mistake, not something to coerce.
 PositiveInt = Annotated[int, Field(gt=0, le=10**9, strict=True)]

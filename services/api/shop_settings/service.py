@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.scoring.core.settings import ShopSettings
-from shared.schema import shops
+from domain.settings import ShopSettings
 
 from ..exceptions import NotFound, Unprocessable
-from .schemas import ShopSettingsPatch
+from . import repository
+from .schemas import ShopSettingsOut, ShopSettingsPatch
 
 
 def effective(overrides: dict[str, Any]) -> dict[str, Any]:
@@ -35,23 +34,19 @@ def merged(overrides: dict[str, Any], patch: ShopSettingsPatch) -> dict[str, Any
 
 
 async def stored_overrides(*, session: AsyncSession, shop_id: str) -> dict[str, Any]:
-    value = await session.scalar(select(shops.c.settings).where(shops.c.shop_id == shop_id))
-    if value is None:
+    overrides = await repository.fetch_overrides(session, shop_id=shop_id)
+    if overrides is None:
         raise NotFound(f"shop {shop_id!r} does not exist")
-    return dict(value)
+    return overrides
 
 
-async def get_settings(*, session: AsyncSession, shop_id: str) -> dict[str, Any]:
-    return effective(await stored_overrides(session=session, shop_id=shop_id))
+async def get_settings(*, session: AsyncSession, shop_id: str) -> ShopSettingsOut:
+    return ShopSettingsOut(**effective(await stored_overrides(session=session, shop_id=shop_id)))
 
 
 async def patch_settings(
     *, session: AsyncSession, shop_id: str, patch: ShopSettingsPatch
-) -> dict[str, Any]:
+) -> ShopSettingsOut:
     overrides = merged(await stored_overrides(session=session, shop_id=shop_id), patch)
-    await session.execute(
-        update(shops)
-        .where(shops.c.shop_id == shop_id)
-        .values(settings=overrides, updated_at=func.now())
-    )
-    return effective(overrides)
+    await repository.store_overrides(session, shop_id=shop_id, overrides=overrides)
+    return ShopSettingsOut(**effective(overrides))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
@@ -24,24 +24,21 @@ ShopIdPath = Annotated[str, Path(description="The shop's id", max_length=128)]
     summary="Register a shop",
     responses=problem_responses(409),
 )
-async def create_shop(shop: ShopCreate, session: SessionDep, response: Response) -> dict[str, Any]:
+async def create_shop(shop: ShopCreate, session: SessionDep, response: Response) -> ShopOut:
     created = await service.create_shop(session=session, shop=shop)
-    response.headers["Location"] = f"/admin/shops/{created['shop_id']}"
+    response.headers["Location"] = f"/admin/shops/{created.shop_id}"
     return created
 
 
 @router.get("", response_model=Page[ShopOut], summary="List shops (by shop_id)")
-async def list_shops(session: SessionDep, page: PageDep) -> dict[str, Any]:
-    items, next_cursor = await service.list_shops(
-        session=session, cursor=page.cursor, limit=page.limit
-    )
-    return {"items": items, "next_cursor": next_cursor}
+async def list_shops(session: SessionDep, page: PageDep) -> Page[ShopOut]:
+    return await service.list_shops(session=session, cursor=page.cursor, limit=page.limit)
 
 
 @router.get(
     "/{shop_id}", response_model=ShopOut, summary="One shop", responses=problem_responses(404)
 )
-async def get_shop(shop_id: ShopIdPath, session: SessionDep) -> dict[str, Any]:
+async def get_shop(shop_id: ShopIdPath, session: SessionDep) -> ShopOut:
     return await service.get_shop(session=session, shop_id=shop_id)
 
 
@@ -51,7 +48,5 @@ async def get_shop(shop_id: ShopIdPath, session: SessionDep) -> dict[str, Any]:
     summary="Rename a shop or change its settings (null resets a setting)",
     responses=problem_responses(404),
 )
-async def update_shop(
-    shop_id: ShopIdPath, change: ShopUpdate, session: SessionDep
-) -> dict[str, Any]:
+async def update_shop(shop_id: ShopIdPath, change: ShopUpdate, session: SessionDep) -> ShopOut:
     return await service.update_shop(session=session, shop_id=shop_id, change=change)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
@@ -32,7 +32,7 @@ async def get_transcript(
     session: SessionDep,
     from_: Annotated[date, Query(alias="from")],
     to: date,
-) -> dict[str, Any]:
+) -> Transcript:
     return await service.transcript(
         session=session, shop_id=shop.shop_id, buyer_id=buyer_id, start=from_, end=to
     )

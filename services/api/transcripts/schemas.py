@@ -42,8 +42,8 @@ class TranscriptSession(BaseModel):
     ended_at: datetime
     day: date
     closed: bool
-    buyer_messages: int
-    agent_messages: int
+    buyer_messages: int = Field(description="买家消息数: the buyer's messages in the session")
+    agent_messages: int = Field(description="客服消息数: the agent's messages in the session")
     qa_score: int | None = Field(description="Scored once the session is closed")
     responses: list[TranscriptResponse]
     violations: list[ViolationMark]

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from services.scoring.core.qa_rules import RULES
+from domain.qa_rules import RULES
 
 from ..deps import CurrentShop, SessionDep
 from ..pagination import Page, PageDep
@@ -32,8 +32,8 @@ async def list_violations(
     agent_id: Annotated[str | None, Query(max_length=128)] = None,
     from_: Annotated[date | None, Query(alias="from")] = None,
     to: date | None = None,
-) -> dict[str, Any]:
-    items, next_cursor = await service.list_violations(
+) -> Page[ViolationOut]:
+    return await service.list_violations(
         session=session,
         shop_id=shop.shop_id,
         rule=rule,
@@ -43,4 +43,3 @@ async def list_violations(
         cursor=page.cursor,
         limit=page.limit,
     )
-    return {"items": items, "next_cursor": next_cursor}

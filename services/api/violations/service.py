@@ -3,34 +3,27 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
-from sqlalchemy import and_, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
-
-from shared.schema import violations
 
 from ..exceptions import Unprocessable
 from ..links import transcript_url
 from ..metrics.periods import check_range
-from ..pagination import decode_cursor, page_of
+from ..pagination import Page, decode_cursor, page_of
+from . import repository
+from .schemas import ViolationOut
 
-_V = violations.c
 
-
-def _after(cursor: str) -> Any:
+def _after(cursor: str | None) -> repository.After | None:
+    if not cursor:
+        return None
     day, buyer, agent, started, seq = decode_cursor(cursor, str, str, str, str, int)
     try:
-        after_day, after_start = date.fromisoformat(day), datetime.fromisoformat(started)
+        return date.fromisoformat(day), buyer, agent, datetime.fromisoformat(started), seq
     except ValueError:
         raise Unprocessable.field(
             ["query", "cursor"], "cursor is not one this API returned"
         ) from None
-    key = tuple_(_V.buyer_id.collate("C"), _V.agent_id.collate("C"), _V.session_started_at, _V.seq)
-    return or_(
-        _V.day < after_day,
-        and_(_V.day == after_day, key > tuple_(buyer, agent, after_start, seq)),
-    )
 
 
 async def list_violations(
@@ -43,38 +36,19 @@ async def list_violations(
     end: date | None,
     cursor: str | None,
     limit: int,
-) -> tuple[list[dict[str, Any]], str | None]:
+) -> Page[ViolationOut]:
     if start is not None and end is not None:
         check_range(start, end)
-    stmt = select(
-        _V.buyer_id,
-        _V.agent_id,
-        _V.session_started_at,
-        _V.seq,
-        _V.day,
-        _V.rule,
-        _V.message_event_id,
-        _V.occurrences,
-        _V.penalty,
-        _V.detail,
-    ).where(_V.shop_id == shop_id)
-    for column, value in ((_V.rule, rule), (_V.agent_id, agent_id)):
-        if value is not None:
-            stmt = stmt.where(column == value)
-    if start is not None:
-        stmt = stmt.where(_V.day >= start)
-    if end is not None:
-        stmt = stmt.where(_V.day <= end)
-    if cursor:
-        stmt = stmt.where(_after(cursor))
-    stmt = stmt.order_by(
-        _V.day.desc(),
-        _V.buyer_id.collate("C"),
-        _V.agent_id.collate("C"),
-        _V.session_started_at,
-        _V.seq,
-    ).limit(limit + 1)
-    rows = (await session.execute(stmt)).all()
+    rows = await repository.list_violations(
+        session,
+        shop_id=shop_id,
+        rule=rule,
+        agent_id=agent_id,
+        start=start,
+        end=end,
+        after=_after(cursor),
+        limit=limit + 1,
+    )
     page, next_cursor = page_of(
         rows,
         limit,
@@ -86,6 +60,8 @@ async def list_violations(
             r.seq,
         ],
     )
-    return [
-        {**r._asdict(), "transcript_url": transcript_url(r.buyer_id, r.day, r.day)} for r in page
-    ], next_cursor
+    items = [
+        ViolationOut(**r._asdict(), transcript_url=transcript_url(r.buyer_id, r.day, r.day))
+        for r in page
+    ]
+    return Page(items=items, next_cursor=next_cursor)

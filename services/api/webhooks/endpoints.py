@@ -3,7 +3,7 @@ deliveries (list, read with attempts, redeliver)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
@@ -47,14 +47,14 @@ async def create_subscription(
     session: SessionDep,
     settings: SettingsDep,
     response: Response,
-) -> dict[str, Any]:
+) -> SubscriptionWithSecret:
     created = await service.create(
         session=session,
         shop_id=shop.shop_id,
         body=body,
         allow_private=settings.webhook_allow_private_targets,
     )
-    response.headers["Location"] = f"/v1/webhooks/subscriptions/{created['subscription_id']}"
+    response.headers["Location"] = f"/v1/webhooks/subscriptions/{created.subscription_id}"
     return created
 
 
@@ -63,11 +63,10 @@ async def create_subscription(
 )
 async def list_subscriptions(
     shop: CurrentShop, session: SessionDep, page: PageDep
-) -> dict[str, Any]:
-    items, next_cursor = await service.list_(
+) -> Page[SubscriptionOut]:
+    return await service.list_(
         session=session, shop_id=shop.shop_id, cursor=page.cursor, limit=page.limit
     )
-    return {"items": items, "next_cursor": next_cursor}
 
 
 @router.get(
@@ -78,7 +77,7 @@ async def list_subscriptions(
 )
 async def get_subscription(
     subscription_id: SubIdPath, shop: CurrentShop, session: SessionDep
-) -> dict[str, Any]:
+) -> SubscriptionOut:
     return await service.get(session=session, shop_id=shop.shop_id, subscription_id=subscription_id)
 
 
@@ -94,7 +93,7 @@ async def update_subscription(
     shop: CurrentShop,
     session: SessionDep,
     settings: SettingsDep,
-) -> dict[str, Any]:
+) -> SubscriptionOut:
     return await service.patch(
         session=session,
         shop_id=shop.shop_id,
@@ -115,7 +114,7 @@ async def update_subscription(
 )
 async def rotate_secret(
     subscription_id: SubIdPath, shop: CurrentShop, session: SessionDep
-) -> dict[str, Any]:
+) -> SubscriptionWithSecret:
     return await service.rotate(
         session=session, shop_id=shop.shop_id, subscription_id=subscription_id
     )
@@ -151,8 +150,8 @@ async def list_deliveries(
         Query(pattern="^(pending|delivered|failed)$", description="pending includes delivering"),
     ] = None,
     event_type: EventType | None = None,
-) -> dict[str, Any]:
-    items, next_cursor = await service.list_deliveries(
+) -> Page[DeliveryOut]:
+    return await service.list_deliveries(
         session=session,
         shop_id=shop.shop_id,
         subscription_id=subscription_id,
@@ -161,7 +160,6 @@ async def list_deliveries(
         cursor=page.cursor,
         limit=page.limit,
     )
-    return {"items": items, "next_cursor": next_cursor}
 
 
 @router.get(
@@ -172,7 +170,7 @@ async def list_deliveries(
 )
 async def get_delivery(
     delivery_id: DeliveryIdPath, shop: CurrentShop, session: SessionDep
-) -> dict[str, Any]:
+) -> DeliveryDetail:
     return await service.get_delivery(
         session=session, shop_id=shop.shop_id, delivery_id=delivery_id
     )
@@ -187,5 +185,5 @@ async def get_delivery(
 )
 async def redeliver(
     delivery_id: DeliveryIdPath, shop: CurrentShop, session: SessionDep
-) -> dict[str, Any]:
+) -> DeliveryDetail:
     return await service.redeliver(session=session, shop_id=shop.shop_id, delivery_id=delivery_id)

@@ -5,21 +5,27 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.webhooks import subscriptions as subs
-from shared.schema import webhook_attempts as attempts
-from shared.schema import webhook_deliveries as deliveries
-from shared.schema import webhook_events as events
 
 from ..exceptions import Conflict, NotFound, Unprocessable
-from ..pagination import decode_cursor, page_of
-from .schemas import SubscriptionIn, SubscriptionPatch
+from ..pagination import Page, decode_cursor, page_of
+from . import repository
+from .schemas import (
+    AttemptOut,
+    DeliveryDetail,
+    DeliveryOut,
+    EventOut,
+    SubscriptionIn,
+    SubscriptionOut,
+    SubscriptionPatch,
+    SubscriptionWithSecret,
+)
 
 
-def _public(sub: subs.Subscription, *, with_secret: bool = False) -> dict[str, Any]:
-    out = {
+def _fields(sub: subs.Subscription) -> dict[str, Any]:
+    return {
         "subscription_id": sub.subscription_id,
         "url": sub.url,
         "event_types": sub.event_types,
@@ -29,9 +35,14 @@ def _public(sub: subs.Subscription, *, with_secret: bool = False) -> dict[str, A
         "updated_at": sub.updated_at,
         "previous_secret_expires_at": sub.previous_secret_expires_at,
     }
-    if with_secret:
-        out["secret"] = sub.secret
-    return out
+
+
+def _public(sub: subs.Subscription) -> SubscriptionOut:
+    return SubscriptionOut(**_fields(sub))
+
+
+def _with_secret(sub: subs.Subscription) -> SubscriptionWithSecret:
+    return SubscriptionWithSecret(**_fields(sub), secret=sub.secret)
 
 
 def _refused(exc: ValueError, field: str) -> Unprocessable:
@@ -44,7 +55,7 @@ def _missing(subscription_id: str) -> NotFound:
 
 async def create(
     *, session: AsyncSession, shop_id: str, body: SubscriptionIn, allow_private: bool
-) -> dict[str, Any]:
+) -> SubscriptionWithSecret:
     try:
         sub = await subs.create_subscription(
             session=session,
@@ -58,10 +69,10 @@ async def create(
         raise _refused(exc, "url") from exc
     except ValueError as exc:
         raise _refused(exc, "event_types") from exc
-    return _public(sub, with_secret=True)
+    return _with_secret(sub)
 
 
-async def get(*, session: AsyncSession, shop_id: str, subscription_id: str) -> dict[str, Any]:
+async def get(*, session: AsyncSession, shop_id: str, subscription_id: str) -> SubscriptionOut:
     sub = await subs.get_subscription(
         session=session, shop_id=shop_id, subscription_id=subscription_id
     )
@@ -72,13 +83,13 @@ async def get(*, session: AsyncSession, shop_id: str, subscription_id: str) -> d
 
 async def list_(
     *, session: AsyncSession, shop_id: str, cursor: str | None, limit: int
-) -> tuple[list[dict[str, Any]], str | None]:
+) -> Page[SubscriptionOut]:
     after = str(decode_cursor(cursor, 1)[0]) if cursor else None
     rows = await subs.list_subscriptions(
         session=session, shop_id=shop_id, after=after, limit=limit + 1
     )
     page, next_cursor = page_of(rows, limit, lambda s: [s.subscription_id])
-    return [_public(s) for s in page], next_cursor
+    return Page(items=[_public(s) for s in page], next_cursor=next_cursor)
 
 
 async def patch(
@@ -88,7 +99,7 @@ async def patch(
     subscription_id: str,
     body: SubscriptionPatch,
     allow_private: bool,
-) -> dict[str, Any]:
+) -> SubscriptionOut:
     changes = body.model_dump(exclude_unset=True)
     for name, value in changes.items():
         if value is None:
@@ -108,13 +119,15 @@ async def patch(
     return _public(sub)
 
 
-async def rotate(*, session: AsyncSession, shop_id: str, subscription_id: str) -> dict[str, Any]:
+async def rotate(
+    *, session: AsyncSession, shop_id: str, subscription_id: str
+) -> SubscriptionWithSecret:
     sub = await subs.rotate_secret(
         session=session, shop_id=shop_id, subscription_id=subscription_id
     )
     if sub is None:
         raise _missing(subscription_id)
-    return _public(sub, with_secret=True)
+    return _with_secret(sub)
 
 
 async def delete(*, session: AsyncSession, shop_id: str, subscription_id: str) -> None:
@@ -127,7 +140,7 @@ async def delete(*, session: AsyncSession, shop_id: str, subscription_id: str) -
 # --- deliveries ---------------------------------------------------------------------
 
 
-def _delivery(row: Any) -> dict[str, Any]:
+def _delivery_fields(row: Any) -> dict[str, Any]:
     status = row.status
     if status == "pending" and row.lease_until is not None and row.lease_until > row.now:
         status = "delivering"
@@ -146,17 +159,16 @@ def _delivery(row: Any) -> dict[str, Any]:
     }
 
 
-def _base() -> Any:
-    return select(
-        deliveries,
-        events.c.type,
-        events.c.data,
-        events.c.created_at.label("event_created_at"),
-        func.clock_timestamp().label("now"),
-    ).join(
-        events,
-        and_(events.c.shop_id == deliveries.c.shop_id, events.c.event_id == deliveries.c.event_id),
-    )
+def _before(cursor: str | None) -> tuple[datetime, str] | None:
+    if not cursor:
+        return None
+    at, last_id = decode_cursor(cursor, 2)
+    try:
+        return datetime.fromisoformat(str(at)), str(last_id)
+    except ValueError as exc:
+        raise Unprocessable.field(
+            ["query", "cursor"], "cursor is not one this API returned"
+        ) from exc
 
 
 async def list_deliveries(
@@ -168,76 +180,43 @@ async def list_deliveries(
     event_type: str | None,
     cursor: str | None,
     limit: int,
-) -> tuple[list[dict[str, Any]], str | None]:
+) -> Page[DeliveryOut]:
     """Newest first."""
-    query = _base().where(deliveries.c.shop_id == shop_id)
-    if subscription_id is not None:
-        query = query.where(deliveries.c.subscription_id == subscription_id)
-    if status is not None:
-        query = query.where(deliveries.c.status == status)
-    if event_type is not None:
-        query = query.where(events.c.type == event_type)
-    if cursor:
-        at, last_id = decode_cursor(cursor, 2)
-        try:
-            at_time = datetime.fromisoformat(str(at))
-        except ValueError as exc:
-            raise Unprocessable.field(
-                ["query", "cursor"], "cursor is not one this API returned"
-            ) from exc
-        query = query.where(
-            or_(
-                deliveries.c.created_at < at_time,
-                and_(deliveries.c.created_at == at_time, deliveries.c.delivery_id < str(last_id)),
-            )
-        )
-    query = query.order_by(deliveries.c.created_at.desc(), deliveries.c.delivery_id.desc())
-    rows = (await session.execute(query.limit(limit + 1))).all()
+    rows = await repository.list_deliveries(
+        session,
+        shop_id=shop_id,
+        subscription_id=subscription_id,
+        status=status,
+        event_type=event_type,
+        before=_before(cursor),
+        limit=limit + 1,
+    )
     page, next_cursor = page_of(rows, limit, lambda r: [r.created_at.isoformat(), r.delivery_id])
-    return [_delivery(r) for r in page], next_cursor
+    return Page(items=[DeliveryOut(**_delivery_fields(r)) for r in page], next_cursor=next_cursor)
 
 
-async def get_delivery(*, session: AsyncSession, shop_id: str, delivery_id: str) -> dict[str, Any]:
-    row = (
-        await session.execute(
-            _base().where(deliveries.c.shop_id == shop_id, deliveries.c.delivery_id == delivery_id)
-        )
-    ).one_or_none()
+async def get_delivery(*, session: AsyncSession, shop_id: str, delivery_id: str) -> DeliveryDetail:
+    row = await repository.fetch_delivery(session, shop_id=shop_id, delivery_id=delivery_id)
     if row is None:
         raise NotFound(f"webhook delivery {delivery_id!r} does not exist in this shop")
-    log = await session.execute(
-        select(attempts)
-        .where(attempts.c.shop_id == shop_id, attempts.c.delivery_id == delivery_id)
-        .order_by(attempts.c.attempt_no)
+    log = await repository.fetch_attempts(session, shop_id=shop_id, delivery_id=delivery_id)
+    return DeliveryDetail(
+        **_delivery_fields(row),
+        event=EventOut(
+            id=row.event_id,
+            type=row.type,
+            shop_id=shop_id,
+            created_at=row.event_created_at,
+            data=row.data,
+        ),
+        attempt_log=[AttemptOut(**a._mapping) for a in log],
     )
-    out = _delivery(row)
-    out["event"] = {
-        "id": row.event_id,
-        "type": row.type,
-        "shop_id": shop_id,
-        "created_at": row.event_created_at,
-        "data": row.data,
-    }
-    out["attempt_log"] = [dict(a._mapping) for a in log]
-    return out
 
 
-async def redeliver(*, session: AsyncSession, shop_id: str, delivery_id: str) -> dict[str, Any]:
+async def redeliver(*, session: AsyncSession, shop_id: str, delivery_id: str) -> DeliveryDetail:
     """Due now, with a fresh 24 h retry window; the receiver sees the same webhook-id."""
     current = await get_delivery(session=session, shop_id=shop_id, delivery_id=delivery_id)
-    if current["status"] == "delivering":
+    if current.status == "delivering":
         raise Conflict(f"delivery {delivery_id!r} is being attempted right now; retry shortly")
-    await session.execute(
-        update(deliveries)
-        .where(deliveries.c.shop_id == shop_id, deliveries.c.delivery_id == delivery_id)
-        .values(
-            status="pending",
-            next_attempt_at=func.clock_timestamp(),
-            expires_at=None,
-            finished_at=None,
-            lease_until=None,
-            lease_token=None,
-            updated_at=func.clock_timestamp(),
-        )
-    )
+    await repository.make_due(session, shop_id=shop_id, delivery_id=delivery_id)
     return await get_delivery(session=session, shop_id=shop_id, delivery_id=delivery_id)

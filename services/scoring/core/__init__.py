@@ -1,66 +1,49 @@
-"""Pure functional core of the scoring engine: plain data in, plain data out, no I/O.
+"""Pure functional core of the scoring engine: the derivation rules of SPEC §4–§6, plain
+data in, plain data out, no I/O.
 
 The unit of (re-)derivation is one (shop_id, buyer_id): see derive.derive_buyer and
-docs/definitions.md.
+docs/definitions.md. What the other services share with scoring (shop settings, QA rule
+settings, the additive rollup parts, the metric catalogue) is in the `domain` package.
 """
 
 from .attribution import InquiryKey
-from .batch import BuyerKey, EventStore, derive_all, recompute
 from .contributions import contributions_from_json, contributions_to_json, diff
 from .derive import derive_buyer
 from .emoji import EMOJI_PATTERN
 from .facts import BuyerFacts, Contributions, Session
-from .incremental import IncrementalScorer
 from .inquiries import Consultation
-from .metrics import read_ratios, read_shop_ratios
 from .model import ChatMessage, Event, OrderEvent, event_time
 from .orders import Order, fold_orders, order_buyers, order_event_buyers
-from .parts import AgentDayParts, ShopDayParts
 from .qa import QaResult, Violation
-from .qa_rules import RULES, QaRules, RuleConfig
 from .reminders import Reminder
 from .responses import Question
-from .settings import ShopSettings
 from .text import char_count, count_emojis
 from .totals import Totals
 
 __all__ = [
     "EMOJI_PATTERN",
-    "RULES",
-    "AgentDayParts",
     "BuyerFacts",
-    "BuyerKey",
     "ChatMessage",
     "Consultation",
     "Contributions",
     "Event",
-    "EventStore",
-    "IncrementalScorer",
     "InquiryKey",
     "Order",
     "OrderEvent",
     "QaResult",
-    "QaRules",
     "Question",
     "Reminder",
-    "RuleConfig",
     "Session",
-    "ShopDayParts",
-    "ShopSettings",
     "Totals",
     "Violation",
     "char_count",
     "contributions_from_json",
     "contributions_to_json",
     "count_emojis",
-    "derive_all",
     "derive_buyer",
     "diff",
     "event_time",
     "fold_orders",
     "order_buyers",
     "order_event_buyers",
-    "read_ratios",
-    "read_shop_ratios",
-    "recompute",
 ]

@@ -12,12 +12,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, Protocol, TypeVar
 
+from domain.parts import AgentDayParts, ShopDayParts
+from domain.qa_rules import RULES
+
 from .facts import AgentDays, Contributions, Session, ShopDays
 from .inquiries import Consultation
 from .model import ChatMessage
 from .orders import Order
-from .parts import AgentDayParts, ShopDayParts
-from .qa_rules import RULES
 from .reminders import Reminder
 
 _VIOLATION_FIELDS = {rule: f"v_{rule}" for rule in RULES}

@@ -13,19 +13,20 @@ from functools import lru_cache
 from operator import attrgetter
 from typing import NamedTuple
 
+from domain.days import ZoneDays, zone_days
+from domain.qa_rules import QaRules
+from domain.settings import ShopSettings
+
 from .attribution import InquiryKey, attribute, finalize, touches
 from .contributions import build
-from .days import ZoneDays, zone_days
 from .facts import BuyerFacts, Session
 from .inquiries import Consultation, ConsultationDraft, Kind, classify, collect
 from .model import ChatMessage, OrderEvent
 from .orders import Order, fold_orders
 from .qa import score_session
-from .qa_rules import QaRules
 from .reminders import find_reminders
 from .responses import find_questions
 from .sessions import is_closed, split_sessions
-from .settings import ShopSettings
 from .timeline import by_agent, scoring_messages
 
 _EVENT_ID = attrgetter("event_id")

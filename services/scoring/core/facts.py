@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from domain.parts import AgentDayParts, ShopDayParts
+
 from .inquiries import Consultation
 from .orders import Order
-from .parts import AgentDayParts, ShopDayParts
 from .qa import QaResult
 from .reminders import Reminder
 from .responses import Question

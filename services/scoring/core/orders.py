@@ -14,7 +14,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
-from .days import zone_days
+from domain.days import zone_days
+
 from .model import OrderEvent
 from .timeline import ORDER_EVENT_KEY, dedupe
 

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from operator import attrgetter, itemgetter
 
+from domain.qa_rules import RULES, QaRules
+
 from .model import ChatMessage
-from .qa_rules import RULES, QaRules
 from .responses import Question
 from .text import text_measures
 

@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TypeVar
 
+from domain.parts import AgentDayParts, ShopDayParts
+
 from .facts import Contributions
-from .parts import AgentDayParts, ShopDayParts
 
 
 @dataclass(slots=True)

@@ -1,0 +1,124 @@
+"""The one evaluator of the catalogue's metrics over summed parts, and their JSON form.
+
+Exact first: `value()` is a Decimal (counts and money as they are, ratios divided in a
+34-digit context) or None (zero denominator, or no parts at all: an agent without any
+rollup row in a period has no value). Thresholds, targets, baselines, leaderboards and
+alerts compare these. The JSON edge (`shown`, `agent_row`, `shop_row`) turns them into
+what /v1/metrics shows: counts as ints, money as decimal strings with two places, rates
+and averages as floats (the exact value rounded once), null for none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from operator import attrgetter
+from typing import Any
+
+from .catalogue import AGENT_METRICS, CATALOGUE, SAMPLE_PARTS, SHOP_METRICS, Kind, Metric
+from .formulas import CONTEXT, Exact, Part
+from .parts import AgentDayParts, ShopDayParts
+from .qa_rules import RULES
+
+__all__ = [
+    "CONTEXT",
+    "agent_row",
+    "decimal_text",
+    "money",
+    "sample_value",
+    "shop_row",
+    "shown",
+    "value",
+]
+
+_CENT = Decimal("0.01")
+
+
+def _of(metric: str | Metric) -> Metric:
+    return metric if isinstance(metric, Metric) else CATALOGUE[metric]
+
+
+def value(
+    metric: str | Metric, agent: AgentDayParts | None, shop: ShopDayParts | None = None
+) -> Decimal | None:
+    """The exact value of a metric: per-agent metrics read `agent`, shop-level ones
+    `shop`. None for a zero denominator or when the parts it reads are None."""
+    entry = _of(metric)
+    parts = agent if entry.scope == "agent" else shop
+    if parts is None:
+        return None
+    exact = entry.formula.exact(parts)
+    return exact if exact is None or type(exact) is Decimal else Decimal(exact)
+
+
+def sample_value(
+    name: str, agent: AgentDayParts | None, shop: ShopDayParts | None = None
+) -> int | None:
+    """The count a minimum-sample rule checks: a count metric, or one of SAMPLE_PARTS."""
+    if name in SAMPLE_PARTS:
+        return None if agent is None else int(getattr(agent, name))
+    exact = value(name, agent, shop)
+    return None if exact is None else int(exact)
+
+
+def money(amount: Decimal) -> str:
+    """Decimal string with two places: "258.90", "0.00"."""
+    return str(amount.quantize(_CENT))
+
+
+def _json(kind: Kind, exact: Exact | None) -> int | float | str | None:
+    """A value as JSON: counts int, money a 2-place string, the rest the nearest float."""
+    if exact is None:
+        return None
+    if kind == "count":
+        return int(exact)
+    if kind == "money":
+        return money(Decimal(exact))
+    return float(exact)
+
+
+def shown(metric: str | Metric, exact: Decimal | None) -> int | float | str | None:
+    """A metric's exact value (or a difference of two) as /v1/metrics shows it."""
+    return _json(_of(metric).kind, exact)
+
+
+def decimal_text(number: Decimal | None) -> str | None:
+    """Thresholds, baselines, targets: exact decimal strings without exponent."""
+    return None if number is None else format(number.normalize(), "f")
+
+
+def _reader(metric: Metric) -> Callable[[Any], int | float | str | None]:
+    """The metric's JSON value over parts: the formula's exact int for a count, its exact
+    Decimal as a 2-place string for money, its nearest float for the rest."""
+    formula = metric.formula
+    if metric.kind == "count":
+        # A count is its part as it is: read in C (attrgetter) rather than through the
+        # formula's method, a third of a row's time.
+        if isinstance(formula, Part):
+            return attrgetter(formula.name)
+        return formula.exact  # type: ignore[return-value]
+    if metric.kind == "money":
+        return lambda parts: money(Decimal(formula.exact(parts)))  # type: ignore[arg-type]
+    return formula.nearest
+
+
+_AGENT_FIELDS = tuple((m.name, _reader(m)) for m in AGENT_METRICS if m.in_rows == "field")
+_VIOLATIONS = tuple(
+    (m.name.removeprefix("violations."), _reader(m))
+    for m in AGENT_METRICS
+    if m.in_rows == "violations"
+)
+_SHOP_FIELDS = tuple((m.name, _reader(m)) for m in SHOP_METRICS if m.in_rows == "field")
+assert tuple(rule for rule, _ in _VIOLATIONS) == RULES
+
+
+def agent_row(parts: AgentDayParts) -> dict[str, Any]:
+    """Every per-agent metric of a /v1/metrics row, and `violations` naming every rule."""
+    row: dict[str, Any] = {name: read(parts) for name, read in _AGENT_FIELDS}
+    row["violations"] = {rule: read(parts) for rule, read in _VIOLATIONS}
+    return row
+
+
+def shop_row(parts: ShopDayParts) -> dict[str, Any]:
+    """The shop-level metrics a shop row adds (SPEC §5)."""
+    return {name: read(parts) for name, read in _SHOP_FIELDS}

@@ -1,0 +1,56 @@
+"""SQL of the stored QA violations (SPEC §6 drill-down)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, or_, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.schema import violations
+
+_V = violations.c
+# (day, buyer, agent, session start, seq) of the last row of the previous page.
+After = tuple[date, str, str, datetime, int]
+
+
+async def list_violations(
+    session: AsyncSession,
+    *,
+    shop_id: str,
+    rule: str | None,
+    agent_id: str | None,
+    start: date | None,
+    end: date | None,
+    after: After | None,
+    limit: int,
+) -> list[Any]:
+    """Newest day first, then buyer, agent (code-point order), session and sequence."""
+    stmt = select(
+        _V.buyer_id,
+        _V.agent_id,
+        _V.session_started_at,
+        _V.seq,
+        _V.day,
+        _V.rule,
+        _V.message_event_id,
+        _V.occurrences,
+        _V.penalty,
+        _V.detail,
+    ).where(_V.shop_id == shop_id)
+    for column, value in ((_V.rule, rule), (_V.agent_id, agent_id)):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if start is not None:
+        stmt = stmt.where(_V.day >= start)
+    if end is not None:
+        stmt = stmt.where(_V.day <= end)
+    key = (_V.buyer_id.collate("C"), _V.agent_id.collate("C"), _V.session_started_at, _V.seq)
+    if after is not None:
+        after_day, *rest = after
+        stmt = stmt.where(
+            or_(_V.day < after_day, and_(_V.day == after_day, tuple_(*key) > tuple_(*rest)))
+        )
+    stmt = stmt.order_by(_V.day.desc(), *key).limit(limit)
+    return list((await session.execute(stmt)).all())

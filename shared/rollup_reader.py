@@ -1,0 +1,223 @@
+"""The one reader of the daily rollups (agent_daily, shop_daily): their additive parts
+summed per period (day, ISO week, month, total) and per agent / group / mentor / shop.
+
+/v1/metrics, targets, bonus plans, honour levels, leaderboards, mentor views and alert
+evaluation all read the rollups here, so every number sums the same rows the same way;
+the metric catalogue (domain/metrics.py) then reads the values from the summed parts.
+`stream_agent_sums` yields rows as the database sends them (server-side cursor), for
+readers of many rows (exports) that must not hold them all.
+
+Statements are built once per shape (granularity, grouping, which filters) with bind
+parameters, not per request: building 28 SUM expressions costs more than running them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from typing import Any, Literal
+
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    DateTime,
+    bindparam,
+    func,
+    literal_column,
+    select,
+    union_all,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.sql import Select
+
+from domain.parts import AgentDayParts, ShopDayParts
+from shared.schema import agent_daily, agents, shop_daily
+
+Granularity = Literal["day", "week", "month", "total"]
+GroupBy = Literal["agent", "group", "mentor", "shop"]
+# Agents without a group are grouped, filtered and shown as this.
+UNGROUPED = "ungrouped"
+Executor = AsyncSession | AsyncConnection
+# to_char formats; IYYY/IW are the ISO year and week, so 2027-01-01 is 2026-W53.
+_LABELS: dict[str, tuple[str, str]] = {
+    "day": ("day", "YYYY-MM-DD"),
+    "week": ("week", 'IYYY-"W"IW'),
+    "month": ("month", "YYYY-MM"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class AgentQuery:
+    """Sums of agent_daily over the local days [start, end], per period and key."""
+
+    shop_id: str
+    start: date
+    end: date
+    granularity: Granularity = "total"
+    group_by: GroupBy = "agent"
+    agent_ids: Sequence[str] | None = None  # only these agents
+    group: str | None = None  # only agents of this group (UNGROUPED: of none)
+
+    def params(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"shop_id": self.shop_id, "start": self.start, "end": self.end}
+        if self.agent_ids:
+            out["agent_ids"] = list(self.agent_ids)
+        if self.group is not None:
+            out["group"] = self.group
+        return out
+
+
+def _sums(table: Any, fields: Sequence[str], money: frozenset[str]) -> list[ColumnElement[Any]]:
+    # SUM(bigint) is numeric in Postgres: cast back so counts stay ints. The columns come
+    # in the parts' field order, so that a row's tail builds the parts positionally.
+    return [
+        func.sum(table.c[n]).label(n) if n in money else func.sum(table.c[n]).cast(BigInteger)
+        for n in fields
+    ]
+
+
+def _period(day: Any, granularity: Granularity) -> tuple[ColumnElement[Any] | None, Any]:
+    """(what to group and order by, its label): rows group by the truncated day and only
+    format it once per group; a week or month row sums only the days inside the range."""
+    if granularity == "total":
+        return None, literal_column("'total'")
+    unit, fmt = _LABELS[granularity]
+    # Cast to timestamp (no time zone): truncation must not depend on the session's zone.
+    key = func.date_trunc(literal_column(f"'{unit}'"), day.cast(DateTime(timezone=False)))
+    return key, func.to_char(key, literal_column(f"'{fmt}'"))
+
+
+def _mentor_map() -> Any:
+    """(member, mentor): each apprentice under its mentor, and each mentor under itself."""
+    has_mentor = (agents.c.shop_id == bindparam("shop_id")) & agents.c.mentor_id.is_not(None)
+    apprentices = select(agents.c.agent_id.label("member"), agents.c.mentor_id.label("mentor"))
+    mentors = select(agents.c.mentor_id.label("member"), agents.c.mentor_id.label("mentor"))
+    return union_all(apprentices.where(has_mentor), mentors.where(has_mentor).distinct()).subquery()
+
+
+@lru_cache(maxsize=64)
+def _agent_statement(
+    granularity: Granularity, group_by: GroupBy, by_agents: bool, by_group: bool
+) -> Select[Any]:
+    d = agent_daily
+    period_key, label = _period(d.c.day, granularity)
+    source: Any = d
+    key: ColumnElement[Any]
+    group_name = func.coalesce(agents.c.group_name, literal_column(f"'{UNGROUPED}'"))
+    if group_by == "group" or by_group:
+        source = source.outerjoin(
+            agents, (agents.c.shop_id == d.c.shop_id) & (agents.c.agent_id == d.c.agent_id)
+        )
+    if group_by == "mentor":
+        mentor_map = _mentor_map()
+        source = source.join(mentor_map, mentor_map.c.member == d.c.agent_id)
+        key = mentor_map.c.mentor
+    elif group_by == "group":
+        key = group_name
+    elif group_by == "agent":
+        key = d.c.agent_id
+    else:
+        key = literal_column("NULL")
+    stmt = (
+        select(label.label("period"), key.label("key"))
+        .add_columns(*_sums(d, AgentDayParts.FIELDS, AgentDayParts.DECIMAL_FIELDS))
+        .select_from(source)
+        .where(
+            d.c.shop_id == bindparam("shop_id"),
+            d.c.day >= bindparam("start"),
+            d.c.day <= bindparam("end"),
+        )
+    )
+    if by_agents:
+        stmt = stmt.where(d.c.agent_id.in_(bindparam("agent_ids", expanding=True)))
+    if by_group:
+        stmt = stmt.where(group_name == bindparam("group"))
+    by_period = [period_key] if period_key is not None else []
+    if group_by == "shop":
+        return stmt.group_by(*by_period).having(func.count() > 0).order_by(*by_period)
+    # COLLATE "C": agent ids order by code point (SPEC §4).
+    return stmt.group_by(*by_period, key).order_by(*by_period, key.collate("C"))
+
+
+@lru_cache(maxsize=8)
+def _shop_statement(granularity: Granularity) -> Select[Any]:
+    s = shop_daily
+    period_key, label = _period(s.c.day, granularity)
+    return (
+        select(label.label("period"))
+        .add_columns(*_sums(s, ShopDayParts.FIELDS, ShopDayParts.DECIMAL_FIELDS))
+        .where(
+            s.c.shop_id == bindparam("shop_id"),
+            s.c.day >= bindparam("start"),
+            s.c.day <= bindparam("end"),
+        )
+        .group_by(*([period_key] if period_key is not None else []))
+        .having(func.count() > 0)
+    )
+
+
+AgentRow = tuple[str, Any, AgentDayParts]  # (period label, key, summed parts)
+
+
+def _agent_statement_of(query: AgentQuery) -> Select[Any]:
+    return _agent_statement(
+        query.granularity, query.group_by, bool(query.agent_ids), query.group is not None
+    )
+
+
+async def agent_sums(session: Executor, query: AgentQuery) -> list[AgentRow]:
+    """(period label, key, summed parts) ordered by period, then key in code-point order;
+    only (period, key) pairs with rows."""
+    rows = await session.execute(_agent_statement_of(query), query.params())
+    return [(r[0], r[1], AgentDayParts(*r[2:])) for r in rows]
+
+
+async def stream_agent_sums(
+    session: Executor, query: AgentQuery, *, batch: int = 1000
+) -> AsyncIterator[AgentRow]:
+    """agent_sums, yielded as the rows arrive, `batch` at a time from a server-side
+    cursor (inside a transaction): memory stays flat however many rows there are."""
+    stmt = _agent_statement_of(query).execution_options(yield_per=batch)
+    result = await session.stream(stmt, query.params())
+    async for rows in result.partitions():
+        for r in rows:
+            yield (r[0], r[1], AgentDayParts(*r[2:]))
+
+
+async def parts_by_agent(
+    session: Executor,
+    *,
+    shop_id: str,
+    start: date,
+    end: date,
+    agent_ids: Sequence[str] | None = None,
+    group: str | None = None,
+) -> dict[str, AgentDayParts]:
+    """Each agent with at least one agent_daily row in [start, end]: its summed parts."""
+    if agent_ids is not None and not agent_ids:
+        return {}
+    query = AgentQuery(shop_id, start, end, agent_ids=agent_ids, group=group)
+    return {key: parts for _, key, parts in await agent_sums(session, query)}
+
+
+async def shop_sums(
+    session: Executor, *, shop_id: str, start: date, end: date, granularity: Granularity
+) -> list[tuple[str, ShopDayParts]]:
+    """(period label, summed shop_daily parts), periods with rows only."""
+    rows = await session.execute(
+        _shop_statement(granularity), {"shop_id": shop_id, "start": start, "end": end}
+    )
+    return [(r[0], ShopDayParts(*r[1:])) for r in rows]
+
+
+async def shop_totals(
+    session: Executor, *, shop_id: str, start: date, end: date
+) -> tuple[AgentDayParts, ShopDayParts]:
+    """Every agent's parts and the shop-level parts, each summed over [start, end]
+    (zeros when there are no rows)."""
+    agent_rows = await agent_sums(session, AgentQuery(shop_id, start, end, group_by="shop"))
+    shop_rows = await shop_sums(session, shop_id=shop_id, start=start, end=end, granularity="total")
+    agent = agent_rows[0][2] if agent_rows else AgentDayParts()
+    return agent, (shop_rows[0][1] if shop_rows else ShopDayParts())

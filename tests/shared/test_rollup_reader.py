@@ -1,0 +1,89 @@
+"""The one reader of the daily rollups (shared/rollup_reader.py) in the real Postgres:
+sums per agent and per ISO week / month, whatever the session's time zone; streaming."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import insert, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from services.performance.periods import parse_period
+from shared import rollup_reader
+from shared.schema import agent_daily
+
+
+async def test_period_buckets_do_not_depend_on_the_session_time_zone(db: AsyncConnection) -> None:
+    # date_trunc on a timestamptz would shift Monday 00:00 across the date line.
+    await db.execute(text("SET LOCAL TIME ZONE 'Pacific/Kiritimati'"))
+    rows = [
+        ("x", date(2026, 11, 9), 3),
+        ("x", date(2026, 11, 15), 4),  # W46 Mon, Sun
+        ("x", date(2026, 11, 16), 5),  # W47 Mon
+        ("x", date(2026, 12, 31), 6),
+        ("x", date(2027, 1, 1), 7),
+    ]  # W53 of 2026
+    for agent, day, n in rows:
+        await db.execute(
+            insert(agent_daily).values(
+                shop_id="tz",
+                agent_id=agent,
+                day=day,
+                inquiries=n,
+                sales_amount=Decimal("1.10"),
+            )
+        )
+    session = AsyncSession(bind=db)
+    sums = {
+        granularity: await rollup_reader.agent_sums(
+            session,
+            rollup_reader.AgentQuery(
+                shop_id="tz",
+                start=date(2026, 11, 1),
+                end=date(2027, 1, 31),
+                granularity=granularity,
+                group_by="agent",
+                agent_ids=["x"],
+            ),
+        )
+        for granularity in ("week", "month")
+    }
+    assert {label: v.inquiries for label, _, v in sums["week"]} == {
+        "2026-W46": 7,
+        "2026-W47": 5,
+        "2026-W53": 13,
+    }
+    assert {label: v.inquiries for label, _, v in sums["month"]} == {
+        "2026-11": 12,
+        "2026-12": 6,
+        "2027-01": 7,
+    }
+    w46 = parse_period("2026-W46")
+    summed = await rollup_reader.parts_by_agent(
+        session, shop_id="tz", start=w46.first, end=w46.last
+    )
+    assert summed["x"].inquiries == 7 and summed["x"].sales_amount == Decimal("2.20")
+    assert isinstance(summed["x"].inquiries, int)
+
+
+async def test_streamed_rows_are_the_listed_rows(db: AsyncConnection) -> None:
+    """stream_agent_sums yields what agent_sums returns, in order, a batch at a time."""
+    rows = [
+        {"shop_id": "st", "agent_id": f"a{i % 7}", "day": date(2026, 11, 1 + i % 30), "sessions": i}
+        for i in range(60)
+    ]
+    await db.execute(insert(agent_daily), rows)
+    query = rollup_reader.AgentQuery(
+        shop_id="st", start=date(2026, 11, 1), end=date(2026, 11, 30), granularity="day"
+    )
+    listed = await rollup_reader.agent_sums(db, query)
+    streamed = [row async for row in rollup_reader.stream_agent_sums(db, query, batch=7)]
+    assert streamed == listed and len(listed) == 60
+    assert sum(parts.sessions for _, _, parts in streamed) == sum(range(60))
+    weekly = rollup_reader.AgentQuery(
+        shop_id="st", start=date(2026, 11, 1), end=date(2026, 11, 30), granularity="week"
+    )
+    assert [r async for r in rollup_reader.stream_agent_sums(db, weekly)] == (
+        await rollup_reader.agent_sums(db, weekly)
+    )
