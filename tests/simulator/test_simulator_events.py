@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import bisect
-import time
 from collections import Counter, defaultdict
 from dataclasses import replace
 from datetime import timedelta
@@ -297,12 +296,7 @@ def test_the_mix_covers_every_case() -> None:
     )
 
 
-def test_generation_is_fast() -> None:
+def test_generation_stops_at_the_count_asked() -> None:
+    # Its speed is measured by `make bench` (the producer ceiling), never in a test.
     cfg = SimConfig(seed=5, shops=10, late_fraction=0.01, duplicate_fraction=0.01)
-    n = 100_000
-    t0 = time.perf_counter()
-    total = sum(1 for _ in generate(cfg, count=n))
-    rate = total / (time.perf_counter() - t0)
-    print(f"simulator generation: {rate:,.0f} events/s")
-    assert total == n
-    assert rate > 20_000  # ~100k/s on a quiet machine; a loose bound against slow CI
+    assert sum(1 for _ in generate(cfg, count=20_000)) == 20_000
