@@ -486,3 +486,40 @@ honour_plans = Table(
     PrimaryKeyConstraint("shop_id", "plan_id"),
     Index("ix_honour_plans_list", "shop_id", "created_at", "plan_id"),
 )
+
+# --- review work (SPEC §11; services/api/review_marks; 0008) ---------------------------
+# The manager's marks on the daily lists: never derived, never touched by scoring or a
+# rescore (which rebuild the inquiries and reviews the marks point at).
+
+
+def _mark_columns() -> list[Column]:  # type: ignore[type-arg]
+    return [
+        Column("cause", Text),  # domain.review_work.CAUSES, or null: none given yet
+        Column("note", Text, nullable=False, server_default=""),
+        Column("reviewed", Boolean, nullable=False, server_default=text("false")),
+        _now(),
+        _ts("updated_at", default=True),
+    ]
+
+
+# One per inquiry, keyed as `inquiries` is.
+lost_inquiry_marks = Table(
+    "lost_inquiry_marks",
+    metadata,
+    Column("shop_id", Text, nullable=False),
+    Column("buyer_id", Text, nullable=False),
+    Column("agent_id", Text, nullable=False),
+    Column("day", Date, nullable=False),
+    *_mark_columns(),
+    PrimaryKeyConstraint("shop_id", "buyer_id", "agent_id", "day"),
+)
+
+# One per order: it stays with the order when the order's review changes.
+bad_review_marks = Table(
+    "bad_review_marks",
+    metadata,
+    Column("shop_id", Text, nullable=False),
+    Column("order_id", Text, nullable=False),
+    *_mark_columns(),
+    PrimaryKeyConstraint("shop_id", "order_id"),
+)

@@ -36,6 +36,7 @@ from .problems import install_problem_handlers, problem_responses
 from .prometheus import PrometheusMiddleware, RequestMetrics
 from .qa_rules.endpoints import router as qa_rules_router
 from .rescore.endpoints import router as rescore_router
+from .review_marks.endpoints import router as review_marks_router
 from .shop_settings.endpoints import router as settings_router
 from .shops.endpoints import router as shops_router
 from .transcripts.endpoints import router as transcripts_router
@@ -50,6 +51,7 @@ SHOP_ROUTERS: list[APIRouter] = [
     metrics_router,
     metric_definitions_router,
     inquiries_router,
+    review_marks_router,
     transcripts_router,
     violations_router,
     qa_rules_router,

@@ -7,6 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from domain.review_work import Cause
+
 from ..deps import CurrentShop, SessionDep
 from ..pagination import Page, PageDep
 from . import service
@@ -19,7 +21,10 @@ router = APIRouter(tags=["inquiries"])
     "/inquiries",
     response_model=Page[InquiryOut],
     summary="Inquiries by status (status=lost: the lost-inquiry review list)",
-    description="Newest day first; each links to the buyer's transcript of that day.",
+    description="Newest day first; each links to the buyer's transcript of that day and "
+    "carries its review mark (PUT /v1/review-marks/lost-inquiries). Filters: status, the "
+    "inquiry's local days [from, to] (one day: from = to), agent_id, the mark's cause, and "
+    "reviewed (false: not yet reviewed, unmarked ones included).",
 )
 async def list_inquiries(
     shop: CurrentShop,
@@ -29,6 +34,8 @@ async def list_inquiries(
     from_: Annotated[date | None, Query(alias="from")] = None,
     to: date | None = None,
     agent_id: Annotated[str | None, Query(max_length=128)] = None,
+    cause: Cause | None = None,
+    reviewed: bool | None = None,
 ) -> Page[InquiryOut]:
     return await service.list_inquiries(
         session=session,
@@ -37,6 +44,8 @@ async def list_inquiries(
         start=from_,
         end=to,
         agent_id=agent_id,
+        cause=cause,
+        reviewed=reviewed,
         cursor=page.cursor,
         limit=page.limit,
     )

@@ -5,12 +5,22 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, or_, select, tuple_
+from sqlalchemy import and_, false, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.schema import inquiries
+from shared.schema import inquiries, lost_inquiry_marks
 
 _C = inquiries.c
+_M = lost_inquiry_marks.c
+_JOINED = inquiries.outerjoin(
+    lost_inquiry_marks,
+    and_(
+        _M.shop_id == _C.shop_id,
+        _M.buyer_id == _C.buyer_id,
+        _M.agent_id == _C.agent_id,
+        _M.day == _C.day,
+    ),
+)
 
 
 async def list_inquiries(
@@ -21,11 +31,14 @@ async def list_inquiries(
     start: date | None,
     end: date | None,
     agent_id: str | None,
+    cause: str | None,
+    reviewed: bool | None,
     after: tuple[date, str, str] | None,
     limit: int,
 ) -> list[Any]:
     """Newest day first, then buyer and agent in code-point order; `after`: the (day,
-    buyer, agent) of the last row of the previous page."""
+    buyer, agent) of the last row of the previous page. Each row carries its review mark
+    (mark_* columns, null without one); `reviewed=False` includes the unmarked."""
     # Pre-sale consultations only: after- and mid-sale ones have no status.
     stmt = select(
         _C.buyer_id,
@@ -35,7 +48,15 @@ async def list_inquiries(
         _C.first_buyer_at,
         _C.last_buyer_at,
         _C.order_ids,
-    ).where(_C.shop_id == shop_id, _C.kind == "presale", _C.status.is_not(None))
+        _M.cause.label("mark_cause"),
+        _M.note.label("mark_note"),
+        _M.reviewed.label("mark_reviewed"),
+        _M.created_at.label("mark_created_at"),
+        _M.updated_at.label("mark_updated_at"),
+    )
+    stmt = stmt.select_from(_JOINED).where(
+        _C.shop_id == shop_id, _C.kind == "presale", _C.status.is_not(None)
+    )
     if status is not None:
         stmt = stmt.where(_C.status == status)
     if start is not None:
@@ -44,6 +65,11 @@ async def list_inquiries(
         stmt = stmt.where(_C.day <= end)
     if agent_id is not None:
         stmt = stmt.where(_C.agent_id == agent_id)
+    if cause is not None:
+        stmt = stmt.where(_M.cause == cause)
+    if reviewed is not None:
+        # Not reviewed: no mark, or a mark not (yet) reviewed.
+        stmt = stmt.where(func.coalesce(_M.reviewed, false()) == reviewed)
     buyer, agent = _C.buyer_id.collate("C"), _C.agent_id.collate("C")
     if after is not None:
         after_day, after_buyer, after_agent = after

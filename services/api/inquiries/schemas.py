@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from ..review_marks.schemas import MarkView
+
 InquiryStatus = Literal["lost", "pending", "converted", "ordered"]
 
 
@@ -19,3 +21,6 @@ class InquiryOut(BaseModel):
     last_buyer_at: datetime
     order_ids: list[str] = Field(description="Orders attributed to the inquiry")
     transcript_url: str = Field(examples=["/v1/buyers/b1/transcript?from=2026-11-11&to=2026-11-11"])
+    mark: MarkView | None = Field(
+        description="The manager's review mark (PUT /v1/review-marks/lost-inquiries); null: none"
+    )

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.review_work import Cause
 
 from ..links import transcript_url
 from ..metrics.periods import check_range
 from ..pagination import Page, decode_cursor, page_of
+from ..review_marks.schemas import MarkView
 from . import repository
 from .schemas import InquiryOut, InquiryStatus
+
+_MARK = "mark_"
 
 
 def _after(cursor: str | None) -> tuple[date, str, str] | None:
@@ -33,6 +39,8 @@ async def list_inquiries(
     agent_id: str | None,
     cursor: str | None,
     limit: int,
+    cause: Cause | None = None,
+    reviewed: bool | None = None,
 ) -> Page[InquiryOut]:
     if start is not None and end is not None:
         check_range(start, end)
@@ -43,15 +51,20 @@ async def list_inquiries(
         start=start,
         end=end,
         agent_id=agent_id,
+        cause=cause,
+        reviewed=reviewed,
         after=_after(cursor),
         limit=limit + 1,
     )
     page, next_cursor = page_of(rows, limit, lambda r: [r.day.isoformat(), r.buyer_id, r.agent_id])
-    items = [
-        InquiryOut(
-            **{**r._asdict(), "order_ids": list(r.order_ids)},
-            transcript_url=transcript_url(r.buyer_id, r.day, r.day),
-        )
-        for r in page
-    ]
-    return Page(items=items, next_cursor=next_cursor)
+    return Page(items=[_item(r) for r in page], next_cursor=next_cursor)
+
+
+def _item(row: Any) -> InquiryOut:
+    fields = row._asdict()
+    mark = {k.removeprefix(_MARK): fields.pop(k) for k in list(fields) if k.startswith(_MARK)}
+    return InquiryOut(
+        **{**fields, "order_ids": list(row.order_ids)},
+        transcript_url=transcript_url(row.buyer_id, row.day, row.day),
+        mark=None if mark["created_at"] is None else MarkView(**mark),
+    )
