@@ -56,7 +56,12 @@ async def ceilings(table: Table, bootstrap: str, events: list[SimEvent]) -> dict
 
 async def optional_rows(table: Table, context: dict[str, Any]) -> None:
     """Rows contributed by the services' own benchmark modules."""
-    for module_name in ("bench.ingest_bench", "bench.scoring_bench", "bench.api_bench"):
+    for module_name in (
+        "bench.ingest_bench",
+        "bench.scoring_bench",
+        "bench.api_bench",
+        "bench.export_bench",
+    ):
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError:

@@ -88,7 +88,8 @@ def _ratio(
     return Metric(name, zh, en, kind, unit, direction, formula, formula.denominator, definition)
 
 
-_RULE_LABELS: dict[str, tuple[str, str]] = {
+# (中文, English) of each QA rule (SPEC §6).
+RULE_LABELS: dict[str, tuple[str, str]] = {
     "closing_by_agent": ("结束语必须是客服", "closing by agent"),
     "min_reply_length": ("回复字数", "minimum reply length"),
     "min_emojis": ("表情数", "minimum emojis"),
@@ -100,7 +101,7 @@ _RULE_LABELS: dict[str, tuple[str, str]] = {
 
 
 def _violations(rule: str) -> Metric:
-    zh, en = _RULE_LABELS[rule]
+    zh, en = RULE_LABELS[rule]
     return Metric(
         name=f"violations.{rule}",
         zh=f"违规次数·{zh}",

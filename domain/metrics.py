@@ -22,7 +22,10 @@ from .qa_rules import RULES
 
 __all__ = [
     "CONTEXT",
+    "ROW_METRICS",
+    "SHOP_ROW_METRICS",
     "agent_row",
+    "agent_values",
     "decimal_text",
     "money",
     "sample_value",
@@ -102,6 +105,11 @@ def _reader(metric: Metric) -> Callable[[Any], int | float | str | None]:
     return formula.nearest
 
 
+# The metrics a /v1/metrics row shows, in its order (violations.<rule> last, inside the
+# row's `violations` object); exports write a column per metric in this order.
+ROW_METRICS: tuple[Metric, ...] = tuple(m for m in AGENT_METRICS if m.in_rows != "no")
+SHOP_ROW_METRICS: tuple[Metric, ...] = tuple(m for m in SHOP_METRICS if m.in_rows != "no")
+_ROW_READERS = tuple(_reader(m) for m in ROW_METRICS)
 _AGENT_FIELDS = tuple((m.name, _reader(m)) for m in AGENT_METRICS if m.in_rows == "field")
 _VIOLATIONS = tuple(
     (m.name.removeprefix("violations."), _reader(m))
@@ -117,6 +125,11 @@ def agent_row(parts: AgentDayParts) -> dict[str, Any]:
     row: dict[str, Any] = {name: read(parts) for name, read in _AGENT_FIELDS}
     row["violations"] = {rule: read(parts) for rule, read in _VIOLATIONS}
     return row
+
+
+def agent_values(parts: AgentDayParts) -> list[int | float | str | None]:
+    """The values of agent_row as a flat list in ROW_METRICS order (an export's row)."""
+    return [read(parts) for read in _ROW_READERS]
 
 
 def shop_row(parts: ShopDayParts) -> dict[str, Any]:

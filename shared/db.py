@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from typing import Any
 
+from sqlalchemy import Executable
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -57,3 +60,18 @@ def libpq_conninfo(url: str) -> str:
 def with_database(url: str, name: str) -> str:
     """The same server URL, pointing at database `name`."""
     return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+async def stream_rows(
+    session: AsyncSession | AsyncConnection,
+    statement: Executable,
+    params: Mapping[str, Any] | None = None,
+    *,
+    batch: int = 1000,
+) -> AsyncIterator[Any]:
+    """The statement's rows as the database sends them, `batch` at a time from a
+    server-side cursor (inside a transaction): memory stays flat however many rows."""
+    result = await session.stream(statement.execution_options(yield_per=batch), params)
+    async for rows in result.partitions():
+        for row in rows:
+            yield row

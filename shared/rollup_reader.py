@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import Select
 
 from domain.parts import AgentDayParts, ShopDayParts
+from shared.db import stream_rows
 from shared.schema import agent_daily, agents, shop_daily
 
 Granularity = Literal["day", "week", "month", "total"]
@@ -179,11 +180,8 @@ async def stream_agent_sums(
 ) -> AsyncIterator[AgentRow]:
     """agent_sums, yielded as the rows arrive, `batch` at a time from a server-side
     cursor (inside a transaction): memory stays flat however many rows there are."""
-    stmt = _agent_statement_of(query).execution_options(yield_per=batch)
-    result = await session.stream(stmt, query.params())
-    async for rows in result.partitions():
-        for r in rows:
-            yield (r[0], r[1], AgentDayParts(*r[2:]))
+    async for r in stream_rows(session, _agent_statement_of(query), query.params(), batch=batch):
+        yield (r[0], r[1], AgentDayParts(*r[2:]))
 
 
 async def parts_by_agent(

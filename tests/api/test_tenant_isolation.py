@@ -29,6 +29,7 @@ from tests.fixtures.clock import NOW
 
 from .conftest import insert_agent_days, insert_agents, make_shop
 from .fixtures_rows import conversation
+from .readback import file_text
 
 B_AGENT, B_APPRENTICE, B_BUYER = "B-secret-agent", "B-secret-apprentice", "B-secret-buyer"
 B_GROUP = "B-secret-group"
@@ -275,6 +276,27 @@ def _without_echo(r: httpx.Response, call: Call) -> str:
     return json.dumps(data, ensure_ascii=False)
 
 
+async def _exports_keep_shops_apart(
+    client: httpx.AsyncClient, call: Call, key_a: dict[str, str], b: ShopB
+) -> int:
+    """The route's CSV and XLSX variants: a file of A's own rows, or a 404 problem."""
+    for fmt in ("csv", "xlsx"):
+        query = {**call.query, "format": fmt}
+        r = await client.get(call.url, params=query, headers=key_a)
+        where = f"GET {call.url} {query}"
+        assert r.status_code in (200, 404), f"{where}: {r.status_code} {r.text[:200]}"
+        if r.status_code == 404:
+            assert r.headers["content-type"] == "application/problem+json", where
+            shown = b.secrets - call.sent
+        else:
+            assert r.headers["content-disposition"].startswith("attachment;"), where
+            shown = b.secrets
+        seen = file_text(r.content) + r.headers.get("content-disposition", "")
+        for secret in shown:
+            assert secret not in seen, f"{where} leaked {secret!r}"
+    return 2
+
+
 def _admin_url(path: str, shop_b: str) -> str:
     # Any value: the shop key must be refused before the path is looked at.
     for name, value in {"shop_id": shop_b, "key_id": "k", "job_id": "j", "letter_id": "1"}.items():
@@ -300,7 +322,7 @@ async def test_every_route_keeps_shops_apart(
     await insert_agents(api_engine, shop_a, [{"agent_id": A_AGENT}])
     before = await _snapshot(api_engine, shop_b.shop_id)
     created: list[str] = []
-    walked = 0
+    walked = exported = 0
     for path, item in app.openapi()["paths"].items():
         if path in PUBLIC:
             continue
@@ -329,7 +351,10 @@ async def test_every_route_keeps_shops_apart(
             if r.status_code == 201:
                 assert "location" in r.headers, f"{where}: 201 without Location"
                 created.append(r.headers["location"])
+            if any(p["name"] == "format" for p in operation.get("parameters", [])):
+                exported += await _exports_keep_shops_apart(client, call, key_a, shop_b)
     assert walked >= 50
+    assert exported >= 2 * 7, "every report route is walked as CSV and XLSX too"
     assert await _snapshot(api_engine, shop_b.shop_id) == before, "A's calls changed B's rows"
     # What A created is A's: readable with A's key, a 404 for B's.
     assert len(created) >= 5

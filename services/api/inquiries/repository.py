@@ -1,13 +1,17 @@
-"""SQL of the inquiries table (pre-sale consultations with a status)."""
+"""SQL of the inquiries table (pre-sale consultations with a status), each row with its
+review mark (SPEC §11 review work)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
 
 from sqlalchemy import and_, false, func, or_, select, tuple_
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.sql import Select
 
+from shared.db import stream_rows
 from shared.schema import inquiries, lost_inquiry_marks
 
 _C = inquiries.c
@@ -23,19 +27,17 @@ _JOINED = inquiries.outerjoin(
 )
 
 
-async def list_inquiries(
-    session: AsyncSession,
+def _statement(
     *,
     shop_id: str,
     status: str | None,
     start: date | None,
     end: date | None,
     agent_id: str | None,
-    cause: str | None,
-    reviewed: bool | None,
-    after: tuple[date, str, str] | None,
-    limit: int,
-) -> list[Any]:
+    cause: str | None = None,
+    reviewed: bool | None = None,
+    after: tuple[date, str, str] | None = None,
+) -> Select[Any]:
     """Newest day first, then buyer and agent in code-point order; `after`: the (day,
     buyer, agent) of the last row of the previous page. Each row carries its review mark
     (mark_* columns, null without one); `reviewed=False` includes the unmarked."""
@@ -79,5 +81,55 @@ async def list_inquiries(
                 and_(_C.day == after_day, tuple_(buyer, agent) > tuple_(after_buyer, after_agent)),
             )
         )
-    stmt = stmt.order_by(_C.day.desc(), buyer, agent).limit(limit)
-    return list((await session.execute(stmt)).all())
+    return stmt.order_by(_C.day.desc(), buyer, agent)
+
+
+async def list_inquiries(
+    session: AsyncSession,
+    *,
+    shop_id: str,
+    status: str | None,
+    start: date | None,
+    end: date | None,
+    agent_id: str | None,
+    cause: str | None,
+    reviewed: bool | None,
+    after: tuple[date, str, str] | None,
+    limit: int,
+) -> list[Any]:
+    stmt = _statement(
+        shop_id=shop_id,
+        status=status,
+        start=start,
+        end=end,
+        agent_id=agent_id,
+        cause=cause,
+        reviewed=reviewed,
+        after=after,
+    )
+    return list((await session.execute(stmt.limit(limit))).all())
+
+
+async def stream_inquiries(
+    conn: AsyncConnection,
+    *,
+    shop_id: str,
+    status: str | None,
+    start: date | None,
+    end: date | None,
+    agent_id: str | None,
+    cause: str | None,
+    reviewed: bool | None,
+) -> AsyncIterator[Any]:
+    """Every row of list_inquiries' order, from a server-side cursor (in a transaction)."""
+    stmt = _statement(
+        shop_id=shop_id,
+        status=status,
+        start=start,
+        end=end,
+        agent_id=agent_id,
+        cause=cause,
+        reviewed=reviewed,
+    )
+    async for row in stream_rows(conn, stmt):
+        yield row

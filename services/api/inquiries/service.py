@@ -1,4 +1,4 @@
-"""Listing inquiries by status, newest day first."""
+"""Listing inquiries by status, newest day first, each with its review mark."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.review_work import Cause
 
 from ..links import transcript_url
-from ..metrics.periods import check_range
+from ..metrics.periods import check_optional_range
 from ..pagination import Page, decode_cursor, page_of
 from ..review_marks.schemas import MarkView
 from . import repository
@@ -29,6 +29,17 @@ def _after(cursor: str | None) -> tuple[date, str, str] | None:
         return date.min, str(buyer), str(agent)
 
 
+def inquiry_out(row: Any) -> InquiryOut:
+    """A repository row (its mark as mark_* columns) as the list shows it."""
+    fields = row._asdict()
+    mark = {k.removeprefix(_MARK): fields.pop(k) for k in list(fields) if k.startswith(_MARK)}
+    return InquiryOut(
+        **{**fields, "order_ids": list(row.order_ids)},
+        transcript_url=transcript_url(row.buyer_id, row.day, row.day),
+        mark=None if mark["created_at"] is None else MarkView(**mark),
+    )
+
+
 async def list_inquiries(
     *,
     session: AsyncSession,
@@ -42,8 +53,7 @@ async def list_inquiries(
     cause: Cause | None = None,
     reviewed: bool | None = None,
 ) -> Page[InquiryOut]:
-    if start is not None and end is not None:
-        check_range(start, end)
+    check_optional_range(start, end)
     rows = await repository.list_inquiries(
         session,
         shop_id=shop_id,
@@ -57,14 +67,4 @@ async def list_inquiries(
         limit=limit + 1,
     )
     page, next_cursor = page_of(rows, limit, lambda r: [r.day.isoformat(), r.buyer_id, r.agent_id])
-    return Page(items=[_item(r) for r in page], next_cursor=next_cursor)
-
-
-def _item(row: Any) -> InquiryOut:
-    fields = row._asdict()
-    mark = {k.removeprefix(_MARK): fields.pop(k) for k in list(fields) if k.startswith(_MARK)}
-    return InquiryOut(
-        **{**fields, "order_ids": list(row.order_ids)},
-        transcript_url=transcript_url(row.buyer_id, row.day, row.day),
-        mark=None if mark["created_at"] is None else MarkView(**mark),
-    )
+    return Page(items=[inquiry_out(r) for r in page], next_cursor=next_cursor)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Query, Request
@@ -12,8 +12,10 @@ from starlette.responses import Response
 from shared.rollup_reader import GroupBy
 
 from ..deps import CurrentShop
+from ..exports.negotiation import EXPORT_RESPONSES, ExportDep
 from . import service
 from .cache import MetricsCache, MetricsKey
+from .export import metrics_report
 from .periods import MAX_RANGE_DAYS, Granularity
 from .schemas import MetricsOut
 
@@ -39,14 +41,17 @@ ToQuery = Annotated[date, Query(description=f"Last local day (inclusive; ≤ {MA
         'without a group are "ungrouped". Shop rows add placed_orders … cs_sales_share '
         "(whole-shop numbers, not narrowed by agent_id/group). Answers are cached per "
         "query until the shop's numbers change, so repeating a query is cheap and never "
-        "stale."
+        "stale. format=csv|xlsx (or Accept): the same rows as a file, a column per metric "
+        "(GET /v1/metric-definitions), headers in lang=zh|en."
     ),
+    responses=EXPORT_RESPONSES,
 )
 async def get_metrics(
     request: Request,
     shop: CurrentShop,
     from_: FromQuery,
     to: ToQuery,
+    export: ExportDep,
     granularity: Granularity = "day",
     group_by: GroupBy = "agent",
     agent_id: Annotated[
@@ -57,31 +62,26 @@ async def get_metrics(
         str | None, Query(max_length=MAX_GROUP_CHARS, description="Only this group")
     ] = None,
 ) -> Response:
+    asked: dict[str, Any] = {
+        "shop_id": shop.shop_id,
+        "start": from_,
+        "end": to,
+        "granularity": granularity,
+        "group_by": group_by,
+        "agent_ids": agent_id,
+        "group": group,
+    }
+    query = service.metrics_query(**asked)
+    if export is not None:
+        return export.response(metrics_report(request.app.state.engine, query))
     cache: MetricsCache = request.app.state.metrics_cache
-    key = MetricsKey.of(
-        shop_id=shop.shop_id,
-        start=from_,
-        end=to,
-        granularity=granularity,
-        group_by=group_by,
-        agent_ids=agent_id,
-        group=group,
-    )
+    key = MetricsKey.of(**asked)
 
     async def compute() -> bytes:
         # Read-only: an autocommit connection spares the BEGIN and COMMIT round trips
         # (each statement sees the latest commit either way, as in READ COMMITTED).
         async with request.app.state.autocommit_engine.connect() as conn:
-            rows = await service.metric_rows(
-                session=conn,
-                shop_id=shop.shop_id,
-                start=from_,
-                end=to,
-                granularity=granularity,
-                group_by=group_by,
-                agent_ids=agent_id,
-                group=group,
-            )
+            rows = await service.metric_rows(session=conn, query=query)
         return orjson.dumps(
             {
                 "from": from_.isoformat(),

@@ -23,6 +23,7 @@ from shared.rollup_reader import GroupBy
 
 from ..auth.cache import CallerCache
 from ..auth.keys import hash_key
+from ..exports.negotiation import accepted_file
 from .cache import MetricsCache, MetricsKey
 from .endpoints import MAX_AGENT_IDS, MAX_GROUP_CHARS
 from .periods import Granularity
@@ -81,13 +82,19 @@ def metrics_key(shop_id: str, query_string: bytes) -> MetricsKey | None:
 
 
 def _bearer_token(scope: Scope) -> str | None:
-    """As HTTPBearer reads it: the first Authorization header, `Bearer <token>`."""
+    """As HTTPBearer reads it: the first Authorization header, `Bearer <token>`; None
+    too when an Accept header asks for a file (an export: the route's to answer)."""
+    token: str | None = None
+    seen = False
     for name, value in scope["headers"]:
-        if name == b"authorization":
-            scheme, _, token = value.decode("latin-1").partition(" ")
-            token = token.strip()
-            return token if scheme.lower() == "bearer" and token else None
-    return None
+        if name == b"authorization" and not seen:
+            seen = True
+            scheme, _, found = value.decode("latin-1").partition(" ")
+            found = found.strip()
+            token = found if scheme.lower() == "bearer" and found else None
+        elif name == b"accept" and accepted_file(value.decode("latin-1")) is not None:
+            return None
+    return token
 
 
 class MetricsFastPath:

@@ -8,7 +8,7 @@ from shared.rollup_reader import Granularity
 
 from ..exceptions import Unprocessable
 
-__all__ = ["MAX_RANGE_DAYS", "Granularity", "check_range"]
+__all__ = ["MAX_RANGE_DAYS", "Granularity", "check_optional_range", "check_range"]
 
 MAX_RANGE_DAYS = 400  # about the raw-event retention: older numbers cannot be rescored
 
@@ -30,3 +30,9 @@ def check_range(start: date, end: date, max_days: int = MAX_RANGE_DAYS) -> int:
             ["query", "to"], f"the range holds {days} days; at most {max_days} per request"
         )
     return days
+
+
+def check_optional_range(start: date | None, end: date | None) -> None:
+    """A list's optional from/to: checked as a range when both are given."""
+    if start is not None and end is not None:
+        check_range(start, end)

@@ -36,9 +36,8 @@ def metric_row(
     return row
 
 
-async def metric_rows(
+def metrics_query(
     *,
-    session: Executor,
     shop_id: str,
     start: date,
     end: date,
@@ -46,11 +45,10 @@ async def metric_rows(
     group_by: GroupBy,
     agent_ids: Sequence[str] | None = None,
     group: str | None = None,
-) -> list[dict[str, Any]]:
-    """Rows ordered by period then key. Shop rows add the shop-level order numbers, which
-    are always the whole shop's (orders belong to no agent), filters or not."""
+) -> rollup_reader.AgentQuery:
+    """The rollup query of a /v1/metrics request; 422 for an unusable range."""
     check_range(start, end)
-    query = rollup_reader.AgentQuery(
+    return rollup_reader.AgentQuery(
         shop_id=shop_id,
         start=start,
         end=end,
@@ -59,17 +57,28 @@ async def metric_rows(
         agent_ids=agent_ids,
         group=group,
     )
-    key_field = KEY_FIELD[group_by]
+
+
+async def metric_rows(
+    *, session: Executor, query: rollup_reader.AgentQuery
+) -> list[dict[str, Any]]:
+    """Rows ordered by period then key. Shop rows add the shop-level order numbers, which
+    are always the whole shop's (orders belong to no agent), filters or not."""
+    key_field = KEY_FIELD[query.group_by]
     rows = [
         metric_row(period, key_field, key, parts)
         for period, key, parts in await rollup_reader.agent_sums(session, query)
     ]
-    if group_by != "shop":
+    if query.group_by != "shop":
         return rows
     return _with_shop_numbers(
         rows,
         await rollup_reader.shop_sums(
-            session, shop_id=shop_id, start=start, end=end, granularity=granularity
+            session,
+            shop_id=query.shop_id,
+            start=query.start,
+            end=query.end,
+            granularity=query.granularity,
         ),
     )
 

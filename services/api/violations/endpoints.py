@@ -5,13 +5,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
 
 from domain.qa_rules import RULES
 
 from ..deps import CurrentShop, SessionDep
+from ..exports.negotiation import EXPORT_RESPONSES, ExportDep
 from ..pagination import Page, PageDep
 from . import service
+from .export import violations_report
 from .schemas import ViolationOut
 
 router = APIRouter(tags=["qa"])
@@ -23,16 +26,31 @@ Rule = Literal[RULES]  # type: ignore[valid-type]
     "/violations",
     response_model=Page[ViolationOut],
     summary="QA violations, newest session day first",
+    description="format=csv|xlsx (or Accept): every violation of the filters as a file (no pages).",
+    responses=EXPORT_RESPONSES,
 )
 async def list_violations(
+    request: Request,
     shop: CurrentShop,
     session: SessionDep,
     page: PageDep,
+    export: ExportDep,
     rule: Rule | None = None,
     agent_id: Annotated[str | None, Query(max_length=128)] = None,
     from_: Annotated[date | None, Query(alias="from")] = None,
     to: date | None = None,
-) -> Page[ViolationOut]:
+) -> Page[ViolationOut] | Response:
+    if export is not None:
+        return export.response(
+            violations_report(
+                request.app.state.engine,
+                shop_id=shop.shop_id,
+                rule=rule,
+                agent_id=agent_id,
+                start=from_,
+                end=to,
+            )
+        )
     return await service.list_violations(
         session=session,
         shop_id=shop.shop_id,

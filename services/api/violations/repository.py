@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, or_, select, tuple_
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.sql import Select
 
+from shared.db import stream_rows
 from shared.schema import violations
 
 _V = violations.c
@@ -15,17 +18,15 @@ _V = violations.c
 After = tuple[date, str, str, datetime, int]
 
 
-async def list_violations(
-    session: AsyncSession,
+def _statement(
     *,
     shop_id: str,
     rule: str | None,
     agent_id: str | None,
     start: date | None,
     end: date | None,
-    after: After | None,
-    limit: int,
-) -> list[Any]:
+    after: After | None = None,
+) -> Select[Any]:
     """Newest day first, then buyer, agent (code-point order), session and sequence."""
     stmt = select(
         _V.buyer_id,
@@ -52,5 +53,36 @@ async def list_violations(
         stmt = stmt.where(
             or_(_V.day < after_day, and_(_V.day == after_day, tuple_(*key) > tuple_(*rest)))
         )
-    stmt = stmt.order_by(_V.day.desc(), *key).limit(limit)
-    return list((await session.execute(stmt)).all())
+    return stmt.order_by(_V.day.desc(), *key)
+
+
+async def list_violations(
+    session: AsyncSession,
+    *,
+    shop_id: str,
+    rule: str | None,
+    agent_id: str | None,
+    start: date | None,
+    end: date | None,
+    after: After | None,
+    limit: int,
+) -> list[Any]:
+    stmt = _statement(
+        shop_id=shop_id, rule=rule, agent_id=agent_id, start=start, end=end, after=after
+    )
+    return list((await session.execute(stmt.limit(limit))).all())
+
+
+async def stream_violations(
+    conn: AsyncConnection,
+    *,
+    shop_id: str,
+    rule: str | None,
+    agent_id: str | None,
+    start: date | None,
+    end: date | None,
+) -> AsyncIterator[Any]:
+    """Every row of list_violations' order, from a server-side cursor (in a transaction)."""
+    stmt = _statement(shop_id=shop_id, rule=rule, agent_id=agent_id, start=start, end=end)
+    async for row in stream_rows(conn, stmt):
+        yield row

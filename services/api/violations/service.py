@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..exceptions import Unprocessable
 from ..links import transcript_url
-from ..metrics.periods import check_range
+from ..metrics.periods import check_optional_range
 from ..pagination import Page, decode_cursor, page_of
 from . import repository
 from .schemas import ViolationOut
@@ -26,6 +27,12 @@ def _after(cursor: str | None) -> repository.After | None:
         ) from None
 
 
+def violation_out(row: Any) -> ViolationOut:
+    return ViolationOut(
+        **row._asdict(), transcript_url=transcript_url(row.buyer_id, row.day, row.day)
+    )
+
+
 async def list_violations(
     *,
     session: AsyncSession,
@@ -37,8 +44,7 @@ async def list_violations(
     cursor: str | None,
     limit: int,
 ) -> Page[ViolationOut]:
-    if start is not None and end is not None:
-        check_range(start, end)
+    check_optional_range(start, end)
     rows = await repository.list_violations(
         session,
         shop_id=shop_id,
@@ -60,8 +66,4 @@ async def list_violations(
             r.seq,
         ],
     )
-    items = [
-        ViolationOut(**r._asdict(), transcript_url=transcript_url(r.buyer_id, r.day, r.day))
-        for r in page
-    ]
-    return Page(items=items, next_cursor=next_cursor)
+    return Page(items=[violation_out(r) for r in page], next_cursor=next_cursor)

@@ -6,15 +6,18 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
+from starlette.responses import Response
 
 from domain.catalogue import Direction
 
 from ...deps import CurrentShop, SessionDep
 from ...exceptions import Unprocessable
-from ...pagination import PageDep
+from ...exports.negotiation import EXPORT_RESPONSES, ExportDep
+from ...pagination import PageDep, PageParams
 from ...problems import problem_responses
 from ..params import NO_NUL, period_param
 from . import service
+from .export import board_report
 from .schemas import LeaderboardOut, MentorViewOut
 
 boards_router = APIRouter(prefix="/leaderboards", tags=["performance: leaderboards"])
@@ -75,21 +78,40 @@ def _board_query(
 
 
 BoardDep = Annotated[service.BoardQuery, Depends(_board_query)]
+EVERY_STANDING = 1_000_000_000  # an export lists every standing, not a page
+_EXPORT_NOTE = " format=csv|xlsx (or Accept): every standing as a file (no pages)."
+
+
+async def _board(
+    shop_id: str,
+    session: SessionDep,
+    page: PageParams,
+    query: service.BoardQuery,
+    export: ExportDep,
+    kind: service.Board,
+) -> LeaderboardOut | Response:
+    if export is None:
+        return await service.board(
+            session=session, shop_id=shop_id, kind=kind, query=query, page=page
+        )
+    everyone = PageParams(cursor=None, limit=EVERY_STANDING)
+    board = await service.board(
+        session=session, shop_id=shop_id, kind=kind, query=query, page=everyone
+    )
+    return export.response(board_report(board, kind))
 
 
 @boards_router.get(
     "/best",
     response_model=LeaderboardOut,
     summary="Agents ranked by a metric over a period, with the change against the previous",
-    description=_PERIOD_NOTE + " Best first in the metric's direction.",
-    responses=problem_responses(422),
+    description=_PERIOD_NOTE + " Best first in the metric's direction." + _EXPORT_NOTE,
+    responses={**problem_responses(422), **EXPORT_RESPONSES},
 )
 async def best(
-    shop: CurrentShop, session: SessionDep, page: PageDep, query: BoardDep
-) -> LeaderboardOut:
-    return await service.board(
-        session=session, shop_id=shop.shop_id, kind="best", query=query, page=page
-    )
+    shop: CurrentShop, session: SessionDep, page: PageDep, query: BoardDep, export: ExportDep
+) -> LeaderboardOut | Response:
+    return await _board(shop.shop_id, session, page, query, export, "best")
 
 
 @boards_router.get(
@@ -97,15 +119,13 @@ async def best(
     response_model=LeaderboardOut,
     summary="进步最快: agents by improvement against the previous period",
     description=_PERIOD_NOTE + " Only agents qualifying in both periods, the largest "
-    "improvement first.",
-    responses=problem_responses(422),
+    "improvement first." + _EXPORT_NOTE,
+    responses={**problem_responses(422), **EXPORT_RESPONSES},
 )
 async def most_improved(
-    shop: CurrentShop, session: SessionDep, page: PageDep, query: BoardDep
-) -> LeaderboardOut:
-    return await service.board(
-        session=session, shop_id=shop.shop_id, kind="most_improved", query=query, page=page
-    )
+    shop: CurrentShop, session: SessionDep, page: PageDep, query: BoardDep, export: ExportDep
+) -> LeaderboardOut | Response:
+    return await _board(shop.shop_id, session, page, query, export, "most_improved")
 
 
 def _range(period: str | None, start: date | None, end: date | None) -> tuple[date, date]:

@@ -11,10 +11,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Response
 
 from ...deps import CurrentShop, SessionDep
+from ...exports.negotiation import EXPORT_RESPONSES, ExportDep
 from ...pagination import Page, PageDep
 from ...problems import problem_responses
 from ..params import NO_NUL
 from . import results, service
+from .export import bonus_report, level_report
 from .schemas import (
     BonusPlanIn,
     BonusPlanOut,
@@ -167,19 +169,29 @@ ResultsDep = Annotated[results.ResultsQuery, Depends(_results_query)]
     response_model=BonusReport,
     summary="Each agent's bonus for a period, with the breakdown",
     description="Agents with activity in the period (or `agent_id`), in agent_id order. "
-    "total = max(0, tier amount + steps beyond the top tier − deductions).",
-    responses=problem_responses(404, 422),
+    "total = max(0, tier amount + steps beyond the top tier − deductions). "
+    "format=csv|xlsx (or Accept): the payroll sheet, an agent a row, a deduction rule its "
+    "violations and amount.",
+    responses={**problem_responses(404, 422), **EXPORT_RESPONSES},
 )
-async def bonuses(shop: CurrentShop, session: SessionDep, query: ResultsDep) -> BonusReport:
-    return await results.bonuses(session=session, shop_id=shop.shop_id, query=query)
+async def bonuses(
+    shop: CurrentShop, session: SessionDep, query: ResultsDep, export: ExportDep
+) -> BonusReport | Response:
+    plan, report = await results.plan_bonuses(session=session, shop_id=shop.shop_id, query=query)
+    return report if export is None else export.response(bonus_report(plan, report))
 
 
 @honour_router.get(
     "/{plan_id}/levels",
     response_model=LevelReport,
     summary="Each agent's level for a period, with every requirement held or failed",
-    description="An agent holds the highest level whose requirements all hold.",
-    responses=problem_responses(404, 422),
+    description="An agent holds the highest level whose requirements all hold. "
+    "format=csv|xlsx (or Accept): an agent a row, the metrics the requirements read, then "
+    "whether each level is held.",
+    responses={**problem_responses(404, 422), **EXPORT_RESPONSES},
 )
-async def levels(shop: CurrentShop, session: SessionDep, query: ResultsDep) -> LevelReport:
-    return await results.levels(session=session, shop_id=shop.shop_id, query=query)
+async def levels(
+    shop: CurrentShop, session: SessionDep, query: ResultsDep, export: ExportDep
+) -> LevelReport | Response:
+    plan, report = await results.plan_levels(session=session, shop_id=shop.shop_id, query=query)
+    return report if export is None else export.response(level_report(plan, report))

@@ -12,7 +12,7 @@ from domain.metrics import decimal_text, money, shown
 from domain.parts import AgentDayParts
 from services.performance.bonus import BonusResult, compute_bonus
 from services.performance.bonus_plan import BonusPlan
-from services.performance.honour import HonourResult, evaluate_levels
+from services.performance.honour import HonourPlan, HonourResult, evaluate_levels
 from services.performance.periods import Period
 from shared import rollup_reader
 
@@ -104,8 +104,11 @@ class ResultsQuery:
     group: str | None
 
 
-async def bonuses(*, session: AsyncSession, shop_id: str, query: ResultsQuery) -> BonusReport:
-    """Every agent active in the period (or the one asked for), in agent_id order."""
+async def plan_bonuses(
+    *, session: AsyncSession, shop_id: str, query: ResultsQuery
+) -> tuple[BonusPlan, BonusReport]:
+    """The plan, and each agent's bonus: every agent active in the period (or the one
+    asked for), in agent_id order."""
     plan_id = query.plan_id
     row = await fetch_plan_row(session=session, kind=BONUS, shop_id=shop_id, plan_id=plan_id)
     plan = codec.bonus_plan_of_row(row)
@@ -114,7 +117,7 @@ async def bonuses(*, session: AsyncSession, shop_id: str, query: ResultsQuery) -
     ids = sorted(current)
     before = await _baseline_parts(session, shop_id, plan, period, ids)
     results = [(a, compute_bonus(plan, current[a], before.get(a))) for a in ids]
-    return BonusReport(
+    return plan, BonusReport(
         plan_id=plan_id,
         period=period.label,
         start=period.first.isoformat(),
@@ -148,13 +151,16 @@ def _level_out(agent_id: str, r: HonourResult) -> AgentLevelOut:
     )
 
 
-async def levels(*, session: AsyncSession, shop_id: str, query: ResultsQuery) -> LevelReport:
+async def plan_levels(
+    *, session: AsyncSession, shop_id: str, query: ResultsQuery
+) -> tuple[HonourPlan, LevelReport]:
+    """The plan, and each agent's level (agents as for plan_bonuses)."""
     plan_id = query.plan_id
     row = await fetch_plan_row(session=session, kind=HONOUR, shop_id=shop_id, plan_id=plan_id)
     plan = codec.honour_plan_of_row(row)
     period = period_param(query.period, plan.period)
     current = await _period_parts(session, shop_id, period, query)
-    return LevelReport(
+    return plan, LevelReport(
         plan_id=plan_id,
         period=period.label,
         start=period.first.isoformat(),
