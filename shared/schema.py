@@ -20,6 +20,7 @@ from sqlalchemy import (
     MetaData,
     Numeric,
     PrimaryKeyConstraint,
+    SmallInteger,
     Table,
     Text,
     func,
@@ -140,6 +141,29 @@ order_events = Table(
     Index("ix_order_events_shop_time", "shop_id", "occurred_at"),
     Index("ix_order_events_ingested_at", "ingested_at"),  # /admin/pipeline events/s (0004)
     Index("ix_order_events_ingest_xid", "shop_id", "ingest_xid"),  # scoring's catch-up (0006)
+)
+
+review_events = Table(
+    "review_events",
+    metadata,
+    Column("shop_id", Text, nullable=False),
+    Column("event_id", Text, nullable=False),
+    Column("order_id", Text, nullable=False),
+    Column("buyer_id", Text, nullable=False),  # kept: the review belongs to the order
+    Column("posted_at", DateTime(timezone=True), nullable=False),
+    Column("rating", Text, nullable=False),  # good | neutral | bad
+    Column("text", Text, nullable=False),
+    # DSR scores 1-5, null when the buyer gave none (SPEC §11).
+    Column("dsr_item", SmallInteger),
+    Column("dsr_service", SmallInteger),
+    Column("dsr_logistics", SmallInteger),
+    Column("body", JSONB, nullable=False),
+    *_source_columns(),
+    PrimaryKeyConstraint("shop_id", "event_id"),
+    Index("ix_review_events_order", "shop_id", "order_id"),
+    Index("ix_review_events_shop_time", "shop_id", "posted_at"),
+    Index("ix_review_events_ingested_at", "ingested_at"),
+    Index("ix_review_events_ingest_xid", "shop_id", "ingest_xid"),
 )
 
 dead_letters = Table(

@@ -95,7 +95,8 @@ async def stored_event_times(*, pg: Pg, shop_ids: Iterable[str]) -> dict[str, da
         """
         SELECT s.shop_id, GREATEST(
             (SELECT max(c.sent_at) FROM chat_messages c WHERE c.shop_id = s.shop_id),
-            (SELECT max(o.occurred_at) FROM order_events o WHERE o.shop_id = s.shop_id))
+            (SELECT max(o.occurred_at) FROM order_events o WHERE o.shop_id = s.shop_id),
+            (SELECT max(v.posted_at) FROM review_events v WHERE v.shop_id = s.shop_id))
         FROM unnest(%b::text[]) AS s(shop_id)
         """,
         (sorted(set(shop_ids)),),

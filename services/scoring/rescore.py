@@ -56,7 +56,8 @@ async def _progress(
 async def _totals(pg: Pg, shop_id: str) -> int:
     cur = await pg.execute(
         "SELECT (SELECT count(*) FROM chat_messages WHERE shop_id = %(s)s)"
-        " + (SELECT count(*) FROM order_events WHERE shop_id = %(s)s)",
+        " + (SELECT count(*) FROM order_events WHERE shop_id = %(s)s)"
+        " + (SELECT count(*) FROM review_events WHERE shop_id = %(s)s)",
         {"s": shop_id},
     )
     row = await cur.fetchone()
