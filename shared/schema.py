@@ -314,6 +314,29 @@ inquiries = Table(
     Index("ix_inquiries_status_day", "shop_id", "status", "day"),
 )
 
+order_reviews = Table(
+    "order_reviews",
+    metadata,
+    Column("shop_id", Text, nullable=False),
+    Column("buyer_id", Text, nullable=False),  # the order's buyer (derived per buyer)
+    Column("order_id", Text, nullable=False),
+    Column("event_id", Text, nullable=False),  # the review that counts: the latest
+    Column("posted_at", DateTime(timezone=True), nullable=False),
+    Column("day", Date, nullable=False),  # local day of posted_at
+    Column("rating", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("dsr_item", SmallInteger),
+    Column("dsr_service", SmallInteger),
+    Column("dsr_logistics", SmallInteger),
+    Column("placed_at", DateTime(timezone=True), nullable=False),
+    Column("agent_id", Text),  # the service agent; null for a silent order
+    Column("inquiry_day", Date),
+    Column("mentions", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    PrimaryKeyConstraint("shop_id", "buyer_id", "order_id"),
+    Index("ix_order_reviews_order", "shop_id", "order_id"),
+    Index("ix_order_reviews_rating_day", "shop_id", "rating", "day"),
+)
+
 rescore_jobs = Table(
     "rescore_jobs",
     metadata,

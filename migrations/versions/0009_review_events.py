@@ -3,6 +3,9 @@
 - review_events: the raw `review.posted` events, stored by ingest like chat_messages and
   order_events (body as it arrived, source position, storing transaction); keyed by shop
   and event id, indexed by order (an order's reviews) and by time.
+- order_reviews: derived, per buyer like sessions and inquiries: the review that counts
+  for each reviewed placed order (the latest), its service agent and the agents it names;
+  the bad-review list and the review.bad notifications read it.
 - agent_daily: reviews, good_reviews, neutral_reviews, bad_reviews (reviews of orders the
   agent served) and review_mentions (good reviews naming the agent).
 - shop_daily: reviews_total, bad_reviews_total and the DSR sums and counts
@@ -62,6 +65,32 @@ def upgrade() -> None:
     op.create_index("ix_review_events_shop_time", "review_events", ["shop_id", "posted_at"])
     op.create_index("ix_review_events_ingested_at", "review_events", ["ingested_at"])
     op.create_index("ix_review_events_ingest_xid", "review_events", ["shop_id", "ingest_xid"])
+    op.create_table(
+        "order_reviews",
+        sa.Column("shop_id", sa.Text(), nullable=False),
+        sa.Column("buyer_id", sa.Text(), nullable=False),
+        sa.Column("order_id", sa.Text(), nullable=False),
+        sa.Column("event_id", sa.Text(), nullable=False),
+        sa.Column("posted_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("rating", sa.Text(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("dsr_item", sa.SmallInteger(), nullable=True),
+        sa.Column("dsr_service", sa.SmallInteger(), nullable=True),
+        sa.Column("dsr_logistics", sa.SmallInteger(), nullable=True),
+        sa.Column("placed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("agent_id", sa.Text(), nullable=True),
+        sa.Column("inquiry_day", sa.Date(), nullable=True),
+        sa.Column(
+            "mentions",
+            sa.dialects.postgresql.JSONB(),
+            server_default=sa.text("'[]'::jsonb"),
+            nullable=False,
+        ),
+        sa.PrimaryKeyConstraint("shop_id", "buyer_id", "order_id"),
+    )
+    op.create_index("ix_order_reviews_order", "order_reviews", ["shop_id", "order_id"])
+    op.create_index("ix_order_reviews_rating_day", "order_reviews", ["shop_id", "rating", "day"])
     for table, parts in (("agent_daily", _AGENT_PARTS), ("shop_daily", _SHOP_PARTS)):
         for name in parts:
             op.add_column(
@@ -73,4 +102,5 @@ def downgrade() -> None:
     for table, parts in (("agent_daily", _AGENT_PARTS), ("shop_daily", _SHOP_PARTS)):
         for name in parts:
             op.drop_column(table, name)
+    op.drop_table("order_reviews")
     op.drop_table("review_events")

@@ -35,6 +35,8 @@ def derive_one(
             shop.rules,
             watermark,
             buyer_id=key[1],
+            reviews=timeline.reviews,
+            agents=shop.agents,
         )
     except Exception:
         log.exception("buyer_derivation_failed", shop_id=key[0], buyer_id=key[1])

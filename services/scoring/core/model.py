@@ -54,6 +54,25 @@ class OrderEvent(NamedTuple):
     amount: Decimal | None
 
 
+Rating = Literal["good", "neutral", "bad"]
+
+
+class ReviewEvent(NamedTuple):
+    """A `review.posted` event (SPEC §11); a DSR score is None when the buyer gave none.
+    `buyer_id` is kept but never used: the review belongs to its order."""
+
+    shop_id: str
+    event_id: str
+    order_id: str
+    buyer_id: str
+    posted_at: datetime
+    rating: Rating
+    text: str
+    dsr_item: int | None
+    dsr_service: int | None
+    dsr_logistics: int | None
+
+
 Event = ChatMessage | OrderEvent
 
 
