@@ -143,12 +143,15 @@ async def _cut(
 
 def _touch(touched: ShopTouches, shop_id: str, row: _Row) -> None:
     touched.events += 1
-    touched.buyers.add(row.buyer_id)
     touched.arrivals.append(Arrival(shop_id, row.event_id, row.buyer_id, row.order_id))
+    if row.kind == "review":  # belongs to its order: touches the order's buyers only
+        assert row.order_id is not None
+        touched.orders.add(row.order_id)
+        touched.reviewed.add(row.order_id)
+        return
+    touched.buyers.add(row.buyer_id)
     if row.order_id is not None:
         touched.orders.add(row.order_id)
-        if row.kind == "review":
-            touched.reviewed.add(row.order_id)
     if row.agent_id:
         touched.agents.add(row.agent_id)
 

@@ -117,12 +117,14 @@ def read_touches(
             touched.events += 1
             if touched.max_event_at is None or at > touched.max_event_at:
                 touched.max_event_at = at
-            touched.buyers.add(arrival[2])
             touched.arrivals.append(arrival)
+            if review:  # belongs to its order: it touches the order's buyers, not its own
+                touched.orders.add(arrival[3])
+                touched.reviewed.add(arrival[3])
+                continue
+            touched.buyers.add(arrival[2])
             if arrival[3] is not None:
                 touched.orders.add(arrival[3])
-                if review:
-                    touched.reviewed.add(arrival[3])
             if agent:
                 touched.agents.add(agent)
     return shops

@@ -73,9 +73,11 @@ class ReviewEvent(NamedTuple):
     dsr_logistics: int | None
 
 
-Event = ChatMessage | OrderEvent
+Event = ChatMessage | OrderEvent | ReviewEvent
 
 
 def event_time(event: Event) -> datetime:
-    """The timestamp that moves the shop's watermark (sent_at or occurred_at)."""
-    return event.sent_at if isinstance(event, ChatMessage) else event.occurred_at
+    """The timestamp that moves the shop's watermark (sent_at, occurred_at, posted_at)."""
+    if isinstance(event, ChatMessage):
+        return event.sent_at
+    return event.posted_at if isinstance(event, ReviewEvent) else event.occurred_at
