@@ -118,13 +118,14 @@ def read_touches(
             if touched.max_event_at is None or at > touched.max_event_at:
                 touched.max_event_at = at
             touched.arrivals.append(arrival)
-            if review:  # belongs to its order: it touches the order's buyers, not its own
-                touched.orders.add(arrival[3])
-                touched.reviewed.add(arrival[3])
+            order_id = arrival[3]
+            if review and order_id is not None:  # touches its order's buyers, not its own
+                touched.orders.add(order_id)
+                touched.reviewed.add(order_id)
                 continue
             touched.buyers.add(arrival[2])
-            if arrival[3] is not None:
-                touched.orders.add(arrival[3])
+            if order_id is not None:
+                touched.orders.add(order_id)
             if agent:
                 touched.agents.add(agent)
     return shops
