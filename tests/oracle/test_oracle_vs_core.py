@@ -55,8 +55,10 @@ def test_simulated_streams_batch(seed: int, arrivals_per_hour: float) -> None:
     events = valid_events(config, 5000)
     seen = oracle_totals(events)
     assert seen["paid_orders"] and seen["reminded_orders"] and seen["v_slow_reply"]
-    if arrivals_per_hour < 10:  # several days: lost inquiries, refunds, midnights
+    if arrivals_per_hour < 10:  # several days: lost inquiries, refunds, midnights, reviews
         assert seen["lost_inquiries"] and seen["refund_amount"]
+        assert seen["reviews"] and seen["review_mentions"] and seen["reviews_total"]
+        assert seen["dsr_service_count"]
     assert_same(events)
 
 
