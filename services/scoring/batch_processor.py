@@ -133,6 +133,7 @@ async def _after_rollups(
                 shop_id=shop_id,
                 changed_agent_days=changed.get(shop_id, set()),
                 new_violations=derived.notices.get(shop_id, []),
+                review_notices=derived.reviews.get(shop_id, []),
                 now=now,
             )
 

@@ -185,7 +185,9 @@ def derive_buyer(
     sessions = [_session(span, lim, rules, watermark) for span in spans]
     consultations = _consultations(collect(spans, lim.days), orders, lim, watermark)
     reminders = find_reminders(orders, timeline, lim.reminder_window, lim.days)
-    reviewed = order_reviews(orders, reviews, agents, lim.days) if reviews else []
+    reviewed = (
+        order_reviews(orders, reviews, agents, lim.days, lim.aftersale_lookback) if reviews else []
+    )
     parts = build(
         timeline,
         sessions,

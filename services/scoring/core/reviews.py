@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 from .model import Rating, ReviewEvent
@@ -41,6 +41,10 @@ class OrderReview:
     service_agent: str | None  # the attributed inquiry's agent; None for a silent order
     inquiry_day: date | None
     mentions: tuple[str, ...]  # agents named (good reviews only), in code-point order
+    # Local day aftersale_lookback before placement: the transcript link starts there.
+    transcript_from: date | None = None
+    # Event ids of the order's bad reviews before this one (review.bad.withdrawn).
+    earlier_bad: tuple[str, ...] = ()
 
     @property
     def dsr(self) -> dict[str, int]:
@@ -77,6 +81,18 @@ def named_agents(text: str, agents: Collection[str]) -> tuple[str, ...]:
     return tuple(agent for agent, nick in _nicknames(pool) if nick in folded)
 
 
+def _earlier_bad(
+    reviews: Iterable[ReviewEvent], latest: Mapping[str, ReviewEvent]
+) -> dict[str, list[str]]:
+    """order_id -> event ids of its bad reviews other than its review, in posting order."""
+    found: dict[str, list[tuple[datetime, str]]] = {}
+    for r in reviews:
+        current = latest.get(r.order_id)
+        if r.rating == "bad" and current is not None and r.event_id != current.event_id:
+            found.setdefault(r.order_id, []).append((r.posted_at, r.event_id))
+    return {oid: [e for _, e in sorted(set(pairs))] for oid, pairs in found.items()}
+
+
 def latest_reviews(reviews: Iterable[ReviewEvent]) -> dict[str, ReviewEvent]:
     """order_id -> its review: the greatest (posted_at, event_id)."""
     latest: dict[str, ReviewEvent] = {}
@@ -92,12 +108,15 @@ def order_reviews(
     reviews: Iterable[ReviewEvent],
     agents: Collection[str],
     days: Mapping[datetime, date],
+    lookback: timedelta = timedelta(0),
 ) -> list[OrderReview]:
     """The review of every reviewed order among `orders` (placed orders, attribution
-    already set), in order_id order."""
+    already set), in order_id order. `lookback`: the shop's aftersale_lookback."""
+    reviews = list(reviews)
     latest = latest_reviews(reviews)
     if not latest:
         return []
+    earlier = _earlier_bad(reviews, latest)
     found = []
     for order in sorted(orders, key=_order_id):
         r = latest.get(order.order_id)
@@ -120,6 +139,8 @@ def order_reviews(
                 agent,
                 inquiry_day,
                 named,
+                days[order.placed_at - lookback],
+                tuple(earlier.get(order.order_id, ())),
             )
         )
     return found
