@@ -44,7 +44,7 @@ from shared import topics
 from shared.embedded import free_port
 from shared.simulator import SimEvent, generate
 
-POLL_S = 0.2
+POLL_S = float(os.environ.get("BENCH_E2E_POLL_S", "0.2"))  # per round of all shops
 UP_TIMEOUT_S = 240.0
 RUN_TIMEOUT_S = 900.0
 TIMEZONE = "Asia/Shanghai"  # the simulator's shops
@@ -59,6 +59,7 @@ class Stack:
     admin_token: str
     lines: deque[str] = field(default_factory=lambda: deque(maxlen=200))
     bootstrap: str = ""
+    scoring_metrics: str = ""  # its Prometheus port
     up: threading.Event = field(default_factory=threading.Event)
 
     def read(self) -> None:
@@ -68,11 +69,31 @@ class Stack:
             text = line.strip()
             if text.startswith("Kafka ") and "embedded" in text:
                 self.bootstrap = text.split()[-1]
+            if text.startswith("metrics ") and "scoring :" in text:
+                self.scoring_metrics = text.split("scoring :")[1].split()[0]
             if text.startswith("Live logs follow"):
                 self.up.set()
 
-    def pids(self) -> list[int]:
-        return [self.process.pid]
+    def cpu_seconds(self, data_dir: str) -> dict[str, float]:
+        """CPU seconds so far of each role: the services, Postgres (its postmaster names the
+        data folder; backends are its children), the broker."""
+        import psutil
+
+        found: dict[int, psutil.Process] = {}
+        roots = [psutil.Process(self.process.pid)]
+        roots += [p for p in psutil.process_iter() if data_dir in _cmdline(p)]
+        for root in roots:
+            for process in [root, *root.children(recursive=True)]:
+                found[process.pid] = process
+        seconds: dict[str, float] = {}
+        for process in found.values():
+            try:
+                role = _role(_cmdline(process), process.name())
+                times = process.cpu_times()
+            except psutil.Error:
+                continue
+            seconds[role] = seconds.get(role, 0.0) + times.user + times.system
+        return seconds
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -82,6 +103,27 @@ class Stack:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
+
+
+def _cmdline(process: Any) -> str:
+    try:
+        return " ".join(process.cmdline() or [])
+    except Exception:  # a process gone meanwhile, or not ours to read
+        return ""
+
+
+ROLES = ("ingest", "scoring", "api", "webhooks")
+
+
+def _role(cmdline: str, name: str) -> str:
+    for role in ROLES:
+        if f"services.{role}" in cmdline:
+            return role
+    if "tansu" in cmdline or "tansu" in name:
+        return "broker"
+    if "postgres" in name or "postgres" in cmdline:
+        return "postgres"
+    return "launcher"
 
 
 def start_stack(data_dir: str) -> Stack:
@@ -114,6 +156,48 @@ def start_stack(data_dir: str) -> Stack:
             tail = "\n".join(list(stack.lines)[-30:])
             raise RuntimeError(f"the stack did not come up:\n{tail}")
     return stack
+
+
+def profile(stack: Stack, folder: str) -> list[subprocess.Popen[bytes]]:
+    """BENCH_E2E_PYSPY=folder: py-spy records ingest and scoring (collapsed stacks,
+    folder/<role>-<pid>.txt) from the first produce until the pipeline is drained."""
+    if not folder:
+        return []
+    import psutil
+
+    os.makedirs(folder, exist_ok=True)
+    started = []
+    for process in psutil.Process(stack.process.pid).children(recursive=True):
+        role = _role(_cmdline(process), process.name())
+        if role in ("ingest", "scoring"):
+            out = os.path.join(folder, f"{role}-{process.pid}.txt")
+            argv = ["py-spy", "record", "--format", "raw", "-r", "250", "-o", out]
+            argv = [os.path.join(os.path.dirname(sys.executable), argv[0]), *argv[1:]]
+            started.append(
+                subprocess.Popen(
+                    [*argv, "--pid", str(process.pid)],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+    return started
+
+
+SCORING_COUNTERS = ("scoring_batches_total", "scoring_buyers_rederived_total")
+
+
+async def scoring_counters(stack: Stack) -> dict[str, float]:
+    """The scoring process's batches and re-derived buyers so far (its /metrics)."""
+    if not stack.scoring_metrics:
+        return {}
+    async with httpx.AsyncClient(timeout=10) as client:
+        resp = await client.get(f"http://127.0.0.1:{stack.scoring_metrics}/metrics")
+    found = {}
+    for line in resp.text.splitlines():
+        name, _, value = line.partition(" ")
+        if name in SCORING_COUNTERS:
+            found[name] = float(value)
+    return found
 
 
 def shop_ids(events: Sequence[SimEvent]) -> list[str]:
@@ -219,7 +303,7 @@ async def one_run(events: Sequence[SimEvent], data_dir: str) -> dict[str, Any]:
         ) as admin:
             keys = await register(admin, shop_ids(events))
             async with httpx.AsyncClient(base_url=stack.api, timeout=60) as client:
-                return await _measure(stack, admin, client, keys, events)
+                return await _measure(stack, admin, client, keys, events, data_dir)
     finally:
         await asyncio.to_thread(stack.stop)
 
@@ -230,12 +314,15 @@ async def _measure(
     client: httpx.AsyncClient,
     keys: dict[str, str],
     events: Sequence[SimEvent],
+    data_dir: str,
 ) -> dict[str, Any]:
     poller = Poller(client, keys, metrics_range(events))
     for shop in keys:  # the empty answers, before anything is produced
         poller.first_seen[shop] = {await poller.once(shop): 0.0}
     stop = asyncio.Event()
     polling = asyncio.create_task(poller.run(stop))
+    cpu_before = await asyncio.to_thread(stack.cpu_seconds, data_dir)
+    profilers = profile(stack, os.environ.get("BENCH_E2E_PYSPY", ""))
     started = time.perf_counter()
     produce_s = await asyncio.to_thread(produce, stack.bootstrap, events)
     deadline = started + RUN_TIMEOUT_S
@@ -244,7 +331,12 @@ async def _measure(
             stop.set()
             await polling
             raise TimeoutError("the pipeline did not drain in time")
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(1.0)
+    cpu_after = await asyncio.to_thread(stack.cpu_seconds, data_dir)
+    counted = await scoring_counters(stack)
+    for profiler in profilers:
+        profiler.send_signal(signal.SIGINT)
+        profiler.wait(timeout=60)
     await asyncio.sleep(2 * POLL_S)  # the poller reads the final answers too
     stop.set()
     await polling
@@ -266,6 +358,14 @@ async def _measure(
         "bare_consumer_per_s": round(bare),
         "agent_day_rows": rows,
         "polls": poller.requests,
+        "scoring_batches": counted.get("scoring_batches_total"),
+        "buyers_rederived": counted.get("scoring_buyers_rederived_total"),
+        # CPU µs per event of each process over produce → drained (the poller's API
+        # requests included), and their sum against the run's wall time.
+        "cpu_us_per_event": {
+            role: round((cpu_after.get(role, 0.0) - seconds) * 1e6 / len(events), 1)
+            for role, seconds in sorted(cpu_before.items())
+        },
     }
 
 
