@@ -60,6 +60,7 @@ class Stack:
     lines: deque[str] = field(default_factory=lambda: deque(maxlen=200))
     bootstrap: str = ""
     scoring_metrics: str = ""  # its Prometheus port
+    database_url: str = ""
     up: threading.Event = field(default_factory=threading.Event)
 
     def read(self) -> None:
@@ -69,6 +70,8 @@ class Stack:
             text = line.strip()
             if text.startswith("Kafka ") and "embedded" in text:
                 self.bootstrap = text.split()[-1]
+            if text.startswith("Postgres ") and "embedded" in text:
+                self.database_url = text.split()[-1]
             if text.startswith("metrics ") and "scoring :" in text:
                 self.scoring_metrics = text.split("scoring :")[1].split()[0]
             if text.startswith("Live logs follow"):
@@ -200,6 +203,17 @@ async def scoring_counters(stack: Stack) -> dict[str, float]:
     return found
 
 
+def wal_bytes(stack: Stack) -> int:
+    """Postgres' WAL position (bytes written since the cluster began)."""
+    import psycopg
+
+    from shared.db import libpq_conninfo
+
+    with psycopg.connect(libpq_conninfo(stack.database_url), autocommit=True) as conn:
+        row = conn.execute("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn").fetchone()
+    return int(row[0]) if row else 0
+
+
 def shop_ids(events: Sequence[SimEvent]) -> list[str]:
     return sorted({e.key.decode() for e in events if e.invalid_reason is None and e.key})
 
@@ -322,6 +336,7 @@ async def _measure(
     stop = asyncio.Event()
     polling = asyncio.create_task(poller.run(stop))
     cpu_before = await asyncio.to_thread(stack.cpu_seconds, data_dir)
+    wal_before = await asyncio.to_thread(wal_bytes, stack)
     profilers = profile(stack, os.environ.get("BENCH_E2E_PYSPY", ""))
     started = time.perf_counter()
     produce_s = await asyncio.to_thread(produce, stack.bootstrap, events)
@@ -334,6 +349,7 @@ async def _measure(
         await asyncio.sleep(1.0)
     cpu_after = await asyncio.to_thread(stack.cpu_seconds, data_dir)
     counted = await scoring_counters(stack)
+    wal = await asyncio.to_thread(wal_bytes, stack) - wal_before
     for profiler in profilers:
         profiler.send_signal(signal.SIGINT)
         profiler.wait(timeout=60)
@@ -360,6 +376,7 @@ async def _measure(
         "polls": poller.requests,
         "scoring_batches": counted.get("scoring_batches_total"),
         "buyers_rederived": counted.get("scoring_buyers_rederived_total"),
+        "wal_bytes_per_event": round(wal / len(events)),
         # CPU µs per event of each process over produce → drained (the poller's API
         # requests included), and their sum against the run's wall time.
         "cpu_us_per_event": {
