@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -88,20 +87,23 @@ async def peak_rss(database_url: str, bootstrap: str, records: int) -> dict[str,
         "LOG_LEVEL": "WARNING",
     }
     engine = create_async_engine(database_url)
-    process = subprocess.Popen([sys.executable, "-m", "services.scoring"], env=env)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services.scoring", env=env
+    )
     peak = 0
     started = time.perf_counter()
     try:
         watched = psutil.Process(process.pid)
         while await _committed(engine, group, topics.EVENTS) < records:
-            if process.poll() is not None:
+            if process.returncode is not None:
                 raise RuntimeError(f"scoring exited with {process.returncode}")
             peak = max(peak, watched.memory_info().rss)
             await asyncio.sleep(0.25)
         peak = max(peak, watched.memory_info().rss)
     finally:
-        process.terminate()
-        process.wait(timeout=60)
+        if process.returncode is None:
+            process.terminate()
+        await asyncio.wait_for(process.wait(), 60)
         await engine.dispose()
     seconds = time.perf_counter() - started
     return {
