@@ -263,12 +263,13 @@ def produce(bootstrap: str, events: Sequence[SimEvent]) -> float:
 
 @dataclass
 class Poller:
-    """Each shop's `/v1/metrics` totals, read in a loop; when each body was first seen."""
+    """Each shop's `/v1/metrics` totals, read in a loop; since when each is unchanged."""
 
     client: httpx.AsyncClient
     keys: dict[str, str]
     params: dict[str, str]
-    first_seen: dict[str, dict[bytes, float]] = field(default_factory=dict)
+    # Per shop: the body read last and when it was first read (since then unchanged).
+    current: dict[str, tuple[bytes, float]] = field(default_factory=dict)
     requests: int = 0
 
     async def once(self, shop: str) -> bytes:
@@ -285,7 +286,8 @@ class Poller:
         while not stop.is_set():
             for shop in self.keys:
                 body = await self.once(shop)
-                self.first_seen.setdefault(shop, {}).setdefault(body, time.perf_counter())
+                if self.current.get(shop, (None,))[0] != body:
+                    self.current[shop] = (body, time.perf_counter())
             await asyncio.sleep(POLL_S)
 
 
@@ -332,7 +334,7 @@ async def _measure(
 ) -> dict[str, Any]:
     poller = Poller(client, keys, metrics_range(events))
     for shop in keys:  # the empty answers, before anything is produced
-        poller.first_seen[shop] = {await poller.once(shop): 0.0}
+        poller.current[shop] = (await poller.once(shop), 0.0)
     stop = asyncio.Event()
     polling = asyncio.create_task(poller.run(stop))
     cpu_before = await asyncio.to_thread(stack.cpu_seconds, data_dir)
@@ -359,9 +361,9 @@ async def _measure(
     visible = 0.0
     for shop in keys:
         final = await poller.once(shop)
-        at = poller.first_seen[shop].get(final)
-        if at is None:
-            raise RuntimeError(f"the poller never saw {shop}'s final numbers")
+        body, at = poller.current[shop]
+        if body != final:
+            raise RuntimeError(f"the poller's last read of {shop} is not its final numbers")
         visible = max(visible, at - started)
     rows = await every_number(client, keys, poller.params)
     names = [topics.CHAT, topics.ORDER]
