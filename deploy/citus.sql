@@ -34,6 +34,8 @@ SELECT create_distributed_table('bonus_plans', 'shop_id', colocate_with => 'shop
 SELECT create_distributed_table('honour_plans', 'shop_id', colocate_with => 'shops');
 SELECT create_distributed_table('lost_inquiry_marks', 'shop_id', colocate_with => 'shops');
 SELECT create_distributed_table('bad_review_marks', 'shop_id', colocate_with => 'shops');
+SELECT create_distributed_table('review_events', 'shop_id', colocate_with => 'shops');
+SELECT create_distributed_table('order_reviews', 'shop_id', colocate_with => 'shops');
 
 -- Unique indexes Citus cannot enforce on a distributed table (they lack shop_id). Each must
 -- be replaced before create_distributed_table, as said here (the test lists them too):
