@@ -168,3 +168,23 @@ async def test_review_metrics_by_agent_and_shop(client: httpx.AsyncClient, shop:
     assert shop_row["bad_review_rate_total"] == pytest.approx(2 / 3)
     assert (shop_row["avg_dsr_item"], shop_row["avg_dsr_service"]) == (1.0, 5.0)
     assert shop_row["avg_dsr_logistics"] is None
+
+
+async def test_bad_review_list_as_csv(client: httpx.AsyncClient, shop: Any) -> None:
+    import csv
+    import io
+
+    _, headers = shop
+    body = {"order_id": "o-1", "cause": "attitude", "note": "=1+1", "reviewed": True}
+    assert (
+        await client.put("/v1/review-marks/bad-reviews", headers=headers, json=body)
+    ).status_code == 200
+    r = await client.get("/v1/bad-reviews", headers=headers, params={"format": "csv", "lang": "en"})
+    assert r.status_code == 200, r.text
+    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    header, *data = rows
+    assert [row[header.index("order id")] for row in data] == ["o-2", "o-1"]
+    o1 = dict(zip(header, data[1], strict=True))
+    assert o1["agent"] == "s:小美" and o1["rating"] == "bad" and o1["DSR item"] == "1"
+    assert o1["DSR service"] == "" and o1["cause"] == "attitude"
+    assert o1["note"] != "=1+1"  # a formula-like note is neutralised
