@@ -122,6 +122,12 @@ _AGENT: tuple[Metric, ...] = (
            "(agent, buyer, day) with at least one buyer message to the agent"),
     _count("inquiries", "询单人数", "inquiries", "buyers",
            "consultations that are pre-sale (neither after-sale nor mid-sale)"),
+    _count("aftersale_consultations", "售后咨询人数", "after-sale consultations", "buyers",
+           "consultations whose buyer has an order paid within aftersale_lookback before the "
+           "first buyer message (SPEC §11)"),
+    _count("midsale_consultations", "售中咨询人数", "mid-sale consultations", "buyers",
+           "consultations whose buyer has an order placed within aftersale_lookback and still "
+           "open at the first buyer message, and that are not after-sale (SPEC §11)"),
     _count("ordered_buyers", "询单→下单人数", "ordered buyers", "buyers",
            "inquiries with at least one attributed order"),
     _count("paid_buyers", "询单→最终付款人数", "paid buyers", "buyers",

@@ -89,6 +89,8 @@ class AgentDayParts(_Additive):
     qa_score_sum: int = 0
     reminded_orders: int = 0
     reminder_successes: int = 0
+    aftersale_consultations: int = 0
+    midsale_consultations: int = 0
     v_closing_by_agent: int = 0
     v_min_reply_length: int = 0
     v_min_emojis: int = 0

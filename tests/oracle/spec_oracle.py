@@ -114,6 +114,8 @@ AGENT_PARTS = (
     "qa_score_sum",
     "reminded_orders",
     "reminder_successes",
+    "aftersale_consultations",
+    "midsale_consultations",
     *(f"v_{r}" for r in RULE_NAMES),
 )
 SHOP_PARTS = ("placed_orders", "paid_orders_total", "sales_total", "silent_orders", "silent_sales")
@@ -283,25 +285,28 @@ class _Context:
             self.result.add(agent, day, "consultations")
             if not any(m.event_id in replied for m in bmsgs):
                 self.result.add(agent, day, "unreplied_buyers")
-            if self.is_presale(buyer, bmsgs[0].t):
+            kind = self.kind(buyer, bmsgs[0].t)
+            if kind == "presale":
                 inquiries[(agent, buyer, day)] = bmsgs
+            else:  # SPEC §11: after-sale and mid-sale both -> after-sale only
+                self.result.add(agent, day, f"{kind}_consultations")
         attributed = self.attribute(inquiries)
         self.inquiry_metrics(inquiries, attributed)
 
-    def is_presale(self, buyer: str, first: int) -> bool:
+    def kind(self, buyer: str, first: int) -> str:
+        """presale, aftersale or midsale (SPEC §4); after-sale wins when both hold (§11)."""
         lo = first - self.lookback
-        for o in self.placed:
-            if o.buyer != buyer:
-                continue
-            if o.paid is not None and lo <= o.paid <= first:
-                return False  # after-sale
+        mine = [o for o in self.placed if o.buyer == buyer]
+        if any(o.paid is not None and lo <= o.paid <= first for o in mine):
+            return "aftersale"
+        for o in mine:
             assert o.placed is not None
             if lo <= o.placed <= first:
                 paid_by_then = o.paid is not None and o.paid <= first
                 cancelled_by_then = o.cancelled is not None and o.cancelled <= first
                 if not paid_by_then and not cancelled_by_then:
-                    return False  # mid-sale
-        return True
+                    return "midsale"
+        return "presale"
 
     def attribute(
         self, inquiries: dict[tuple[str, str, date], list[Msg]]

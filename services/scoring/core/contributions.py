@@ -72,6 +72,11 @@ def _add_consultation(rows: AgentDays, c: Consultation, orders: Mapping[str, Ord
     parts.consultations += 1
     parts.unreplied_buyers += not c.replied
     if not c.is_inquiry:
+        # classify() already lets after-sale win when both hold (SPEC §11).
+        if c.kind == "aftersale":
+            parts.aftersale_consultations += 1
+        else:
+            parts.midsale_consultations += 1
         return
     parts.inquiries += 1
     parts.ordered_buyers += c.ordered
