@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from .formulas import Difference, Formula, Part, Ratio, Total
+from .formulas import Difference, Formula, Part, Percentile, Ratio, Total
 from .qa_rules import RULES
 
 Kind = Literal["count", "rate", "average", "money", "percentile"]
@@ -164,6 +164,17 @@ _AGENT: tuple[Metric, ...] = (
     _ratio("avg_first_response_seconds", "首次响应时间", "average first response time",
            "average", "seconds", Ratio(Part("first_response_us_sum"), "first_responses", US),
            "mean seconds to the response to a session's first question", lower=True),
+    Metric("p50_response_seconds", "响应时间中位数", "median response time", "percentile",
+           "seconds", "lower", Percentile("responses", "responses", 1, 2, US), "responses",
+           "nearest-rank median of the response times (SPEC §11), exact on every row"),
+    Metric("p90_response_seconds", "响应时间P90", "90th percentile response time",
+           "percentile", "seconds", "lower", Percentile("responses", "responses", 9, 10, US),
+           "responses",
+           "nearest-rank 90th percentile of the response times (SPEC §11), exact on every row"),
+    Metric("p50_first_response_seconds", "首次响应中位数", "median first response time",
+           "percentile", "seconds", "lower",
+           Percentile("first", "first_responses", 1, 2, US), "first_responses",
+           "nearest-rank median of the first response times (SPEC §11), exact on every row"),
     _count("slow_responses", "慢响应次数", "slow responses", "responses",
            "responses slower than the shop's slow_reply_seconds", lower=True),
     _count("unreplied_buyers", "未回复人数", "unreplied buyers", "buyers",

@@ -197,4 +197,5 @@ def derive_buyer(
         agent_days=parts.agent_days,
         shop_days=parts.shop_days,
         wake_at=_wake_at(sessions, consultations, lim),
+        spreads=parts.spreads,
     )
