@@ -9,22 +9,23 @@ difference of two). Two forms:
   first response times. A buyer's contribution has positive counts; the difference
   between a buyer's new and old contribution may have negative ones, and adding it to
   an agent-day's stored multiset gives exactly the batch result, whatever the order.
-- `Spread`, the read side: one sorted run per stored agent-day (agent_responses rows),
-  merged lazily when a percentile is asked; `kth` selects the k-th smallest over the runs
-  without merging them when they are long (docs/percentiles.md: design and cost).
+- `Spread`, the read side: one stored run per agent-day (agent_responses rows); `kth`
+  selects the k-th smallest over the runs through their cumulative histograms, decoding
+  and sorting only the one bucket that holds it (docs/percentiles.md: design and cost).
 
-Agent-day rows are stored as sorted little-endian int64 arrays (`encode`/`decode`).
+An agent-day's run is stored as a cumulative histogram over fixed bounds (int32) followed
+by the sorted values (int64), little-endian (`encode`/`decode`).
 """
 
 from __future__ import annotations
 
 import sys
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from heapq import merge
-from itertools import chain, repeat
+from itertools import chain
+from operator import add
 from typing import Any
 
 Multiset = dict[int, int]  # value (µs) -> count
@@ -86,23 +87,58 @@ class ResponseTimes:
         return out
 
 
-# -- storage: sorted little-endian int64 ------------------------------------------------
+# -- storage: a cumulative histogram, then the sorted values ------------------------------
+
+_S = 1_000_000
+# Fixed bucket bounds (µs) of every stored run, finest where response times crowd: 1 s
+# steps to 30 s, 2 s to a minute, 5 s to 3 minutes, 15 s to 10 minutes, a minute to half
+# an hour, then hours. The histogram only says where to look; the values themselves are
+# exact (docs/percentiles.md).
+BOUNDS: tuple[int, ...] = (
+    *(i * _S for i in range(1, 30)),
+    *(i * _S for i in range(30, 60, 2)),
+    *(i * _S for i in range(60, 180, 5)),
+    *(i * _S for i in range(180, 600, 15)),
+    *(i * _S for i in range(600, 1800, 60)),
+    *(minutes * 60 * _S for minutes in (30, 60, 120, 240, 480, 1440)),
+)
+# Each count is an unsigned little-endian int32, so that a header read as one integer
+# is the counts side by side: the headers of many runs add up as integers (one C
+# addition per run) into the summed counts, carry-free while a row holds fewer than 2³²
+# values (a row with more sums field by field).
+FIELD = 4
+_CARRY_FREE = 1 << 32
+HEADER = FIELD * len(BOUNDS)
+_LITTLE = sys.byteorder == "little"
 
 
 def encode(values: Sequence[int]) -> bytes:
-    """Sorted values as little-endian int64 bytes (agent_responses columns)."""
+    """A sorted run as stored: for every bound the count of values below it, then the
+    values (int64), all little-endian."""
+    header = b"".join(bisect_left(values, b).to_bytes(FIELD, "little") for b in BOUNDS)
     packed = array("q", values)
-    if sys.byteorder != "little":
+    if not _LITTLE:
         packed.byteswap()
-    return packed.tobytes()
+    return header + packed.tobytes()
 
 
 def decode(data: bytes) -> array[int]:
+    """The sorted values of a stored run."""
     packed = array("q")
-    packed.frombytes(data)
-    if sys.byteorder != "little":
+    packed.frombytes(data[HEADER:])
+    if not _LITTLE:
         packed.byteswap()
     return packed
+
+
+def _fields(header: bytes) -> list[int]:
+    return [int.from_bytes(header[i : i + FIELD], "little") for i in range(0, HEADER, FIELD)]
+
+
+def _count(blob: bytes, bound: int) -> int:
+    """How many values of a stored run lie below BOUNDS[bound]."""
+    at = FIELD * bound
+    return int.from_bytes(blob[at : at + FIELD], "little")
 
 
 def applied(stored: bytes, delta: Mapping[int, int]) -> list[int]:
@@ -122,55 +158,63 @@ def applied(stored: bytes, delta: Mapping[int, int]) -> list[int]:
 
 # -- reading: exact nearest-rank percentiles over merged runs ---------------------------
 
-# Below this many values (or with runs this short on average) a row's runs are merged
-# into one sorted list; above it the k-th value is selected by bisecting the value range
-# (docs/percentiles.md).
-SORT_LIMIT = 4096
-SELECT_RUN = 64
-
 
 class Runs:
-    """Sorted runs of values (one per agent-day) of one row; their k-th smallest."""
+    """Stored runs (one per agent-day) of one row, and their k-th smallest value.
 
-    __slots__ = ("_merged", "n", "runs")
+    The k-th smallest is found without decoding the runs: the runs' cumulative
+    histograms, summed, give the bucket holding it and how many values lie below that
+    bucket; only that bucket's slice of every run is decoded and sorted."""
 
-    def __init__(self, runs: Iterable[Sequence[int]] = ()) -> None:
-        self.runs: list[Sequence[int]] = [r for r in runs if len(r)]
-        self.n = sum(map(len, self.runs))
-        self._merged: list[int] | None = None
+    __slots__ = ("_totals", "blobs", "n")
+
+    def __init__(self, blobs: Iterable[bytes] = ()) -> None:
+        self.blobs: list[bytes] = [b for b in blobs if len(b) > HEADER]
+        self.n = sum(len(b) - HEADER for b in self.blobs) // 8
+        self._totals: list[int] | None = None
 
     def extend(self, other: Runs) -> Runs:
-        return Runs(chain(self.runs, other.runs))
+        return Runs(chain(self.blobs, other.blobs))
+
+    def _summed(self) -> list[int]:
+        """Σ over the runs of the count below every bound."""
+        if self._totals is None:
+            if self.n < _CARRY_FREE:
+                total = sum(int.from_bytes(b[:HEADER], "little") for b in self.blobs)
+                self._totals = _fields(total.to_bytes(HEADER, "little"))
+            else:
+                totals = [0] * len(BOUNDS)
+                for b in self.blobs:
+                    totals = list(map(add, totals, _fields(b[:HEADER])))
+                self._totals = totals
+        return self._totals
 
     def kth(self, k: int) -> int:
         """The k-th smallest value (1-based), 1 ≤ k ≤ n."""
         if not 1 <= k <= self.n:
             raise IndexError(f"k={k} outside 1..{self.n}")
-        runs = self.runs
-        if len(runs) == 1:
-            return runs[0][k - 1]
-        if self.n <= SORT_LIMIT or self.n < SELECT_RUN * len(runs):
-            if self._merged is None:
-                self._merged = sorted(chain.from_iterable(runs))
-            return self._merged[k - 1]
-        return _select(runs, k)
+        if len(self.blobs) == 1:
+            at = HEADER + 8 * (k - 1)
+            return int.from_bytes(self.blobs[0][at : at + 8], "little", signed=True)
+        totals = self._summed()
+        bucket = bisect_left(totals, k)  # the first bound with at least k values below
+        below = totals[bucket - 1] if bucket else 0
+        last = bucket == len(BOUNDS)
+        pieces = []
+        for blob in self.blobs:
+            lo = HEADER + 8 * (_count(blob, bucket - 1) if bucket else 0)
+            hi = len(blob) if last else HEADER + 8 * _count(blob, bucket)
+            if hi > lo:
+                pieces.append(blob[lo:hi])
+        found = array("q")
+        found.frombytes(b"".join(pieces))
+        if not _LITTLE:
+            found.byteswap()
+        return sorted(found)[k - below - 1]
 
     def values(self) -> list[int]:
         """Every value, sorted (tests, small rows)."""
-        return list(merge(*self.runs))
-
-
-def _select(runs: Sequence[Sequence[int]], k: int) -> int:
-    """The smallest x with at least k values ≤ x: a value of the runs (integers)."""
-    lo = min(r[0] for r in runs)
-    hi = max(r[-1] for r in runs)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if sum(map(bisect_right, runs, repeat(mid))) >= k:
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
+        return sorted(chain.from_iterable(map(decode, self.blobs)))
 
 
 def rank(n: int, numerator: int, denominator: int) -> int:
@@ -191,14 +235,16 @@ class Spread:
     @classmethod
     def of_rows(cls, response_us: Iterable[bytes], first_response_us: Iterable[bytes]) -> Spread:
         """From stored agent-day rows (agent_responses columns), one run per row."""
-        return cls(Runs(map(decode, response_us)), Runs(map(decode, first_response_us)))
+        return cls(Runs(response_us), Runs(first_response_us))
 
     @classmethod
     def of_times(cls, times: Iterable[ResponseTimes]) -> Spread:
         """From write-side multisets (tests, the core's totals)."""
         out = cls()
         for t in times:
-            out = out + cls(Runs([_expanded(t.responses)]), Runs([_expanded(t.first)]))
+            out = out + cls(
+                Runs([encode(_expanded(t.responses))]), Runs([encode(_expanded(t.first))])
+            )
         return out
 
     def percentile(self, source: str, numerator: int, denominator: int) -> int | None:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from domain import spread
 from domain.spread import ResponseTimes, Runs, Spread, applied, decode, encode, rank
 
-_VALUES = st.integers(min_value=0, max_value=2**40)
+_VALUES = st.integers(min_value=0, max_value=2**40) | st.integers(0, 200).map(lambda s: s * 10**6)
 _RUNS = st.lists(
     st.lists(_VALUES | st.sampled_from([0, 1, 5, 5_000_000]), max_size=40), max_size=12
 )
@@ -24,28 +24,25 @@ def test_nearest_rank_is_the_ceiling_in_integers() -> None:
         assert rank(n, 9, 10) == -(-9 * n // 10) and (rank(n, 9, 10) - 1) * 10 < 9 * n
 
 
-@pytest.mark.parametrize("limits", [(4096, 64), (0, 0)], ids=["merge", "select"])
 @given(runs=_RUNS, data=st.data())
-def test_kth_is_the_brute_force_kth(
-    limits: tuple[int, int], runs: list[list[int]], data: st.DataObject
-) -> None:
-    patch = pytest.MonkeyPatch()
-    patch.setattr(spread, "SORT_LIMIT", limits[0])
-    patch.setattr(spread, "SELECT_RUN", limits[1])
-    try:
-        merged = Runs(sorted(r) for r in runs)
-        everything = sorted(v for r in runs for v in r)
-        assert merged.n == len(everything)
-        if everything:
-            k = data.draw(st.integers(min_value=1, max_value=len(everything)))
-            assert merged.kth(k) == everything[k - 1]
-            assert (
-                merged.kth(rank(merged.n, 9, 10)) == everything[-(-len(everything) * 9 // 10) - 1]
-            )
-        with pytest.raises(IndexError):
-            merged.kth(merged.n + 1)
-    finally:
-        patch.undo()
+def test_kth_is_the_brute_force_kth(runs: list[list[int]], data: st.DataObject) -> None:
+    merged = Runs(encode(sorted(r)) for r in runs)
+    everything = sorted(v for r in runs for v in r)
+    assert merged.n == len(everything) and merged.values() == everything
+    if everything:
+        k = data.draw(st.integers(min_value=1, max_value=len(everything)))
+        assert merged.kth(k) == everything[k - 1]
+        assert merged.kth(rank(merged.n, 9, 10)) == everything[-(-len(everything) * 9 // 10) - 1]
+        assert merged.kth(1) == everything[0] and merged.kth(merged.n) == everything[-1]
+    with pytest.raises(IndexError):
+        merged.kth(merged.n + 1)
+
+
+def test_the_histogram_counts_values_below_every_bound() -> None:
+    values = [0, 999_999, 1_000_000, 1_000_000, 59_000_000, 7 * 3600 * 10**6, 10**12]
+    header = spread._fields(encode(values)[: spread.HEADER])
+    assert len(header) == len(spread.BOUNDS)
+    assert all(h == sum(v < b for v in values) for h, b in zip(header, spread.BOUNDS, strict=True))
 
 
 def test_percentile_of_an_empty_spread_is_none() -> None:
@@ -86,3 +83,11 @@ def test_applying_a_difference_gives_the_new_multiset(
 def test_removing_a_value_the_day_lacks_is_refused() -> None:
     with pytest.raises(ValueError, match="lacks"):
         applied(encode([1, 2]), {3: -1})
+
+
+def test_rows_past_the_carry_free_size_sum_field_by_field(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(spread, "_CARRY_FREE", 1)  # every row takes the slow, exact path
+    runs = [[5, 5_000_000, 61_000_000], [0, 5_000_000], [10**11]]
+    merged = Runs(encode(r) for r in runs)
+    everything = sorted(v for r in runs for v in r)
+    assert [merged.kth(k) for k in range(1, 7)] == everything
