@@ -55,6 +55,15 @@ R12 QA (closed sessions only; counted on the session's day, agent = session agen
     word, non-overlapping ``str.count`` per word on the raw text; slow_reply / unanswered per
     question of the session (the session's questions, whatever their day). A disabled rule
     records no violation and no penalty. score = max(0, 100 − Σ occurrences × penalty).
+R14 (SPEC §11) After-sale and mid-sale consultations are counted per agent on the
+    consultation's day; a consultation that is both counts as after-sale only.
+R15 (SPEC §11) Response times: every response's response_us is kept per (agent, question's
+    day), and per first response; percentiles are the ⌈q·n⌉-th smallest of the merged
+    lists (`percentile`).
+R16 (SPEC §11) Business hours: open at an instant when its local wall-clock time of day
+    lies in one of its local weekday's [start, end) intervals. A question asked while
+    closed is timed from the earliest interval start (read as a local wall time, first
+    occurrence) later than it within the next 8 local days: max(0, response − that).
 R13 Rows are produced for every (agent, day) / day something counts on; all-zero rows may
     be absent (compare them as zero).
 """
@@ -62,13 +71,14 @@ R13 Rows are produced for every (agent, day) / day something counts on; all-zero
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from tests.oracle.events import (
+    EPOCH,
     Msg,
     Order,
     dedupe,
@@ -90,6 +100,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "reminder_window_seconds": 86400,
     "raw_retention_days": 400,
     "currency": "CNY",
+    "business_hours": None,
 }
 
 AGENT_PARTS = (
@@ -130,11 +141,19 @@ def zero_parts(names: Iterable[str]) -> Parts:
 
 
 class ShopResult:
-    """Additive parts of one shop: ``agent_days[(agent_id, day)]`` and ``shop_days[day]``."""
+    """Additive parts of one shop: ``agent_days[(agent_id, day)]`` and ``shop_days[day]``;
+    ``times[(agent_id, day)]``: (response µs, first response µs) lists (R15)."""
 
     def __init__(self) -> None:
         self.agent_days: dict[AgentDay, Parts] = {}
         self.shop_days: dict[date, Parts] = {}
+        self.times: dict[AgentDay, tuple[list[int], list[int]]] = {}
+
+    def add_time(self, agent: str, day: date, us: int, first: bool) -> None:
+        responses, firsts = self.times.setdefault((agent, day), ([], []))
+        responses.append(us)
+        if first:
+            firsts.append(us)
 
     def add(self, agent: str, day: date, name: str, value: int | Decimal = 1) -> None:
         row = self.agent_days.setdefault((agent, day), zero_parts(AGENT_PARTS))
@@ -143,6 +162,43 @@ class ShopResult:
     def add_shop(self, day: date, name: str, value: int | Decimal = 1) -> None:
         row = self.shop_days.setdefault(day, zero_parts(SHOP_PARTS))
         row[name] += value
+
+
+def percentile(values: Iterable[int], q_num: int, q_den: int) -> int | None:
+    """Nearest rank (R15): sort everything, take the ⌈q·n⌉-th (q = q_num / q_den)."""
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    rank = (q_num * len(ordered) + q_den - 1) // q_den
+    return ordered[rank - 1]
+
+
+WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _hhmm_us(text: str) -> int:
+    hours, minutes = text.split(":")
+    return (int(hours) * 60 + int(minutes)) * 60 * 1_000_000
+
+
+def next_open_us(t_us: int, tz: ZoneInfo, hours: Mapping[str, Any]) -> int:
+    """R16: t itself when open, else the earliest later interval start."""
+    local = (EPOCH + timedelta(microseconds=t_us)).astimezone(tz)
+    of_day = (local.hour * 3600 + local.minute * 60 + local.second) * 1_000_000
+    of_day += local.microsecond
+    today = hours.get(WEEKDAY_KEYS[local.weekday()], [])
+    if any(_hhmm_us(a) <= of_day < _hhmm_us(b) for a, b in today):
+        return t_us
+    starts = []
+    for ahead in range(9):
+        day = local.date() + timedelta(days=ahead)
+        for a, _ in hours.get(WEEKDAY_KEYS[day.weekday()], []):
+            h, m = (int(x) for x in a.split(":"))
+            wall = datetime(day.year, day.month, day.day, h, m, tzinfo=tz)
+            at = (wall - EPOCH) // timedelta(microseconds=1)
+            if at > t_us:
+                starts.append(at)
+    return min(starts)
 
 
 def compute(
@@ -183,6 +239,7 @@ class _Context:
         self.lookback = seconds_to_us(s["aftersale_lookback_days"]) * 86_400
         self.slow = seconds_to_us(s["slow_reply_seconds"])
         self.remind = seconds_to_us(s["reminder_window_seconds"])
+        self.hours: Mapping[str, Any] | None = s.get("business_hours")
         self.rules = rules
         self.watermark = max((event_time_us(e) for e in events), default=0)
         chats = [to_msg(e) for e in events if e["type"] == "chat.message"]
@@ -227,8 +284,7 @@ class _Context:
             sessions.append(current)
         return sessions
 
-    @staticmethod
-    def questions(session: list[Msg]) -> list[Question]:
+    def questions(self, session: list[Msg]) -> list[Question]:
         out: list[Question] = []
         seen_buyer = False
         for i, m in enumerate(session):
@@ -238,7 +294,8 @@ class _Context:
             seen_buyer = True
             if is_q:
                 resp = next((r for r in session[i + 1 :] if r.sender == "agent"), None)
-                out.append(Question(m, resp))
+                opens = None if self.hours is None else next_open_us(m.t, self.tz, self.hours)
+                out.append(Question(m, resp, opens))
         return out
 
     def session_metrics(self, sessions: list[list[Msg]]) -> None:
@@ -255,6 +312,7 @@ class _Context:
                 qday = self.day(q.msg.t)
                 self.result.add(agent, qday, "responses")
                 self.result.add(agent, qday, "response_us_sum", rus)
+                self.result.add_time(agent, qday, rus, idx == 0)
                 if rus > self.slow:
                     self.result.add(agent, qday, "slow_responses")
                 if idx == 0:
