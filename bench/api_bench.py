@@ -222,7 +222,7 @@ def _summary(name: str, load: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def run(database_url: str) -> dict[str, Any]:
+async def run(database_url: str, bootstrap: str | None = None) -> dict[str, Any]:
     migrate.upgrade(database_url)
     key = await _fill(database_url)
     port = free_port()
@@ -234,7 +234,8 @@ async def run(database_url: str) -> dict[str, Any]:
         "ADMIN_TOKEN": secrets.token_urlsafe(24),
         "LOG_LEVEL": "WARNING",
     }
-    env.pop("KAFKA_BOOTSTRAP_SERVERS", None)  # the API serves without a broker
+    if bootstrap:  # the API refuses to start without a broker (it serves none here)
+        env["KAFKA_BOOTSTRAP_SERVERS"] = bootstrap
     server = subprocess.Popen([sys.executable, "-m", "services.api"], env=env)  # noqa: ASYNC220
     auth = {"Authorization": f"Bearer {key}"}
     try:
@@ -283,7 +284,7 @@ def _note(result: dict[str, Any], name: str) -> str:
 
 async def rows(table: Table, context: dict[str, Any]) -> None:
     """The harness's rows (bench/__main__.py)."""
-    result = await run(context["database_url"])
+    result = await run(context["database_url"], context.get("bootstrap"))
     errors = f", {result['errors']} errors" if result["errors"] else ""
     table.add(
         f"API /v1/metrics month×{AGENTS} agents uncached p99 (with percentiles)",
@@ -327,4 +328,5 @@ async def rows(table: Table, context: dict[str, Any]) -> None:
 
 
 if __name__ == "__main__":
-    print(json.dumps(asyncio.run(run(sys.argv[1])), indent=2))
+    bootstrap = sys.argv[2] if len(sys.argv) > 2 else None
+    print(json.dumps(asyncio.run(run(sys.argv[1], bootstrap)), indent=2))
