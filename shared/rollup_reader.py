@@ -19,10 +19,14 @@ from datetime import date
 from functools import lru_cache
 from typing import Any, Literal
 
+import psycopg
 from sqlalchemy import (
+    ARRAY,
     BigInteger,
     ColumnElement,
     DateTime,
+    Text,
+    any_,
     bindparam,
     func,
     literal_column,
@@ -100,7 +104,13 @@ def _mentor_map() -> Any:
 
 
 def _scope(
-    d: Any, granularity: Granularity, group_by: GroupBy, by_agents: bool, by_group: bool
+    d: Any,
+    granularity: Granularity,
+    group_by: GroupBy,
+    by_agents: bool,
+    by_group: bool,
+    *,
+    agents_array: bool = False,
 ) -> tuple[Select[Any], ColumnElement[Any] | None, ColumnElement[Any]]:
     """The rows of table `d` (agent_daily or agent_responses: both keyed by shop, day,
     agent) in the query's range and filters, with their period label and key: (select of
@@ -132,7 +142,9 @@ def _scope(
             d.c.day <= bindparam("end"),
         )
     )
-    if by_agents:
+    if by_agents and agents_array:  # one array parameter: compiles without its values
+        stmt = stmt.where(d.c.agent_id == any_(bindparam("agent_ids", type_=ARRAY(Text))))
+    elif by_agents:
         stmt = stmt.where(d.c.agent_id.in_(bindparam("agent_ids", expanding=True)))
     if by_group:
         stmt = stmt.where(group_name == bindparam("group"))
@@ -160,7 +172,7 @@ def _spread_statement(
     """The agent_responses rows of the query, each with its period label and key: the
     sorted runs that the row's percentiles merge (domain/spread.py)."""
     r = agent_responses
-    stmt, period_key, key = _scope(r, granularity, group_by, by_agents, by_group)
+    stmt, period_key, key = _scope(r, granularity, group_by, by_agents, by_group, agents_array=True)
     stmt = stmt.add_columns(r.c.response_us, r.c.first_response_us)
     # In _agent_statement's row order, so that a stream of both can walk them in step.
     by_period = [period_key] if period_key is not None else []
@@ -201,9 +213,27 @@ def _spread_statement_of(query: AgentQuery) -> Select[Any]:
     )
 
 
+async def _binary_rows(session: Executor, statement: Select[Any], params: dict[str, Any]) -> Any:
+    """The statement's rows in psycopg's binary format, on the session's own connection
+    (its transaction): bytea arrives as the bytes themselves, where the text format
+    would send and parse twice as many hex digits (docs/percentiles.md)."""
+    conn = await session.connection() if isinstance(session, AsyncSession) else session
+    compiled = _compiled(statement, conn.dialect)
+    raw = (await conn.get_raw_connection()).driver_connection
+    assert isinstance(raw, psycopg.AsyncConnection)
+    async with raw.cursor(binary=True) as cursor:
+        await cursor.execute(compiled.string, compiled.construct_params(params))
+        return await cursor.fetchall()
+
+
+@lru_cache(maxsize=64)
+def _compiled(statement: Select[Any], dialect: Any) -> Any:
+    return statement.compile(dialect=dialect)
+
+
 async def spreads(session: Executor, query: AgentQuery) -> dict[tuple[str, Any], Spread]:
     """(period label, key) -> the response times of the query's rows (SPEC §11)."""
-    rows = await session.execute(_spread_statement_of(query), query.params())
+    rows = await _binary_rows(session, _spread_statement_of(query), query.params())
     runs: dict[tuple[str, Any], tuple[list[bytes], list[bytes]]] = {}
     for period, key, response_us, first_response_us in rows:
         found = runs.get((period, key))
