@@ -19,12 +19,14 @@ from tests.scoring.stream import (
     drain,
     expected_facts,
     expected_rollups,
+    expected_spreads,
     generate,
     ingest,
     order,
     produce,
     read_facts,
     read_rollups,
+    read_spreads,
     register_shop,
     review,
     store_raw,
@@ -37,6 +39,7 @@ async def _assert_equal(engine: AsyncEngine, events: list[dict[str, Any]], shop:
     assert agents == want_agents
     assert shops == want_shops
     assert await read_facts(engine, shop) == expected_facts(events, shop)
+    assert await read_spreads(engine, shop) == expected_spreads(events, shop)
 
 
 async def test_shuffled_stream_with_duplicates(engine: AsyncEngine, settings: Settings) -> None:
