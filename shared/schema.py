@@ -14,6 +14,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Identity,
     Index,
     Integer,
     LargeBinary,
@@ -522,4 +523,44 @@ bad_review_marks = Table(
     Column("order_id", Text, nullable=False),
     *_mark_columns(),
     PrimaryKeyConstraint("shop_id", "order_id"),
+)
+
+
+# --- notices and the audit trail (0011) ----------------------------------------------
+
+# One per violation identity ever notified (SPEC §8): (shop, rule, message, occurrence).
+# message_key is the message's event_id, or "session:<agent>:<start>" for a rule judged on
+# the whole session (min_emojis). state: notified | withdrawn; generation counts the times
+# a withdrawn violation appeared again (each a new notice).
+qa_notices = Table(
+    "qa_notices",
+    metadata,
+    Column("shop_id", Text, nullable=False),
+    Column("rule", Text, nullable=False),
+    Column("message_key", Text, nullable=False),
+    Column("occurrence", Integer, nullable=False),
+    Column("buyer_id", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("generation", Integer, nullable=False, server_default="0"),
+    Column("data", JSONB, nullable=False),
+    _ts("updated_at", default=True),
+    PrimaryKeyConstraint("shop_id", "rule", "message_key", "occurrence"),
+    Index("ix_qa_notices_buyer", "shop_id", "buyer_id"),
+)
+
+# Append-only (a trigger refuses UPDATE and DELETE): every admin action that changed
+# something, with who, when, what and the before/after. shop_id "" = not a shop's.
+admin_audit = Table(
+    "admin_audit",
+    metadata,
+    Column("shop_id", Text, nullable=False),
+    Column("audit_id", BigInteger, Identity(always=True), nullable=False),
+    _ts("at", default=True),
+    Column("actor", Text, nullable=False),
+    Column("action", Text, nullable=False),
+    Column("target", Text, nullable=False),
+    Column("before", JSONB),
+    Column("after", JSONB),
+    PrimaryKeyConstraint("shop_id", "audit_id"),
+    Index("ix_admin_audit_time", "at", "audit_id"),
 )

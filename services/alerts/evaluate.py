@@ -9,16 +9,16 @@ webhook outbox — all in the caller's transaction, so a rollback sends nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from domain.violations import ViolationNotice
+from domain.violations import ViolationReport
 from services.webhooks.outbox import OutboxEvent, enqueue_events
 from shared import rollup_reader
 
 from . import store
 from .judge import judge
+from .notices import ledger_events
 from .rules import AlertRule, window_days
 from .values import Observation, observe
 
@@ -35,24 +35,21 @@ async def evaluate_after_batch(
     session: store.Session,
     shop_id: str,
     changed_agent_days: set[tuple[str, date]],
-    new_violations: Iterable[ViolationNotice],
+    violations: ViolationReport,
     now: datetime,
 ) -> int:
     """Judge the shop's alert rules after a batch and queue the resulting webhooks.
 
     `changed_agent_days`: (agent_id, local day) pairs whose agent_daily rows the batch
-    changed (already written in this transaction). `new_violations`: violations the batch
-    stored (those with notify off are skipped; the same violation is notified once, ever).
+    changed (already written in this transaction). `violations`: the violations of the
+    buyers the batch re-derived (notices.py: each violation with notify on is notified
+    once, ever; a notified one that is gone is withdrawn).
     `now`: the batch's wall-clock time, for event timestamps and cooldowns. Returns how
     many events were queued. Never commits.
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    notices = [
-        OutboxEvent("qa.violation", n.data(), n.event_id(shop_id))
-        for n in new_violations
-        if n.notify
-    ]
+    notices = await ledger_events(session=session, shop_id=shop_id, report=violations, now=now)
     # One statement for all of them: a batch can carry hundreds of notices.
     stored = await enqueue_events(session=session, shop_id=shop_id, events=notices, now=now)
     rules = await store.enabled_rules(session, shop_id)

@@ -2,7 +2,7 @@
 
 The core derives one buyer from its whole timeline; this module runs it over many
 timelines (one failing buyer never stalls the rest), tells which timelines need it at all
-(the input memo), and picks the qa.violation notices out of the facts.
+(the input memo), and picks the QA violations (qa.violation identities) out of the facts.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from domain.violations import ViolationNotice
+from domain.violations import BuyerViolations, ViolationNotice, session_key
 from services.scoring.core.derive import derive_buyer
 from services.scoring.core.facts import BuyerFacts
 from services.scoring.facts_store import FactRows
@@ -57,26 +57,37 @@ def derive_all(
     return rows, results
 
 
-def notify_worthy(buyer_id: str, facts: BuyerFacts) -> list[ViolationNotice]:
-    """The buyer's violations under rules with notify on (SPEC §8 qa.violation)."""
-    return [
-        ViolationNotice(
-            agent_id=s.agent_id,
-            buyer_id=buyer_id,
-            session_started_at=s.first_at,
-            day=s.day,
-            rule=v.rule,
-            message_event_id=v.message_event_id,
-            occurrences=v.count,
-            penalty=v.penalty,
-            notify=v.notify,
-            detail=v.detail,
-        )
-        for s in facts.sessions
-        if s.qa is not None
-        for v in s.qa.violations
-        if v.notify
-    ]
+def buyer_violations(buyer_id: str, facts: BuyerFacts) -> BuyerViolations:
+    """Every violation occurrence of the buyer's closed sessions, and the message keys
+    of its open ones (SPEC §8 qa.violation identities; the alerts hook keeps the ledger)."""
+    present: list[ViolationNotice] = []
+    pending: set[str] = set()
+    for s in facts.sessions:
+        if s.qa is None:
+            pending.update(s.message_ids)
+            pending.add(session_key(s.agent_id, s.first_at))
+            continue
+        seen: dict[tuple[str, str | None], int] = {}
+        for v in s.qa.violations:
+            first = seen.get((v.rule, v.message_event_id), 0)
+            seen[(v.rule, v.message_event_id)] = first + v.count
+            each = v.penalty // v.count if v.count else v.penalty
+            present.extend(
+                ViolationNotice(
+                    agent_id=s.agent_id,
+                    buyer_id=buyer_id,
+                    session_started_at=s.first_at,
+                    day=s.day,
+                    rule=v.rule,
+                    message_event_id=v.message_event_id,
+                    occurrence=first + k,
+                    penalty=each,
+                    notify=v.notify,
+                    detail=v.detail,
+                )
+                for k in range(1, v.count + 1)
+            )
+    return BuyerViolations(buyer_id, tuple(present), frozenset(pending))
 
 
 def changed(

@@ -10,13 +10,12 @@ the dependency runs one way (alerts → domain, scoring → domain).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain.violations import ViolationNotice
+from domain.violations import ViolationReport
 
 
 class AfterBatch(Protocol):
@@ -26,10 +25,11 @@ class AfterBatch(Protocol):
         session: AsyncConnection,
         shop_id: str,
         changed_agent_days: set[tuple[str, date]],
-        new_violations: Iterable[ViolationNotice],
+        violations: ViolationReport,
         now: datetime,
     ) -> object:
         """`changed_agent_days`: (agent_id, local day) whose agent_daily rows the batch
-        changed (already written); `new_violations`: the violations the batch stored;
+        changed (already written); `violations`: the violations of the buyers the batch
+        re-derived (a rescore: of the whole shop);
         `now`: the batch's wall-clock time. Never commits."""
         ...

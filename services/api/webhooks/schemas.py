@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-EventType = Literal["alert.breached", "alert.resolved", "qa.violation"]
+EventType = Literal["alert.breached", "alert.resolved", "qa.violation", "qa.violation.withdrawn"]
 DeliveryStatus = Literal["pending", "delivering", "delivered", "failed"]
 
 _URL = Field(
