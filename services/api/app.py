@@ -18,6 +18,7 @@ from shared.settings import Settings
 from .agents.endpoints import router as agents_router
 from .alerts.endpoints import router as alerts_router
 from .api_keys.endpoints import router as api_keys_router
+from .audit.endpoints import router as audit_router
 from .auth.cache import CallerCache
 from .cache_listener import CacheListener
 from .dead_letters.endpoints import router as dead_letters_router
@@ -67,6 +68,7 @@ ADMIN_ROUTERS: list[APIRouter] = [
     dead_letters_router,
     rescore_router,
     pipeline_router,
+    audit_router,
 ]
 
 
