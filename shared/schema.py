@@ -420,6 +420,26 @@ webhook_deliveries = Table(
     Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
     Index("ix_webhook_deliveries_event", "shop_id", "event_id", "subscription_id", unique=True),
     Index("ix_webhook_deliveries_list", "shop_id", "created_at", "delivery_id"),
+    # The dispatcher's fair claim (claims.py): one subscription's due rows, its leased
+    # rows; and the clean-up of delivered rows (0011).
+    Index(
+        "ix_webhook_deliveries_sub_due",
+        "shop_id",
+        "subscription_id",
+        "next_attempt_at",
+        postgresql_where=text("status = 'pending'"),
+    ),
+    Index(
+        "ix_webhook_deliveries_leased",
+        "shop_id",
+        "subscription_id",
+        postgresql_where=text("lease_until IS NOT NULL"),
+    ),
+    Index(
+        "ix_webhook_deliveries_delivered",
+        "finished_at",
+        postgresql_where=text("status = 'delivered'"),
+    ),
 )
 
 webhook_attempts = Table(

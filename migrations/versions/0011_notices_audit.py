@@ -1,4 +1,4 @@
-"""qa violation notice ledger (SPEC §8) and the admin audit trail (issue #18)
+"""qa violation notice ledger (SPEC §8), the admin audit trail, webhook fairness (#18)
 
 - qa_notices: one row per violation identity (shop, rule, message, occurrence) ever
   notified, with its state (notified | withdrawn) and generation (bumped when a
@@ -6,6 +6,8 @@
   its events arrive, and withdrawn when late events or a rescore remove it.
 - admin_audit: append-only record of every admin action that changes something; a
   trigger refuses UPDATE and DELETE, so nothing (the API included) can edit it.
+- webhook_deliveries: partial indexes for the dispatcher's per-subscription claim (due
+  rows of one subscription, its leased rows) and the clean-up of delivered rows.
 
 Revision ID: 0011
 Revises: 0008
@@ -70,6 +72,24 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("shop_id", "audit_id"),
     )
     op.create_index("ix_admin_audit_time", "admin_audit", ["at", "audit_id"])
+    op.create_index(
+        "ix_webhook_deliveries_sub_due",
+        "webhook_deliveries",
+        ["shop_id", "subscription_id", "next_attempt_at"],
+        postgresql_where=sa.text("status = 'pending'"),
+    )
+    op.create_index(
+        "ix_webhook_deliveries_leased",
+        "webhook_deliveries",
+        ["shop_id", "subscription_id"],
+        postgresql_where=sa.text("lease_until IS NOT NULL"),
+    )
+    op.create_index(
+        "ix_webhook_deliveries_delivered",
+        "webhook_deliveries",
+        ["finished_at"],
+        postgresql_where=sa.text("status = 'delivered'"),
+    )
     op.execute(_REFUSE)
     op.execute(
         "CREATE TRIGGER admin_audit_append_only BEFORE UPDATE OR DELETE ON admin_audit"
@@ -80,6 +100,12 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("DROP TRIGGER admin_audit_append_only ON admin_audit")
     op.execute("DROP FUNCTION admin_audit_append_only()")
+    for name in (
+        "ix_webhook_deliveries_delivered",
+        "ix_webhook_deliveries_leased",
+        "ix_webhook_deliveries_sub_due",
+    ):
+        op.drop_index(name, table_name="webhook_deliveries")
     op.drop_index("ix_admin_audit_time", table_name="admin_audit")
     op.drop_table("admin_audit")
     op.drop_index("ix_qa_notices_buyer", table_name="qa_notices")
