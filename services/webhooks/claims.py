@@ -75,19 +75,21 @@ _CLAIM = text(
     """
 )
 
-# A previous attempt still open belonged to a dispatcher that died mid-attempt.
-_CLOSE_INTERRUPTED = text(
+# For every claimed delivery at once: a previous attempt still open belonged to a
+# dispatcher that died mid-attempt (closed as interrupted); then this attempt's row.
+_OPEN_ATTEMPTS = text(
     """
-    UPDATE webhook_attempts SET finished_at = clock_timestamp(),
-        error = 'interrupted: the dispatcher stopped before recording the result'
-    WHERE shop_id = :shop_id AND delivery_id = :delivery_id AND finished_at IS NULL
-    """
-)
-
-_OPEN_ATTEMPT = text(
-    """
+    WITH k AS (
+        SELECT * FROM unnest(CAST(:shop_ids AS text[]), CAST(:delivery_ids AS text[]),
+                             CAST(:attempt_nos AS int[])) AS k(shop_id, delivery_id, attempt_no)
+    ), interrupted AS (
+        UPDATE webhook_attempts a SET finished_at = clock_timestamp(),
+            error = 'interrupted: the dispatcher stopped before recording the result'
+        FROM k WHERE a.shop_id = k.shop_id AND a.delivery_id = k.delivery_id
+          AND a.finished_at IS NULL AND a.attempt_no < k.attempt_no
+    )
     INSERT INTO webhook_attempts (shop_id, delivery_id, attempt_no, started_at)
-    VALUES (:shop_id, :delivery_id, :attempt_no, clock_timestamp())
+    SELECT shop_id, delivery_id, attempt_no, clock_timestamp() FROM k
     ON CONFLICT DO NOTHING
     """
 )
@@ -175,11 +177,17 @@ async def claim_due(
         "per_sub": per_subscription,
     }
     rows = (await session.execute(_CLAIM, params)).mappings().all()
+    if rows:
+        await session.execute(
+            _OPEN_ATTEMPTS,
+            {
+                "shop_ids": [r["shop_id"] for r in rows],
+                "delivery_ids": [r["delivery_id"] for r in rows],
+                "attempt_nos": [r["attempt_no"] for r in rows],
+            },
+        )
     claimed = []
     for r in rows:
-        key = {"shop_id": r["shop_id"], "delivery_id": r["delivery_id"]}
-        await session.execute(_CLOSE_INTERRUPTED, key)
-        await session.execute(_OPEN_ATTEMPT, {**key, "attempt_no": r["attempt_no"]})
         secrets = tuple(s for s in (r["secret"], r["previous_secret"]) if s)
         claimed.append(
             Claimed(

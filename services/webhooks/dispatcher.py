@@ -82,26 +82,34 @@ class Dispatcher:
         flying: set[asyncio.Task[None]] = set()
         stopping = asyncio.create_task(stop.wait())
         housekeeper = asyncio.create_task(self._housekeeping(stop))
+        loop = asyncio.get_running_loop()
+        size = self.settings.batch_size
+        refill = max(1, size // 2)  # claim in batches: a claim costs a round trip or two
+        claimed_at = -self.settings.poll_seconds
         try:
             while not stop.is_set():
-                claimed = await self._round(flying)
-                room = self.settings.batch_size - len(flying)
-                if claimed == 0 or room == 0:  # nothing due, or every slot busy: wait
-                    await asyncio.wait(
-                        {stopping, *flying},
-                        timeout=self.settings.poll_seconds,
-                        return_when=asyncio.FIRST_COMPLETED,
-                    )
+                room = size - len(flying)
+                idle = loop.time() - claimed_at >= self.settings.poll_seconds
+                claimed = 0
+                if room >= refill or (room > 0 and (idle or not flying)):
+                    claimed_at = loop.time()
+                    claimed = await self._round(flying, room)
+                if claimed == room and room > 0:
+                    continue  # all it asked for: more may be due
+                await asyncio.wait(  # a slot frees up, the poll interval ends, or stop
+                    {stopping, *flying},
+                    timeout=self.settings.poll_seconds,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
         finally:
             stopping.cancel()
             await asyncio.gather(*flying, return_exceptions=True)
             await asyncio.gather(housekeeper, return_exceptions=True)
 
-    async def _round(self, flying: set[asyncio.Task[None]]) -> int:
-        """Claim into the free slots and start them."""
-        room = self.settings.batch_size - len(flying)
+    async def _round(self, flying: set[asyncio.Task[None]], room: int) -> int:
+        """Claim into the `room` free slots and start them."""
         try:
-            claimed = await self._claim(room) if room > 0 else []
+            claimed = await self._claim(room)
             await self._refresh_gauges()
         except Exception:  # the database may be restarting: retry after a pause
             log.exception("webhook_dispatch_round_failed")
