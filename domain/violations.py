@@ -11,6 +11,7 @@ session's agent and start as its message key: a session that changes shape is a 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -81,15 +82,52 @@ def notice_event_id(prefix: str, shop_id: str, identity: Identity, generation: i
     return prefix + digest
 
 
-@dataclass(frozen=True, slots=True)
 class BuyerViolations:
-    """What one re-derived buyer holds now: every violation occurrence of its closed
-    sessions, and the message keys of its open sessions (not judged yet: a notified
-    violation there is neither confirmed nor withdrawn until the session closes)."""
+    """What one re-derived buyer holds now: the violation occurrences of its closed
+    sessions under rules with notify on (`notices`), the identities of all of them
+    (`identities()`, notify on or off), and the message keys of its open sessions
+    (`pending()`: not judged yet, so a notified violation there is neither confirmed
+    nor withdrawn until the session closes).
 
-    buyer_id: str
-    present: tuple[ViolationNotice, ...]
-    pending: frozenset[str] = frozenset()
+    The last two are computed only when asked (and then kept): the notice ledger asks only
+    for buyers it has notified before, and most re-derived buyers have none."""
+
+    __slots__ = ("_identities", "_pending", "buyer_id", "notices")
+
+    def __init__(
+        self,
+        buyer_id: str,
+        notices: Sequence[ViolationNotice],
+        identities: Callable[[], Iterable[Identity]],
+        pending: Callable[[], Iterable[str]] = tuple,
+    ) -> None:
+        self.buyer_id = buyer_id
+        self.notices = tuple(notices)
+        self._identities: Callable[[], Iterable[Identity]] | frozenset[Identity] = identities
+        self._pending: Callable[[], Iterable[str]] | frozenset[str] = pending
+
+    @classmethod
+    def of(
+        cls, buyer_id: str, present: Sequence[ViolationNotice], pending: Iterable[str] = ()
+    ) -> BuyerViolations:
+        """From every occurrence (notify on or off), eagerly."""
+        keys = frozenset(pending)
+        return cls(
+            buyer_id,
+            [n for n in present if n.notify],
+            lambda: [n.identity for n in present],
+            lambda: keys,
+        )
+
+    def identities(self) -> frozenset[Identity]:
+        if not isinstance(self._identities, frozenset):
+            self._identities = frozenset(self._identities())
+        return self._identities
+
+    def pending(self) -> frozenset[str]:
+        if not isinstance(self._pending, frozenset):
+            self._pending = frozenset(self._pending())
+        return self._pending
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,23 +44,21 @@ class Changes:
 def reconcile(report: ViolationReport, ledger: Mapping[Identity, LedgerRow]) -> Changes:
     """New violations with notify on, and notified ones no longer there (pure)."""
     changes = Changes()
-    present: set[Identity] = set()
-    pending: set[str] = set()
     for buyer in report.buyers:
-        pending |= buyer.pending
-        for notice in buyer.present:
-            identity = notice.identity
-            present.add(identity)
-            if not notice.notify:
-                continue
-            row = ledger.get(identity)
+        for notice in buyer.notices:
+            row = ledger.get(notice.identity)
             if row is None:
                 changes.notify.append((notice, 0))
             elif row.state == WITHDRAWN:  # gone once, back again: a new notice
                 changes.notify.append((notice, row.generation + 1))
+    buyers = {b.buyer_id: b for b in report.buyers}
     for identity, row in sorted(ledger.items()):
-        if row.state == NOTIFIED and identity not in present and identity[1] not in pending:
-            changes.withdraw.append((identity, row))
+        if row.state != NOTIFIED:
+            continue
+        now = buyers.get(row.buyer_id)
+        if now is not None and (identity in now.identities() or identity[1] in now.pending()):
+            continue  # still there, or not judged yet
+        changes.withdraw.append((identity, row))
     return changes
 
 

@@ -7,12 +7,12 @@ timelines (one failing buyer never stalls the rest), tells which timelines need 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 
 from domain.violations import BuyerViolations, ViolationNotice, session_key
 from services.scoring.core.derive import derive_buyer
-from services.scoring.core.facts import BuyerFacts
+from services.scoring.core.facts import BuyerFacts, Session
 from services.scoring.facts_store import FactRows
 from services.scoring.input_memo import InputMemo, digest
 from services.scoring.repository import BuyerKey, ShopContext
@@ -58,36 +58,54 @@ def derive_all(
 
 
 def buyer_violations(buyer_id: str, facts: BuyerFacts) -> BuyerViolations:
-    """Every violation occurrence of the buyer's closed sessions, and the message keys
-    of its open ones (SPEC §8 qa.violation identities; the alerts hook keeps the ledger)."""
-    present: list[ViolationNotice] = []
-    pending: set[str] = set()
-    for s in facts.sessions:
-        if s.qa is None:
-            pending.update(s.message_ids)
-            pending.add(session_key(s.agent_id, s.first_at))
-            continue
-        seen: dict[tuple[str, str | None], int] = {}
-        for v in s.qa.violations:
-            first = seen.get((v.rule, v.message_event_id), 0)
-            seen[(v.rule, v.message_event_id)] = first + v.count
-            each = v.penalty // v.count if v.count else v.penalty
-            present.extend(
-                ViolationNotice(
-                    agent_id=s.agent_id,
-                    buyer_id=buyer_id,
-                    session_started_at=s.first_at,
-                    day=s.day,
-                    rule=v.rule,
-                    message_event_id=v.message_event_id,
-                    occurrence=first + k,
-                    penalty=each,
-                    notify=v.notify,
-                    detail=v.detail,
-                )
-                for k in range(1, v.count + 1)
+    """The buyer's violation notices (rules with notify on) and, lazily, the identities of
+    all its violations and the message keys of its open sessions (SPEC §8 qa.violation
+    identities; the alerts hook keeps the ledger)."""
+    sessions = facts.sessions
+    notices: list[ViolationNotice] = []
+    for s in sessions:
+        if s.qa is not None and any(v.notify for v in s.qa.violations):
+            notices.extend(_occurrences(buyer_id, s, notify_only=True))
+    return BuyerViolations(
+        buyer_id,
+        notices,
+        lambda: (n.identity for s in sessions if s.qa for n in _occurrences(buyer_id, s)),
+        lambda: _pending(sessions),
+    )
+
+
+def _occurrences(
+    buyer_id: str, s: Session, *, notify_only: bool = False
+) -> Iterator[ViolationNotice]:
+    """One notice per occurrence, numbered from 1 per (rule, message) in the session."""
+    assert s.qa is not None
+    seen: dict[tuple[str, str | None], int] = {}
+    for v in s.qa.violations:
+        if notify_only and not v.notify:
+            continue  # notify is per rule: the rule's numbering is unaffected
+        first = seen.get((v.rule, v.message_event_id), 0)
+        seen[(v.rule, v.message_event_id)] = first + v.count
+        each = v.penalty // v.count if v.count else v.penalty
+        for k in range(1, v.count + 1):
+            yield ViolationNotice(
+                agent_id=s.agent_id,
+                buyer_id=buyer_id,
+                session_started_at=s.first_at,
+                day=s.day,
+                rule=v.rule,
+                message_event_id=v.message_event_id,
+                occurrence=first + k,
+                penalty=each,
+                notify=v.notify,
+                detail=v.detail,
             )
-    return BuyerViolations(buyer_id, tuple(present), frozenset(pending))
+
+
+def _pending(sessions: Iterable[Session]) -> Iterator[str]:
+    for s in sessions:
+        if s.qa is None:
+            yield from s.message_ids
+            yield session_key(s.agent_id, s.first_at)
 
 
 def changed(

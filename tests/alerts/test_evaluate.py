@@ -76,7 +76,7 @@ async def _run(
         session=conn,
         shop_id=SHOP,
         changed_agent_days=changed,
-        violations=ViolationReport((BuyerViolations("b1", tuple(violations or ())),)),
+        violations=ViolationReport((BuyerViolations.of("b1", tuple(violations or ())),)),
         now=now,
     )
 
@@ -206,7 +206,7 @@ async def test_a_violation_gone_is_withdrawn_once_and_new_if_it_returns(
     await _shop(db)
     assert await _run(db, set(), violations=[_violation(True)]) == 1
     # Its session reopened by a late message: not judged yet, so not withdrawn.
-    pending = ViolationReport((BuyerViolations("b1", (), frozenset({"m1"})),))
+    pending = ViolationReport((BuyerViolations.of("b1", (), frozenset({"m1"})),))
     assert (
         await evaluate_after_batch(
             session=db, shop_id=SHOP, changed_agent_days=set(), violations=pending, now=T0
@@ -249,7 +249,7 @@ async def test_rolled_back_batch_queues_nothing(engine: AsyncEngine) -> None:
             session=conn,
             shop_id="shop-rb",
             changed_agent_days={("a1", TODAY)},
-            violations=ViolationReport((BuyerViolations("b1", (notice,)),)),
+            violations=ViolationReport((BuyerViolations.of("b1", (notice,)),)),
             now=T0,
         )
         assert queued == 2

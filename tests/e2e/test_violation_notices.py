@@ -39,12 +39,7 @@ RULES: dict[str, Any] = {"greeting": {"notify": True}, "min_emojis": {"notify": 
 def _final(events: list[dict[str, Any]], shop: str, rules: dict[str, Any]) -> set[Identity]:
     """The violations with notify on, by identity, of a batch recomputation."""
     facts = derive_all(map(to_core, events), rules_by_shop={shop: QaRules.from_dict(rules)})
-    return {
-        n.identity
-        for (_, buyer), f in facts.items()
-        for n in buyer_violations(buyer, f).present
-        if n.notify
-    }
+    return {n.identity for (_, b), f in facts.items() for n in buyer_violations(b, f).notices}
 
 
 async def _notices(engine: AsyncEngine, shop: str) -> list[tuple[str, str, Identity]]:
