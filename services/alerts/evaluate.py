@@ -9,9 +9,11 @@ webhook outbox — all in the caller's transaction, so a rollback sends nothing.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
+from domain.review_notices import ReviewNotice
 from domain.violations import ViolationReport
 from services.webhooks.outbox import OutboxEvent, enqueue_events
 from shared import rollup_reader
@@ -19,6 +21,7 @@ from shared import rollup_reader
 from . import store
 from .judge import judge
 from .notices import ledger_events
+from .reviews import review_events
 from .rules import AlertRule, window_days
 from .values import Observation, observe
 
@@ -37,6 +40,7 @@ async def evaluate_after_batch(
     changed_agent_days: set[tuple[str, date]],
     violations: ViolationReport,
     now: datetime,
+    review_notices: Iterable[ReviewNotice] = (),
 ) -> int:
     """Judge the shop's alert rules after a batch and queue the resulting webhooks.
 
@@ -44,12 +48,15 @@ async def evaluate_after_batch(
     changed (already written in this transaction). `violations`: the violations of the
     buyers the batch re-derived (notices.py: each violation with notify on is notified
     once, ever; a notified one that is gone is withdrawn).
-    `now`: the batch's wall-clock time, for event timestamps and cooldowns. Returns how
+    `now`: the batch's wall-clock time, for event timestamps and cooldowns.
+    `review_notices`: re-derived orders whose review is bad (review.bad, once per order and
+    review event) or replaced bad ones (review.bad.withdrawn for those notified). Returns how
     many events were queued. Never commits.
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     notices = await ledger_events(session=session, shop_id=shop_id, report=violations, now=now)
+    notices += await review_events(session, shop_id, review_notices)
     # One statement for all of them: a batch can carry hundreds of notices.
     stored = await enqueue_events(session=session, shop_id=shop_id, events=notices, now=now)
     rules = await store.enabled_rules(session, shop_id)

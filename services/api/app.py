@@ -20,6 +20,7 @@ from .alerts.endpoints import router as alerts_router
 from .api_keys.endpoints import router as api_keys_router
 from .audit.endpoints import router as audit_router
 from .auth.cache import CallerCache
+from .bad_reviews.endpoints import router as bad_reviews_router
 from .cache_listener import CacheListener
 from .dead_letters.endpoints import router as dead_letters_router
 from .deps import AdminDep
@@ -55,6 +56,7 @@ SHOP_ROUTERS: list[APIRouter] = [
     metric_definitions_router,
     inquiries_router,
     review_marks_router,
+    bad_reviews_router,
     transcripts_router,
     violations_router,
     qa_rules_router,

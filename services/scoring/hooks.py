@@ -10,11 +10,13 @@ the dependency runs one way (alerts → domain, scoring → domain).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from domain.review_notices import ReviewNotice
 from domain.violations import ViolationReport
 
 
@@ -27,9 +29,11 @@ class AfterBatch(Protocol):
         changed_agent_days: set[tuple[str, date]],
         violations: ViolationReport,
         now: datetime,
+        review_notices: Iterable[ReviewNotice] = (),
     ) -> object:
         """`changed_agent_days`: (agent_id, local day) whose agent_daily rows the batch
         changed (already written); `violations`: the violations of the buyers the batch
         re-derived (a rescore: of the whole shop);
+        `review_notices`: the re-derived orders whose review is bad or replaced bad ones;
         `now`: the batch's wall-clock time. Never commits."""
         ...

@@ -20,10 +20,11 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from domain.review_notices import ReviewNotice
 from domain.violations import BuyerViolations
 from services.scoring.core.contributions import diff
 from services.scoring.core.facts import Contributions
-from services.scoring.derivation import buyer_violations, changed, derive_one
+from services.scoring.derivation import buyer_violations, changed, derive_one, review_notices
 from services.scoring.facts_store import FactRows, delete_facts, insert_facts, load_contributions
 from services.scoring.input_memo import InputMemo, Inputs
 from services.scoring.lane import Lane
@@ -48,6 +49,8 @@ class Derived:
     # The re-derived buyers' violations, by shop: the alerts hook notifies the new ones
     # and withdraws the notified ones gone (its ledger, by violation identity).
     violations: dict[str, list[BuyerViolations]] = field(default_factory=dict)
+    # Reviewed orders whose review is bad or replaced bad ones (review.bad, withdrawn).
+    reviews: dict[str, list[ReviewNotice]] = field(default_factory=dict)
     # Buyers whose stored results already matched their inputs (not re-derived).
     unchanged: int = 0
     # The inputs of every derivation written: the memo learns them once committed.
@@ -103,6 +106,10 @@ async def _derive(
         )
         derived.deltas.add(key[0], diff(facts, chunk.stored.get(key)))
         derived.violations.setdefault(key[0], []).append(buyer_violations(key[1], facts))
+        if facts.reviews:
+            bad = review_notices(key[1], facts)
+            if bad:
+                derived.reviews.setdefault(key[0], []).extend(bad)
         # Facts are only ever written together with buyer_state (and a rescore deletes
         # both), so a buyer without stored state has no facts to delete: its first time.
         if key in chunk.stored:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import uuid
+from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,7 @@ class Recorder:
         changed_agent_days: set[tuple[str, date]],
         violations: ViolationReport,
         now: datetime,
+        review_notices: Iterable[object] = (),
     ) -> None:
         assert now.tzinfo is not None
         rows = await session.scalar(
