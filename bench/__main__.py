@@ -63,6 +63,7 @@ async def optional_rows(table: Table, context: dict[str, Any]) -> None:
         "bench.scoring_bench",
         "bench.api_bench",
         "bench.export_bench",
+        "bench.webhook_bench",
         "bench.memory_bench",
     ):
         try:

@@ -37,6 +37,10 @@ SELECT create_distributed_table('lost_inquiry_marks', 'shop_id', colocate_with =
 SELECT create_distributed_table('bad_review_marks', 'shop_id', colocate_with => 'shops');
 SELECT create_distributed_table('review_events', 'shop_id', colocate_with => 'shops');
 SELECT create_distributed_table('order_reviews', 'shop_id', colocate_with => 'shops');
+SELECT create_distributed_table('qa_notices', 'shop_id', colocate_with => 'shops');
+-- admin_audit: its append-only trigger must exist on the shards too (Citus 11+: run with
+-- citus.enable_unsafe_triggers, or re-create the trigger on each shard).
+SELECT create_distributed_table('admin_audit', 'shop_id', colocate_with => 'shops');
 
 -- Unique indexes Citus cannot enforce on a distributed table (they lack shop_id). Each must
 -- be replaced before create_distributed_table, as said here (the test lists them too):
