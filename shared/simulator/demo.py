@@ -207,6 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--late", type=float, default=0.01, help="fraction of late events")
     p.add_argument("--duplicates", type=float, default=0.005, help="fraction of exact duplicates")
     p.add_argument("--invalid", type=float, default=0.0, help="fraction of invalid events")
+    p.add_argument(
+        "--reviews", type=float, default=0.35, help="fraction of paid orders reviewed (SPEC §11)"
+    )
     p.add_argument("--wait", type=float, default=300.0, help="seconds to wait for /readyz")
     p.add_argument(
         "--partitions",
@@ -272,6 +275,7 @@ def make_config(args: argparse.Namespace, now: datetime) -> tuple[SimConfig, flo
         late_fraction=args.late,
         duplicate_fraction=args.duplicates,
         invalid_fraction=args.invalid,
+        review_fraction=args.reviews,
         # a fresh prefix per run: ids never collide with an earlier run into the same shop
         id_prefix=f"d{int(now.timestamp() * 1000):x}",
     )
