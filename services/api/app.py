@@ -6,8 +6,9 @@ Every router is listed here: SHOP_ROUTERS under /v1 (shop API key), ADMIN_ROUTER
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 
 from fastapi import APIRouter, FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -20,6 +21,8 @@ from .alerts.endpoints import router as alerts_router
 from .api_keys.endpoints import router as api_keys_router
 from .auth.cache import CallerCache
 from .cache_listener import CacheListener
+from .console.routes import install_console
+from .console.users.endpoints import router as console_users_router
 from .dead_letters.endpoints import router as dead_letters_router
 from .deps import AdminDep
 from .health.endpoints import router as health_router
@@ -67,6 +70,7 @@ ADMIN_ROUTERS: list[APIRouter] = [
     dead_letters_router,
     rescore_router,
     pipeline_router,
+    console_users_router,
 ]
 
 
@@ -74,6 +78,7 @@ def create_app(
     settings: Settings,
     *,
     engine: AsyncEngine | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> FastAPI:
     settings.require_admin_token()  # refuse to start with a missing or well-known token
     # Beyond the pool, overflow connections are opened and closed per request (a Postgres
@@ -125,6 +130,7 @@ def create_app(
             dependencies=[AdminDep],
             responses=problem_responses(401, 403, 422, 500),
         )
+    install_console(app, clock)  # /console; `clock`: the console's now (tests fix it)
     install_openapi(app)
     # Inside the Prometheus middleware (added after it wraps it), so fast answers count.
     app.add_middleware(MetricsFastPath, callers=callers, metrics=metrics_cache)
