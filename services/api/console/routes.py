@@ -12,12 +12,13 @@ from starlette.responses import RedirectResponse, Response
 
 from .auth import SignInRequired
 from .export import router as export_router
+from .lost_page import router as lost_router
 from .render import HERE
 from .sign_in import router as sign_in_router
 from .team_page import router as team_router
 from .throttle import SignInThrottle
 
-ROUTERS: list[APIRouter] = [sign_in_router, team_router, export_router]
+ROUTERS: list[APIRouter] = [sign_in_router, team_router, lost_router, export_router]
 
 
 def wall_clock() -> datetime:
