@@ -14,6 +14,8 @@ from ..exports.negotiation import Export
 from ..inquiries.export import inquiries_report
 from ..metrics.export import metrics_report
 from ..metrics.service import metrics_query
+from ..performance.plans.export import bonus_report
+from ..performance.plans.results import ResultsQuery, plan_bonuses
 from .auth import CurrentUser
 from .context import parse_day, shop_context
 from .formatting import lang_of
@@ -50,4 +52,9 @@ async def export(report: str, request: Request, user: CurrentUser, session: Sess
                 engine, shop_id=user.shop_id, status="lost", start=start, end=end, agent_id=own
             )
         )
-    raise NotFound(f"no report {report!r}; metrics or lost-inquiries")
+    if report == "bonus":
+        user.require_manager()
+        asked = ResultsQuery(q.get("plan_id", ""), q.get("period", ""), None, None)
+        plan, sheet = await plan_bonuses(session=session, shop_id=user.shop_id, query=asked)
+        return out.response(bonus_report(plan, sheet))
+    raise NotFound(f"no report {report!r}; metrics, lost-inquiries or bonus")

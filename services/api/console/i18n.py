@@ -69,6 +69,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "deliveries": ("最近的 Webhook 投递", "Recent webhook deliveries"),
     "status": ("状态", "Status"),
     "none": ("暂无", "None yet"),
+    "unanswered": ("未回复", "unanswered"),
     "language": ("English", "中文"),
 }
 

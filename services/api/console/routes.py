@@ -10,15 +10,24 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import RedirectResponse, Response
 
+from .agent_page import router as agent_router
 from .auth import SignInRequired
 from .export import router as export_router
 from .lost_page import router as lost_router
+from .pages import router as pages_router
 from .render import HERE
 from .sign_in import router as sign_in_router
 from .team_page import router as team_router
 from .throttle import SignInThrottle
 
-ROUTERS: list[APIRouter] = [sign_in_router, team_router, lost_router, export_router]
+ROUTERS: list[APIRouter] = [
+    sign_in_router,
+    team_router,
+    agent_router,
+    lost_router,
+    pages_router,
+    export_router,
+]
 
 
 def wall_clock() -> datetime:
