@@ -1,5 +1,7 @@
 """GET /console/lost (the queue), GET /console/lost/inquiry (one inquiry's transcript and
-mark), POST /console/lost/mark (a manager marks a cause: the review marks service)."""
+mark), POST /console/lost/mark (a manager marks a cause: the review marks service; a
+first mark moves on to the next inquiry of the queue, so that number keys alone work
+through it)."""
 
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ from .team import agent_names
 
 router = APIRouter()
 DEFAULT_DAYS = 7
+INQUIRY_URL = "/console/lost/inquiry"
 
 
 def _range(request: Request, shop: ShopContext) -> tuple[date, date]:
@@ -57,7 +60,7 @@ def _entry_url(entry: lost.Entry | None, filters: dict[str, str]) -> str | None:
     if entry is None:
         return None
     key = {"agent_id": entry.agent_id, "buyer_id": entry.buyer_id, "day": entry.day.isoformat()}
-    return "/console/lost/inquiry?" + urlencode({**key, **filters})
+    return f"{INQUIRY_URL}?" + urlencode({**key, **filters})
 
 
 async def _queue_context(
@@ -144,6 +147,9 @@ async def mark(request: Request, user: CurrentUser, session: SessionDep) -> Resp
         first = exc.errors()[0]
         raise Unprocessable.field(["body", *map(str, first["loc"])], first["msg"]) from None
     await mark_lost_inquiry(session=session, shop_id=user.shop_id, body=body)
+    then = form.get("then", "")
+    if then.startswith(INQUIRY_URL + "?"):  # on to the next one (never another site)
+        return RedirectResponse(then, status_code=303)
     back = {k: form[k] for k in ("from", "to", "agent") if form.get(k)}
     key = {"agent_id": body.agent_id, "buyer_id": body.buyer_id, "day": body.day.isoformat()}
-    return RedirectResponse("/console/lost/inquiry?" + urlencode({**key, **back}), status_code=303)
+    return RedirectResponse(f"{INQUIRY_URL}?" + urlencode({**key, **back}), status_code=303)
