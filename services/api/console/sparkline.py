@@ -21,6 +21,9 @@ def points(values: Sequence[float | None], width: int = WIDTH, height: int = HEI
             continue
         y = height - 2 - (v - lo) / span * (height - 4)
         out.append(f"{i * step:.1f},{y:.1f}")
+    if len(out) == 1:  # one known day: a short dash, so it shows
+        x, y_text = out[0].split(",")
+        out.append(f"{float(x) + 3:.1f},{y_text}")
     return " ".join(out)
 
 
