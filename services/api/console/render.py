@@ -40,6 +40,9 @@ def page(
     def fmt(name: str, value: Any) -> str:
         return formatting.shown(CATALOGUE[name], value, lang, currency)
 
+    def show(metric: Any, value: Any) -> str:
+        return formatting.shown(metric, value, lang, currency)
+
     response = TEMPLATES.TemplateResponse(
         request,
         template,
@@ -48,6 +51,7 @@ def page(
             "lang": lang,
             "t": translator(lang),
             "fmt": fmt,
+            "show": show,
             "money": lambda v: formatting.money(v, currency),
             "label": lambda m: formatting.label(m, lang),
             "csrf_header": CSRF_HEADER,

@@ -4,6 +4,7 @@ shared/rollup_reader.py and domain/metrics.py), so that every value equals the A
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.catalogue import CATALOGUE, Metric
 from domain.comparisons import holds
 from domain.metrics import ROW_METRICS
+from shared import rollup_reader
 from shared.schema import agents, targets
 
 from ..metrics.service import metric_rows, metrics_query
@@ -39,6 +41,15 @@ class AgentLine:
     row: dict[str, Any]
     spark: str = ""
     verdicts: dict[str, str] = field(default_factory=dict)  # metric -> met | missed
+
+    def cells(self, show: Callable[[Metric, Any], str]) -> list[tuple[str, str, str, str]]:
+        """(metric, data-value, text, class) of every row metric, in catalogue order."""
+        out = []
+        for metric in ROW_METRICS:
+            value = value_of(self.row, metric)
+            data = "" if value is None else str(value)
+            out.append((metric.name, data, show(metric, value), self.verdicts.get(metric.name, "")))
+        return out
 
 
 @dataclass
@@ -98,9 +109,11 @@ async def daily_conversion(
         group=group,
     )
     series: dict[str, list[float | None]] = defaultdict(lambda: [None] * SPARK_DAYS)
-    for row in await metric_rows(session=session, query=query):
-        day = date.fromisoformat(row["period"])
-        series[row["agent_id"]][(day - start).days] = row["inquiry_conversion_rate"]
+    # Only the one metric, read by its catalogue formula as /v1/metrics rows read it.
+    conversion = CATALOGUE["inquiry_conversion_rate"].formula.nearest
+    for period, agent_id, parts in await rollup_reader.agent_sums(session, query):
+        day = date.fromisoformat(period)
+        series[agent_id][(day - start).days] = conversion(parts)
     return series
 
 
