@@ -12,6 +12,7 @@ from ..deps import SessionDep
 from ..exceptions import NotFound, Unprocessable
 from ..exports.negotiation import Export
 from ..inquiries.export import inquiries_report
+from ..inquiries.schemas import InquiryFilters
 from ..metrics.export import metrics_report
 from ..metrics.service import metrics_query
 from ..performance.plans.export import bonus_report
@@ -49,7 +50,8 @@ async def export(report: str, request: Request, user: CurrentUser, session: Sess
     if report == "lost-inquiries":
         return out.response(
             inquiries_report(
-                engine, shop_id=user.shop_id, status="lost", start=start, end=end, agent_id=own
+                engine,
+                InquiryFilters(user.shop_id, status="lost", start=start, end=end, agent_id=own),
             )
         )
     if report == "bonus":
