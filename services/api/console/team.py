@@ -10,14 +10,15 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.catalogue import CATALOGUE, Metric
 from domain.comparisons import holds
 from domain.metrics import ROW_METRICS
-from shared import rollup_reader
-from shared.schema import agents, targets
+from domain.parts import AgentDayParts
+from shared.schema import agent_daily, agents, targets
 
 from ..metrics.service import metric_rows, metrics_query
 from . import sparkline
@@ -42,14 +43,20 @@ class AgentLine:
     spark: str = ""
     verdicts: dict[str, str] = field(default_factory=dict)  # metric -> met | missed
 
-    def cells(self, show: Callable[[Metric, Any], str]) -> list[tuple[str, str, str, str]]:
-        """(metric, data-value, text, class) of every row metric, in catalogue order."""
+    def cells(self, show: Callable[[Metric, Any], str]) -> Markup:
+        """The row's <td> of every row metric, in catalogue order: the exact /v1/metrics
+        value in data-value, the formatted one as text, met/missed as class. Built here
+        rather than in the template: 200 agents × 31 metrics are 6 200 cells a page."""
         out = []
         for metric in ROW_METRICS:
             value = value_of(self.row, metric)
-            data = "" if value is None else str(value)
-            out.append((metric.name, data, show(metric, value), self.verdicts.get(metric.name, "")))
-        return out
+            data = "" if value is None else escape(str(value))
+            verdict = self.verdicts.get(metric.name, "")
+            out.append(
+                f'<td data-metric="{metric.name}" data-value="{data}" class="num {verdict}">'
+                f"{escape(show(metric, value))}</td>"
+            )
+        return Markup("".join(out))
 
 
 @dataclass
@@ -95,25 +102,24 @@ def verdicts(
 
 
 async def daily_conversion(
-    session: AsyncSession, shop_id: str, end: date, group: str | None, agent_ids: list[str] | None
+    session: AsyncSession, shop_id: str, end: date, agent_ids: list[str]
 ) -> dict[str, list[float | None]]:
-    """Each agent's inquiry conversion on the SPARK_DAYS days ending at `end`."""
+    """These agents' inquiry conversion on the SPARK_DAYS days ending at `end`: agent_daily
+    holds one row per agent and day, so a day's parts are its row's (no sums needed);
+    the value is the catalogue's formula over them, as /v1/metrics reads it."""
     start = end - timedelta(days=SPARK_DAYS - 1)
-    query = metrics_query(
-        shop_id=shop_id,
-        start=start,
-        end=end,
-        granularity="day",
-        group_by="agent",
-        agent_ids=agent_ids,
-        group=group,
+    formula = CATALOGUE["inquiry_conversion_rate"].formula
+    d = agent_daily.c
+    stmt = select(d.agent_id, d.day, *(d[name] for name in formula.parts)).where(
+        d.shop_id == shop_id, d.day >= start, d.day <= end
     )
+    if not agent_ids:
+        return {}
+    stmt = stmt.where(d.agent_id.in_(agent_ids))
     series: dict[str, list[float | None]] = defaultdict(lambda: [None] * SPARK_DAYS)
-    # Only the one metric, read by its catalogue formula as /v1/metrics rows read it.
-    conversion = CATALOGUE["inquiry_conversion_rate"].formula.nearest
-    for period, agent_id, parts in await rollup_reader.agent_sums(session, query):
-        day = date.fromisoformat(period)
-        series[agent_id][(day - start).days] = conversion(parts)
+    for row in await session.execute(stmt):
+        parts = AgentDayParts(**{name: getattr(row, name) for name in formula.parts})
+        series[row.agent_id][(row.day - start).days] = formula.nearest(parts)
     return series
 
 
@@ -139,7 +145,7 @@ async def team(
     )
     names = await agent_names(session, shop_id)
     goals = await target_map(session, shop_id, target_label)
-    spark = await daily_conversion(session, shop_id, end, group, agent_ids)
+    spark = await daily_conversion(session, shop_id, end, [r["agent_id"] for r in rows])
     lines = []
     for row in rows:
         agent_id = row["agent_id"]
