@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from shared.launcher import Stack, banner
 from shared.simulator.console_users import CONSOLE_LINE, create_console_users
+from shared.simulator.demo_plans import SETUP, create_demo_plans
 from tests.api.conftest import make_shop
 
 from .conftest import sign_in
@@ -34,6 +35,20 @@ async def test_demo_creates_a_manager_and_an_agent_who_can_sign_in(
             page = await browser.get("/console")
             location = page.headers.get("location", "/console")
             assert location.startswith(home)
+
+
+async def test_demo_sets_up_plans_and_a_rule_once(
+    app: FastAPI, client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    _, key = await make_shop(client, admin)
+    token = key["Authorization"].removeprefix("Bearer ")
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as c:
+        made = await create_demo_plans(c, token)
+        assert made == [f"created {url} {body['name']}" for url, body in SETUP]
+        assert await create_demo_plans(c, token) == [], "a second run adds none"
+        for url, _ in SETUP:
+            assert len((await c.get(url, headers=key)).json()["items"]) == 1
 
 
 def test_banner_shows_the_console_and_its_sign_ins(tmp_path: Path) -> None:
