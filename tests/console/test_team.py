@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.metrics import ROW_METRICS
 from services.api.console.team import value_of
+from shared.rollup_version import bump_rollup_version
 from tests.api.conftest import insert_agent_days, insert_agents, insert_shop_days, make_shop
 
 from .conftest import console_user, sign_in
@@ -149,3 +150,26 @@ async def test_team_page_sorts_and_colours_against_targets(
         assert 'data-metric="inquiries" data-value="9" class="num missed"' in page.text
         desc = await c.get("/console", params={"period": "last_week", "sort": "inquiries"})
         assert [html.unescape(a) for a, _ in ROW.findall(desc.text)] == ["小美", "a2"]
+
+
+async def test_team_numbers_follow_the_rollup_version(
+    app: FastAPI, client: httpx.AsyncClient, admin: dict[str, str], api_engine: AsyncEngine
+) -> None:
+    """The page's numbers are cached per rollup_version: a change that bumps it (as every
+    scoring batch and rescore does) shows at the next request."""
+    shop_id, _ = await make_shop(client, admin)
+    await seed(api_engine, shop_id)
+    email = await console_user(client, admin, shop_id)
+    params = {"period": "custom", "from": "2026-11-01", "to": "2026-11-30"}
+    async with sign_in(app, email) as c:
+        before = page_values((await c.get("/console", params=params)).text)
+        assert before["a2"]["inquiries"] == "9"
+        cache = app.state.console_numbers
+        hits = cache.hits
+        assert page_values((await c.get("/console", params=params)).text) == before
+        assert cache.hits == hits + 1
+        await insert_agent_days(api_engine, shop_id, [("a2", date(2026, 11, 21), {"inquiries": 5})])
+        async with api_engine.begin() as conn:
+            await bump_rollup_version(session=conn, shop_ids=[shop_id])
+        after = page_values((await c.get("/console", params=params)).text)
+        assert after["a2"]["inquiries"] == "14"

@@ -12,6 +12,7 @@ from starlette.responses import RedirectResponse, Response
 
 from .agent_page import router as agent_router
 from .auth import SignInRequired
+from .cache import NumbersCache
 from .export import router as export_router
 from .lost_page import router as lost_router
 from .pages import router as pages_router
@@ -43,6 +44,7 @@ async def _sign_in_required(request: Request, exc: Exception) -> Response:
 def install_console(app: FastAPI, clock: Callable[[], datetime] | None = None) -> None:
     app.state.console_clock = clock or wall_clock
     app.state.console_throttle = SignInThrottle(app.state.console_clock)
+    app.state.console_numbers = NumbersCache()
     for router in ROUTERS:
         app.include_router(router, prefix="/console", include_in_schema=False)
     app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static")

@@ -22,6 +22,7 @@ from shared.schema import agent_daily, agents, targets
 
 from ..metrics.service import metric_rows, metrics_query
 from . import sparkline
+from .cache import NumbersCache, NumbersKey
 
 SPARK_DAYS = 14
 HEADER_METRICS = ("sales_total", "cs_sales_share", "silent_orders", "lost_inquiries")
@@ -123,6 +124,30 @@ async def daily_conversion(
     return series
 
 
+@dataclass(frozen=True, slots=True)
+class Numbers:
+    """What the team page shows that comes from the rollups (cacheable by version)."""
+
+    rows: list[dict[str, Any]]
+    shop: dict[str, Any]
+    spark: dict[str, list[float | None]]
+
+
+async def numbers(
+    session: AsyncSession, *, shop_id: str, start: date, end: date, group: str | None
+) -> Numbers:
+    asked: dict[str, Any] = {"shop_id": shop_id, "start": start, "end": end}
+    rows = await metric_rows(
+        session=session,
+        query=metrics_query(**asked, granularity="total", group_by="agent", group=group),
+    )
+    shop_rows = await metric_rows(
+        session=session, query=metrics_query(**asked, granularity="total", group_by="shop")
+    )
+    spark = await daily_conversion(session, shop_id, end, [r["agent_id"] for r in rows])
+    return Numbers(rows, shop_rows[0] if shop_rows else {}, dict(spark))
+
+
 async def team(
     session: AsyncSession,
     *,
@@ -131,23 +156,20 @@ async def team(
     end: date,
     group: str | None,
     target_label: str | None,
-    agent_ids: list[str] | None = None,
+    cache: NumbersCache | None = None,
 ) -> Team:
-    asked: dict[str, Any] = {"shop_id": shop_id, "start": start, "end": end}
-    rows = await metric_rows(
-        session=session,
-        query=metrics_query(
-            **asked, granularity="total", group_by="agent", group=group, agent_ids=agent_ids
-        ),
-    )
-    shop_rows = await metric_rows(
-        session=session, query=metrics_query(**asked, granularity="total", group_by="shop")
-    )
+    async def compute() -> Numbers:
+        return await numbers(session, shop_id=shop_id, start=start, end=end, group=group)
+
+    if cache is None:
+        found = await compute()
+    else:
+        key = NumbersKey(shop_id, start, end, group)
+        found = await cache.get_or_compute(session, key, compute)
     names = await agent_names(session, shop_id)
     goals = await target_map(session, shop_id, target_label)
-    spark = await daily_conversion(session, shop_id, end, [r["agent_id"] for r in rows])
     lines = []
-    for row in rows:
+    for row in found.rows:
         agent_id = row["agent_id"]
         name, grp = names.get(agent_id, (agent_id, None))
         lines.append(
@@ -156,12 +178,12 @@ async def team(
                 name,
                 grp,
                 row,
-                sparkline.points(spark.get(agent_id, [])),
+                sparkline.points(found.spark.get(agent_id, [])),
                 verdicts(agent_id, row, goals),
             )
         )
     groups = sorted({g for _, g in names.values() if g})
-    return Team(lines, shop_rows[0] if shop_rows else {}, groups)
+    return Team(lines, found.shop, groups)
 
 
 def sort_lines(lines: list[AgentLine], key: str | None, descending: bool) -> list[AgentLine]:

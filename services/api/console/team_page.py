@@ -36,6 +36,7 @@ async def team_page(request: Request, user: CurrentUser, session: SessionDep) ->
         end=period.end,
         group=group,
         target_label=period.target_label,
+        cache=request.app.state.console_numbers,
     )
     sort, descending = q.get("sort"), q.get("dir", "desc") == "desc"
     base = {"period": period.choice, "from": period.start.isoformat(), "to": period.end.isoformat()}
