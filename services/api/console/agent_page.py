@@ -62,12 +62,14 @@ async def _series(
     return await metric_rows(session=session, query=query)
 
 
-def _charts(rows: list[dict[str, Any]], labels: list[str]) -> list[tuple[str, str]]:
+def _charts(rows: list[dict[str, Any]], labels: list[str]) -> list[tuple[str, str, Any]]:
+    """(metric, SVG points, latest known value) of each trend metric."""
     by_period = {r["period"]: r for r in rows}
     out = []
     for name in TREND_METRICS:
         values = [by_period.get(p, {}).get(name) for p in labels]
-        out.append((name, sparkline.points(values, 560, 80)))
+        latest = next((v for v in reversed(values) if v is not None), None)
+        out.append((name, sparkline.points(values, 560, 80), latest))
     return out
 
 
@@ -91,7 +93,6 @@ async def agent_page(
     weeks = await _series(session, user.shop_id, agent_id, week_start, today, "week")
     total = await _series(session, user.shop_id, agent_id, day_start, today, "total")
     day_labels = [(day_start + timedelta(days=i)).isoformat() for i in range(TREND_DAYS)]
-    week_labels = [r["period"] for r in weeks]
     rules = [m for m in AGENT_METRICS if m.in_rows == "violations"]
     violations = total[0]["violations"] if total else {}
     counts = [(m, violations.get(m.name.removeprefix("violations."), 0)) for m in rules]
@@ -109,7 +110,6 @@ async def agent_page(
         day_charts=_charts(days, day_labels),
         weeks=weeks,
         trend_metrics=[CATALOGUE[n] for n in TREND_METRICS],
-        week_charts=_charts(weeks, week_labels),
         rules=counts,
         bars=sparkline.bars([float(n) for _, n in counts]),
         standings=standings,

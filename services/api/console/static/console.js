@@ -18,3 +18,18 @@
     if (button) { button.click(); event.preventDefault(); }
   });
 })();
+
+// A refresh of the team table (htmx, every few seconds) keeps the manager's place: the
+// table's horizontal scroll is put back after the swap.
+(function () {
+  "use strict";
+  var left = 0;
+  document.addEventListener("htmx:beforeSwap", function () {
+    var wrap = document.querySelector("#team-live .table-wrap");
+    left = wrap ? wrap.scrollLeft : 0;
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    var wrap = document.querySelector("#team-live .table-wrap");
+    if (wrap) wrap.scrollLeft = left;
+  });
+})();
