@@ -89,6 +89,8 @@ async def test_pages_open_for_the_manager_and_only_own_for_an_agent(
         assert 'href="/console/agents/a2"' in a1.text, "apprentices are listed"
         perf = await c.get("/console/performance")
         assert perf.status_code == 200 and "周奖金" in perf.text and "2026-W48" in perf.text
+        earlier = await c.get("/console/performance", params={"on": "2026-11-18"})
+        assert "周奖金 · 2026-W47" in earlier.text
         qa = await c.get("/console/qa")
         assert qa.status_code == 200
         alerts = await c.get("/console/alerts")

@@ -70,6 +70,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "status": ("状态", "Status"),
     "none": ("暂无", "None yet"),
     "unanswered": ("未回复", "unanswered"),
+    "today": ("今天", "today"),
     "language": ("English", "中文"),
 }
 

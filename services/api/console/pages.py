@@ -38,7 +38,9 @@ QA_DAYS, RECENT = 7, 100
 async def performance_page(request: Request, user: CurrentUser, session: SessionDep) -> Response:
     user.require_manager()
     shop = await shop_context(request, session, user.shop_id)
-    week = plans.period_now("week", shop.today).label
+    # ?on=<day>: the periods (week of weekly plans, month of monthly ones) holding that day.
+    on = parse_day(request.query_params.get("on")) or shop.today
+    week = plans.period_now("week", on).label
     boards = []
     for kind in ("best", "most_improved"):
         query = BoardQuery(BOARD_METRIC, week, None, None, 1, None)
@@ -58,8 +60,11 @@ async def performance_page(request: Request, user: CurrentUser, session: Session
         "performance.html",
         user,
         currency=shop.currency,
-        bonuses=await plans.bonus_sheets(session, user.shop_id, shop.today),
-        levels=await plans.level_sheets(session, user.shop_id, shop.today),
+        bonuses=await plans.bonus_sheets(session, user.shop_id, on),
+        levels=await plans.level_sheets(session, user.shop_id, on),
+        on=on,
+        previous_week=on - timedelta(days=7),
+        next_week=on + timedelta(days=7),
         boards=boards,
         targets=targets.items,
         catalogue=CATALOGUE,
