@@ -26,6 +26,8 @@ from .conftest import Browse, browse
 T0 = datetime(2026, 11, 11, 10, 0, tzinfo=CST)
 TODAY = date(2026, 11, 23)  # NOW in Asia/Shanghai
 RANGE = "from=2026-11-05&to=2026-11-11"
+# Only bounds a hung run: the live server shares two loaded cores with the test itself.
+HTTP_TIMEOUT = 120.0
 
 
 @dataclass
@@ -183,7 +185,7 @@ async def _lost_shop(client: httpx.AsyncClient, admin: dict[str, str], engine: A
 async def shops(
     live_url: str, admin: dict[str, str], api_engine: AsyncEngine
 ) -> AsyncIterator[Shops]:
-    async with httpx.AsyncClient(base_url=live_url) as client:
+    async with httpx.AsyncClient(base_url=live_url, timeout=HTTP_TIMEOUT) as client:
         team, key = await _team_shop(client, admin, api_engine)
         lost = await _lost_shop(client, admin, api_engine)
         yield Shops(
@@ -239,7 +241,7 @@ async def test_team_page_equals_v1_metrics_and_every_page_renders(
     browser: Browser, live_url: str, shops: Shops
 ) -> None:
     b = await _signed_in(browser, live_url, shops.manager)
-    async with httpx.AsyncClient(base_url=live_url) as api:
+    async with httpx.AsyncClient(base_url=live_url, timeout=HTTP_TIMEOUT) as api:
         for start, end, period in (
             ("2026-11-16", "2026-11-22", "last_week"),
             ("2026-11-03", "2026-11-23", "custom"),
