@@ -7,7 +7,7 @@
   SHA-256 and the session's CSRF token. Sign-out deletes the row.
 
 Revision ID: 0013
-Revises: 0009 (issue #14 gave 0008; re-chained after 0009 landed on main)
+Revises: 0010 (issue #14 gave 0008; re-chained after 0009 and 0010 landed on main)
 Create Date: 2026-12-07 12:40:00
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013"
-down_revision: str | None = "0009"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
