@@ -645,3 +645,36 @@ admin_audit = Table(
     PrimaryKeyConstraint("shop_id", "audit_id"),
     Index("ix_admin_audit_time", "at", "audit_id"),
 )
+
+
+# --- manager console (services/api/console; 0013) ---------------------------------------
+
+# People who sign in to /console: a manager sees the shop, an agent only its agent_id.
+console_users = Table(
+    "console_users",
+    metadata,
+    Column("shop_id", Text, nullable=False),
+    Column("user_id", Text, nullable=False),
+    Column("email", Text, nullable=False),  # stored lower-cased; unique across shops
+    Column("display_name", Text, nullable=False),
+    Column("role", Text, nullable=False),  # manager | agent
+    Column("agent_id", Text),
+    Column("password_hash", Text, nullable=False),  # argon2id (argon2-cffi)
+    _now(),
+    PrimaryKeyConstraint("shop_id", "user_id"),
+    Index("ix_console_users_email", "email", unique=True),
+)
+
+# A signed-in browser: the cookie holds the token, this table its SHA-256.
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("shop_id", Text, nullable=False),
+    Column("token_hash", LargeBinary, nullable=False),
+    Column("user_id", Text, nullable=False),
+    Column("csrf_token", Text, nullable=False),
+    _now(),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("shop_id", "token_hash"),
+    Index("ix_console_sessions_token_hash", "token_hash", unique=True),
+)

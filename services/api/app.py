@@ -6,8 +6,9 @@ Every router is listed here: SHOP_ROUTERS under /v1 (shop API key), ADMIN_ROUTER
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 
 from fastapi import APIRouter, FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -22,6 +23,8 @@ from .audit.endpoints import router as audit_router
 from .auth.cache import CallerCache
 from .bad_reviews.endpoints import router as bad_reviews_router
 from .cache_listener import CacheListener
+from .console.routes import install_console
+from .console.users.endpoints import router as console_users_router
 from .dead_letters.endpoints import router as dead_letters_router
 from .deps import AdminDep
 from .health.endpoints import router as health_router
@@ -73,6 +76,7 @@ ADMIN_ROUTERS: list[APIRouter] = [
     rescore_router,
     pipeline_router,
     audit_router,
+    console_users_router,
 ]
 
 
@@ -81,6 +85,7 @@ def create_app(
     *,
     engine: AsyncEngine | None = None,
     limits: Limits | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> FastAPI:
     """`limits`: the abuse limits (limits.py); by default ApiSettings' (from the
     environment: what `python -m services.api` runs with), none for the shared Settings
@@ -137,6 +142,7 @@ def create_app(
             dependencies=[AdminDep],
             responses=problem_responses(401, 403, 422, 500),
         )
+    install_console(app, clock)  # /console; `clock`: the console's now (tests fix it)
     install_openapi(app)
     # Inside the Prometheus middleware (added after it wraps it), so fast answers count.
     app.add_middleware(MetricsFastPath, callers=callers, metrics=metrics_cache)
