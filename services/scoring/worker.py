@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import TypeVar
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.structs import ConsumerRecord
@@ -23,12 +24,13 @@ from services.scoring.catch_up_plan import CatchUpPlan
 from services.scoring.collector import Collector
 from services.scoring.hooks import AfterBatch
 from services.scoring.input_memo import InputMemo
-from services.scoring.offsets import load_offsets
+from services.scoring.offsets import Stored, load_offsets
 from services.scoring.positions import Positions
 from services.scoring.repository import Pg, driver
 from services.scoring.settings import GROUP_ID
 from services.scoring.timeline_cache import TimelineCache
 from shared import topics
+from shared.db import DATABASE_UNAVAILABLE
 from shared.kafka import create_consumer
 from shared.logging import get_logger
 from shared.settings import Settings
@@ -38,6 +40,7 @@ log = get_logger(__name__)
 # How long the broker may hold a fetch while no new record is there (aiokafka's default is
 # 500 ms). Every batch waits for the next fetch, so this bounds freshness when idle-ish.
 FETCH_MAX_WAIT_MS = 100
+_T = TypeVar("_T")
 Records = dict[TopicPartition, list[ConsumerRecord]]  # type: ignore[type-arg]
 
 
@@ -110,11 +113,7 @@ class ScoringWorker:
             self.memo.clear()
             self.timelines.clear()
             self.catch_up.clear()
-            async with self.engine.connect() as conn:
-                pg = await driver(conn)
-                stored = await load_offsets(pg=pg, group_id=self.group_id, partitions=assigned)
-                shops = await _shop_ids(pg)
-                await conn.rollback()
+            stored, shops = await _until_reachable(lambda: self._load_stored(assigned))
             # A partition read from its start (another log, or nothing stored) has its
             # shops caught up: what its old log held beyond the stored offset.
             restarted = await self.positions.resume(assigned, stored)
@@ -124,6 +123,16 @@ class ScoringWorker:
             partitions=sorted(tp.partition for tp in assigned),
             stored={tp.partition: s.offset for tp, s in stored.items()},
         )
+
+    async def _load_stored(
+        self, assigned: list[TopicPartition]
+    ) -> tuple[dict[TopicPartition, Stored], list[str]]:
+        async with self.engine.connect() as conn:
+            pg = await driver(conn)
+            stored = await load_offsets(pg=pg, group_id=self.group_id, partitions=assigned)
+            shops = await _shop_ids(pg)
+            await conn.rollback()
+        return stored, shops
 
     def _shops_of(self, shops: list[str], partitions: Iterable[TopicPartition]) -> list[str]:
         """The shops whose events the partitions carry (all, if the count is unknown)."""
@@ -163,8 +172,8 @@ class ScoringWorker:
                 try:
                     step = CatchUp(stepped, self.catch_up.rows_per_step, self.catch_up.seen)
                     result = await self._commit({}, step)
-                except Exception:
-                    log.exception("catch_up_failed_will_retry", shops=len(stepped))
+                except Exception as exc:
+                    _failed("catch_up_failed_will_retry", exc, shops=len(stepped))
                     await asyncio.sleep(1.0)  # as a failed batch: no tight retry loop
                     return
             # Shops no longer owned leave the queue: their new owner catches them up.
@@ -196,12 +205,12 @@ class ScoringWorker:
         log.info("scoring_worker_started", group_id=self.group_id, topic=self.topic)
         try:
             while not stop.is_set():
-                await self._check_logs()
+                await _tolerating_outage(self._check_logs(), "check_logs")
                 batch = await self.consumer.getmany(timeout_ms=200, max_records=self.max_records)
                 if batch:
                     await self._handle(batch)
                 if self.catch_up.sweep_due():
-                    await self._sweep()
+                    await _tolerating_outage(self._sweep(), "sweep")
                 if self.catch_up.step_due(idle=not batch):
                     await self._catch_up_step()
         finally:
@@ -219,9 +228,9 @@ class ScoringWorker:
             try:
                 with self.collector.batch():
                     result = await self._commit(batch)
-            except Exception:
+            except Exception as exc:
                 firsts = {tp.partition: recs[0].offset for tp, recs in batch.items()}
-                log.exception("batch_failed_will_retry", partitions=firsts)
+                _failed("batch_failed_will_retry", exc, partitions=firsts)
                 for tp, recs in batch.items():
                     self.consumer.seek(tp, recs[0].offset)
                 await asyncio.sleep(1.0)
@@ -267,6 +276,38 @@ class ScoringWorker:
             timeline_events=result.timeline_events,
             seconds=round(elapsed, 4),
         )
+
+
+def _failed(event: str, exc: Exception, **fields: object) -> None:
+    """The database away: one line (an outage repeats it every second); anything else
+    with its traceback."""
+    if isinstance(exc, DATABASE_UNAVAILABLE):
+        log.warning(event, database_unavailable=repr(exc)[:200], **fields)
+    else:
+        log.exception(event, **fields)
+
+
+async def _until_reachable(load: Callable[[], Awaitable[_T]]) -> _T:
+    """`load()` retried while the database is away (an outage during an assignment: the
+    partitions are not read before their stored positions are known)."""
+    delay = 0.2
+    while True:
+        try:
+            return await load()
+        except DATABASE_UNAVAILABLE as exc:
+            log.warning("database_unavailable_will_retry", error=repr(exc)[:200], retry_in=delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+async def _tolerating_outage(step: Awaitable[None], what: str) -> None:
+    """A housekeeping step that fails while the database is away is skipped; the loop
+    runs it again on its next turn (record batches retry on their own: `_handle`)."""
+    try:
+        await step
+    except DATABASE_UNAVAILABLE as exc:
+        log.warning("database_unavailable_step_skipped", step=what, error=repr(exc)[:200])
+        await asyncio.sleep(1.0)
 
 
 async def _shop_ids(pg: Pg) -> list[str]:

@@ -16,7 +16,7 @@ import time
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.db import transaction
+from shared.db import DATABASE_UNAVAILABLE, transaction
 from shared.logging import get_logger
 
 from .claims import Claimed, Outcome, claim_due, record_outcome
@@ -70,7 +70,10 @@ class Dispatcher:
             try:
                 claimed = await self.run_once()
                 await self._refresh_gauges()
-            except Exception:  # the database may be restarting: retry after a pause
+            except DATABASE_UNAVAILABLE as exc:  # restarting: one line, retry after a pause
+                log.warning("webhook_dispatch_round_failed", database_unavailable=repr(exc)[:200])
+                claimed = 0
+            except Exception:
                 log.exception("webhook_dispatch_round_failed")
                 claimed = 0
             if claimed == 0:
