@@ -12,13 +12,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.structs import ConsumerRecord
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.scoring import metrics
+from services.scoring import metrics, retention
 from services.scoring.batch_processor import BatchResult, CatchUp, process_records
 from services.scoring.catch_up_plan import CatchUpPlan
 from services.scoring.collector import Collector
@@ -26,7 +27,7 @@ from services.scoring.hooks import AfterBatch
 from services.scoring.input_memo import InputMemo
 from services.scoring.offsets import Stored, load_offsets
 from services.scoring.positions import Positions
-from services.scoring.repository import Pg, driver
+from services.scoring.repository import Pg, driver, load_shops
 from services.scoring.settings import GROUP_ID
 from services.scoring.timeline_cache import TimelineCache
 from shared import topics
@@ -72,12 +73,15 @@ class ScoringWorker:
         batch_delay_s: float = 0.0,
         catch_up: CatchUpPlan | None = None,
         after_batch: Sequence[AfterBatch] = (),
+        purge_every_s: float | None = retention.INTERVAL_S,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         """`partitions`: a static assignment instead of group membership (tests, benches,
         a single-process deployment); positions still come from Postgres. `batch_delay_s`:
         a test-only wait inside each batch's transaction (SCORING_BATCH_DELAY_MS).
         `after_batch`: hooks run inside every batch's transaction (alert evaluation:
-        __main__.py)."""
+        __main__.py). `purge_every_s`: how often the raw events the owned shops no longer
+        keep are purged (retention.py; None: never); `clock` is its "now"."""
         self.engine = engine
         self.group_id = group_id
         self.topic = topic
@@ -105,6 +109,9 @@ class ScoringWorker:
         )
         self.positions = Positions(self.consumer, self.bootstrap)
         self.catch_up = catch_up or CatchUpPlan()
+        self.purge_every_s = purge_every_s
+        self.clock = clock
+        self._purge_at = time.monotonic()  # the first purge once the worker runs
 
     async def seek_stored(self, assigned: list[TopicPartition]) -> None:
         """Resume every assigned partition where Postgres says its results end (in the
@@ -192,6 +199,46 @@ class ScoringWorker:
                 buyers=result.buyers,
             )
 
+    def _purge_due(self) -> bool:
+        if self.purge_every_s is None or time.monotonic() < self._purge_at:
+            return False
+        self._purge_at = time.monotonic() + self.purge_every_s
+        return True
+
+    async def purge(self) -> list[retention.Purged]:
+        """Purge the raw events the owned shops no longer keep (retention.py), one
+        transaction per shop under its lock; purged buyers leave the in-memory caches."""
+        async with self.busy:
+            async with self.engine.connect() as conn:
+                shops = self._shops_of(
+                    await _shop_ids(await driver(conn)), self.consumer.assignment()
+                )
+                await conn.rollback()
+            done = []
+            for shop_id in shops:
+                async with self.engine.begin() as conn:
+                    pg = await driver(conn)
+                    shop = (await load_shops(pg=pg, shop_ids=[shop_id])).get(shop_id)
+                    if shop is None:
+                        continue
+                    purged = await retention.purge_shop(
+                        pg=pg, shop_id=shop_id, settings=shop.settings, now=self.clock()
+                    )
+                for key in retention.purged_keys(purged):
+                    self.timelines.evict(key)
+                if purged.buyers:
+                    self.memo.clear()
+                    log.info(
+                        "raw_events_purged",
+                        shop_id=shop_id,
+                        before=purged.before.isoformat(),
+                        buyers=len(purged.buyers),
+                        chat_rows=purged.chat_rows,
+                        order_rows=purged.order_rows,
+                    )
+                done.append(purged)
+            return done
+
     async def run(self, stop: asyncio.Event) -> None:
         self.collector.start()
         if self.partitions is None:
@@ -213,6 +260,8 @@ class ScoringWorker:
                     await _tolerating_outage(self._sweep(), "sweep")
                 if self.catch_up.step_due(idle=not batch):
                     await self._catch_up_step()
+                if self._purge_due():
+                    await _tolerating_outage(self.purge(), "retention_purge")
         finally:
             await self.consumer.stop()  # leaves the group: partitions move at once
             await self.positions.close()
@@ -300,7 +349,7 @@ async def _until_reachable(load: Callable[[], Awaitable[_T]]) -> _T:
             delay = min(delay * 2, 5.0)
 
 
-async def _tolerating_outage(step: Awaitable[None], what: str) -> None:
+async def _tolerating_outage(step: Awaitable[object], what: str) -> None:
     """A housekeeping step that fails while the database is away is skipped; the loop
     runs it again on its next turn (record batches retry on their own: `_handle`)."""
     try:
