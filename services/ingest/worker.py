@@ -229,9 +229,10 @@ class IngestWorker:
         try:
             await self.consumer.commit(offsets)
             self.committed.update(offsets)
-        except (CommitFailedError, IllegalStateError) as exc:
-            # A rebalance took the partition: its new owner re-reads the batch, which is
-            # idempotent, so this is not fatal.
+        except (CommitFailedError, IllegalStateError, KafkaError, OSError) as exc:
+            # A rebalance took the partition, or the broker is away: the batch is read
+            # again (by its new owner, or after the outage), which is idempotent, so this
+            # is not fatal.
             metrics.COMMIT_FAILURES.inc()
             log.warning("ingest_commit_failed", error=repr(exc), partitions=len(offsets))
 

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -205,6 +206,13 @@ class ScoringWorker:
         self._purge_at = time.monotonic() + self.purge_every_s
         return True
 
+    async def _purge_step(self) -> None:
+        """A failed purge never stops scoring: it is tried again at the next interval."""
+        try:
+            await self.purge()
+        except Exception as exc:
+            _failed("retention_purge_failed", exc)
+
     async def purge(self) -> list[retention.Purged]:
         """Purge the raw events the owned shops no longer keep (retention.py), one
         transaction per shop under its lock; purged buyers leave the in-memory caches."""
@@ -261,7 +269,7 @@ class ScoringWorker:
                 if self.catch_up.step_due(idle=not batch):
                     await self._catch_up_step()
                 if self._purge_due():
-                    await _tolerating_outage(self.purge(), "retention_purge")
+                    await self._purge_step()
         finally:
             await self.consumer.stop()  # leaves the group: partitions move at once
             await self.positions.close()
@@ -350,12 +358,13 @@ async def _until_reachable(load: Callable[[], Awaitable[_T]]) -> _T:
 
 
 async def _tolerating_outage(step: Awaitable[object], what: str) -> None:
-    """A housekeeping step that fails while the database is away is skipped; the loop
-    runs it again on its next turn (record batches retry on their own: `_handle`)."""
+    """A housekeeping step that fails while the database or the broker is away is
+    skipped; the loop runs it again on its next turn (record batches retry on their own:
+    `_handle`)."""
     try:
         await step
-    except DATABASE_UNAVAILABLE as exc:
-        log.warning("database_unavailable_step_skipped", step=what, error=repr(exc)[:200])
+    except (*DATABASE_UNAVAILABLE, KafkaError, OSError, TimeoutError) as exc:
+        log.warning("outage_step_skipped", step=what, error=repr(exc)[:200])
         await asyncio.sleep(1.0)
 
 
