@@ -10,6 +10,7 @@ from http import HTTPStatus
 from typing import Any
 
 import orjson
+from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
@@ -24,7 +25,7 @@ from .exceptions import ApiError, ServiceUnavailable
 log = get_logger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
-DATABASE_RETRY_AFTER_S = ServiceUnavailable.retry_after_s
+RETRY_AFTER_S = ServiceUnavailable.retry_after_s
 TYPE_BASE = "https://kefu-scorecard.dev/problems/"
 
 
@@ -140,7 +141,21 @@ async def _database_unavailable(request: Request, exc: Exception) -> Response:
         slug="unavailable",
         title="Service Unavailable",
         detail="the database is unavailable for a moment; retry after the Retry-After seconds",
-        headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)},
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+    )
+
+
+async def _broker_unavailable(request: Request, exc: Exception) -> Response:
+    log.warning(
+        "broker_unavailable", path=request.url.path, method=request.method, error=repr(exc)[:200]
+    )
+    return problem_response(
+        request,
+        status=503,
+        slug="unavailable",
+        title="Service Unavailable",
+        detail="the Kafka broker is unavailable for a moment; retry after the Retry-After seconds",
+        headers={"Retry-After": str(RETRY_AFTER_S)},
     )
 
 
@@ -161,6 +176,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     for database_error in DATABASE_UNAVAILABLE:
         app.add_exception_handler(database_error, _database_unavailable)
+    app.add_exception_handler(KafkaError, _broker_unavailable)
     app.add_exception_handler(Exception, _unexpected)
 
 
