@@ -31,6 +31,7 @@ from domain.settings import ShopSettings
 from services.scoring.repository import BuyerKey, Pg, lock_shops
 
 INTERVAL_S = 3600.0  # how often a worker purges the shops it owns
+MAX_BUYERS = 20_000  # dormant buyers purged per shop and run
 
 
 def horizon(settings: ShopSettings, now: datetime) -> datetime:
@@ -53,10 +54,21 @@ class Purged:
     order_rows: int
 
 
+# Candidates come from the raw tables' (shop, time) indexes: buyers with an event before
+# the horizon. A run takes at most MAX_BUYERS of them (the shop's lock is held meanwhile);
+# the next run takes the rest.
 _DORMANT = """
-SELECT b.buyer_id FROM buyer_state b, shops s
-WHERE b.shop_id = %(s)s AND s.shop_id = b.shop_id
-  AND (b.wake_at IS NULL OR b.wake_at < %(before)s)
+WITH candidates AS (
+  SELECT DISTINCT buyer_id FROM (
+    SELECT buyer_id FROM chat_messages WHERE shop_id = %(s)s AND sent_at < %(before)s
+    UNION ALL
+    SELECT buyer_id FROM order_events WHERE shop_id = %(s)s AND occurred_at < %(before)s
+  ) old
+)
+SELECT b.buyer_id FROM candidates k
+JOIN buyer_state b ON b.shop_id = %(s)s AND b.buyer_id = k.buyer_id
+JOIN shops s ON s.shop_id = b.shop_id
+WHERE (b.wake_at IS NULL OR b.wake_at < %(before)s)
   AND NOT EXISTS (
     SELECT FROM chat_messages c WHERE c.shop_id = b.shop_id AND c.buyer_id = b.buyer_id
       AND (c.sent_at >= %(before)s OR c.ingest_xid >= s.raw_covered_xid))
@@ -66,11 +78,8 @@ WHERE b.shop_id = %(s)s AND s.shop_id = b.shop_id
     WHERE o.shop_id = b.shop_id AND o.buyer_id = b.buyer_id
       AND (t.occurred_at >= %(before)s OR t.ingest_xid >= s.raw_covered_xid
            OR t.buyer_id <> b.buyer_id))
-  AND EXISTS (
-    SELECT FROM chat_messages c WHERE c.shop_id = b.shop_id AND c.buyer_id = b.buyer_id
-    UNION ALL
-    SELECT FROM order_events o WHERE o.shop_id = b.shop_id AND o.buyer_id = b.buyer_id)
 ORDER BY b.buyer_id
+LIMIT %(limit)s
 """
 
 
@@ -86,7 +95,7 @@ async def purge_shop(*, pg: Pg, shop_id: str, settings: ShopSettings, now: datet
     the shop runs meanwhile); recorded in raw_purges when it purged anything."""
     await lock_shops(pg=pg, shop_ids=[shop_id])
     before = horizon(settings, now)
-    cur = await pg.execute(_DORMANT, {"s": shop_id, "before": before})
+    cur = await pg.execute(_DORMANT, {"s": shop_id, "before": before, "limit": MAX_BUYERS})
     buyers = [row[0] for row in await cur.fetchall()]
     if not buyers:
         return Purged(shop_id, before, [], 0, 0)
