@@ -1,7 +1,8 @@
 """`make bench`: start a fresh stack (embedded unless configured), measure, print one table.
 
 Each row is the median of BENCH_REPEATS runs (default 3) on the simulator's event mix.
-Later rows (ingest, scoring, API) come from bench/*_bench.py modules when present.
+Later rows (end to end, ingest, scoring, API) come from bench/*_bench.py modules when
+present. BENCH_E2E_QUICK=1 makes the end-to-end row a quick one (docs/throughput.md).
 """
 
 from __future__ import annotations
@@ -57,10 +58,12 @@ async def ceilings(table: Table, bootstrap: str, events: list[SimEvent]) -> dict
 async def optional_rows(table: Table, context: dict[str, Any]) -> None:
     """Rows contributed by the services' own benchmark modules."""
     for module_name in (
+        "bench.e2e_bench",
         "bench.ingest_bench",
         "bench.scoring_bench",
         "bench.api_bench",
         "bench.export_bench",
+        "bench.memory_bench",
     ):
         try:
             module = importlib.import_module(module_name)

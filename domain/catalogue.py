@@ -26,7 +26,7 @@ Direction = Literal["higher", "lower"]
 Scope = Literal["agent", "shop"]
 # What a value is measured in: counts name what they count; `fraction` is a rate
 # 0 … 1 (0.4167, not 41.67 %); `ratio` may exceed 1; `currency` is the shop's currency
-# (SPEC §3 `currency`); `points` a QA score 0 … 100.
+# (SPEC §3 `currency`); `points` a QA score 0 … 100; `score` a DSR score 1 … 5.
 Unit = Literal[
     "buyers",
     "orders",
@@ -39,6 +39,8 @@ Unit = Literal[
     "seconds",
     "currency",
     "points",
+    "reviews",
+    "score",
 ]
 InRows = Literal["field", "violations", "no"]
 KINDS: tuple[Kind, ...] = ("count", "rate", "average", "money", "percentile")
@@ -71,6 +73,11 @@ def _count(
 ) -> Metric:
     direction: Direction = "lower" if lower else "higher"
     return Metric(name, zh, en, "count", unit, direction, Part(name), "consultations", definition)
+
+
+def _review(name: str, zh: str, en: str, definition: str, *, lower: bool = False) -> Metric:
+    direction: Direction = "lower" if lower else "higher"
+    return Metric(name, zh, en, "count", "reviews", direction, Part(name), "reviews", definition)
 
 
 def _ratio(
@@ -178,6 +185,20 @@ _AGENT: tuple[Metric, ...] = (
     Metric("violations", "违规次数", "violations", "count", "violations", "lower",
            Total(tuple(f"v_{rule}" for rule in RULES)), "qa_sessions",
            "QA violations over every rule (SPEC §6)", in_rows="no"),
+    # SPEC §11: counted on the review's posted_at day.
+    _review("reviews", "评价数", "reviews",
+            "reviews of orders whose service agent (the attributed inquiry's) is the agent"),
+    _review("good_reviews", "好评数", "good reviews", "those reviews rated good (好评)"),
+    _review("neutral_reviews", "中评数", "neutral reviews",
+            "those reviews rated neutral (中评)", lower=True),
+    _review("bad_reviews", "差评数", "bad reviews", "those reviews rated bad (差评)",
+            lower=True),
+    _ratio("bad_review_rate", "差评率", "bad review rate", "rate", "fraction",
+           Ratio(Part("bad_reviews"), "reviews"), "bad_reviews / reviews", lower=True),
+    Metric("review_mentions", "好评点名次数", "review mentions", "count", "reviews", "higher",
+           Part("review_mentions"), "review_mentions",
+           "good reviews whose text names the agent's nickname (any order, silent ones "
+           "included)"),
 )
 # fmt: on
 
@@ -203,6 +224,21 @@ _SHOP: tuple[Metric, ...] = (
     Metric("cs_sales_share", "客服销售占比", "CS sales share", "rate", "fraction", "higher",
            Ratio(Difference("sales_total", "silent_sales"), "sales_total"), "paid_orders_total",
            "(sales_total − silent_sales) / sales_total", "shop"),
+    # SPEC §11, by posted_at day.
+    Metric("reviews_total", "评价总数", "reviews (shop)", "count", "reviews", "higher",
+           Part("reviews_total"), "reviews_total",
+           "every review of a placed order, silent orders' included", "shop"),
+    Metric("bad_reviews_total", "差评总数", "bad reviews (shop)", "count", "reviews", "lower",
+           Part("bad_reviews_total"), "reviews_total", "every review rated bad", "shop"),
+    Metric("bad_review_rate_total", "店铺差评率", "bad review rate (shop)", "rate", "fraction",
+           "lower", Ratio(Part("bad_reviews_total"), "reviews_total"), "reviews_total",
+           "bad_reviews_total / reviews_total", "shop"),
+    *(
+        Metric(f"avg_dsr_{key}", f"DSR·{zh}", f"average DSR: {key}", "average", "score",
+               "higher", Ratio(Part(f"dsr_{key}_sum"), f"dsr_{key}_count"), "reviews_total",
+               f"mean of the {key} DSR scores present (1–5)", "shop")
+        for key, zh in (("item", "宝贝描述"), ("service", "卖家服务"), ("logistics", "物流服务"))
+    ),
 )
 # fmt: on
 

@@ -96,6 +96,13 @@ class AgentDayParts(_Additive):
     v_slow_reply: int = 0
     v_unanswered: int = 0
     v_forbidden_words: int = 0
+    # SPEC §11, on the review's posted_at day: reviews of orders the agent served, by
+    # rating, and good reviews that name the agent.
+    reviews: int = 0
+    good_reviews: int = 0
+    neutral_reviews: int = 0
+    bad_reviews: int = 0
+    review_mentions: int = 0
 
 
 @dataclass(slots=True)
@@ -105,6 +112,16 @@ class ShopDayParts(_Additive):
     sales_total: Decimal = _ZERO
     silent_orders: int = 0
     silent_sales: Decimal = _ZERO
+    # SPEC §11, on the review's posted_at day: every review (silent orders' too) and the
+    # DSR scores present (a mean is sum / count).
+    reviews_total: int = 0
+    bad_reviews_total: int = 0
+    dsr_item_sum: int = 0
+    dsr_item_count: int = 0
+    dsr_service_sum: int = 0
+    dsr_service_count: int = 0
+    dsr_logistics_sum: int = 0
+    dsr_logistics_count: int = 0
 
 
 def _decimal(value: Any) -> Decimal:

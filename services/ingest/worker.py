@@ -71,6 +71,10 @@ class _NoteAssignments(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         self._pending.update(assigned)
+        log.info(  # the whole assignment (eager rebalancing): who reads what, for operators
+            "partitions_assigned",
+            partitions=sorted(f"{tp.topic}:{tp.partition}" for tp in assigned),
+        )
 
 
 def tune_gc() -> None:

@@ -34,7 +34,10 @@ from services.scoring.core.model import ChatMessage, OrderEvent
 from services.scoring.repository import BuyerKey
 from services.scoring.timeline_loader import Timeline
 
-CAPACITY = 100_000  # buyers; ~20 events each
+CAPACITY = 100_000  # buyers
+# Events held in all cached timelines together: what bounds the cache's memory (~1 KB an
+# event with its objects, text and id sets), whatever the buyers' history lengths.
+EVENT_CAPACITY = 250_000
 _EVENT_ID = attrgetter("event_id")
 _ORDER_ID = attrgetter("order_id")
 
@@ -61,13 +64,19 @@ class _Entry:
 class TimelineCache:
     """A bounded LRU of buyers' timelines, with an index of which hold which order."""
 
-    def __init__(self, capacity: int = CAPACITY) -> None:
+    def __init__(self, capacity: int = CAPACITY, event_capacity: int = EVENT_CAPACITY) -> None:
         self.capacity = capacity
+        self.event_capacity = event_capacity
         self._entries: OrderedDict[BuyerKey, _Entry] = OrderedDict()
         self._holders: dict[OrderKey, set[BuyerKey]] = {}
+        self._events = 0  # ids held by all entries
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    @property
+    def events(self) -> int:
+        return self._events
 
     def __contains__(self, key: BuyerKey) -> bool:
         return key in self._entries
@@ -85,6 +94,7 @@ class TimelineCache:
         ids = set(map(_EVENT_ID, timeline.messages))
         ids.update(map(_EVENT_ID, timeline.order_events))
         self._entries[key] = _Entry(timeline, ids, orders)
+        self._events += len(ids)
         for order_id in orders:
             self._holders.setdefault((key[0], order_id), set()).add(key)
 
@@ -92,6 +102,7 @@ class TimelineCache:
         entry = self._entries.pop(key, None)
         if entry is None:
             return
+        self._events -= len(entry.ids)
         for order_id in entry.orders:
             holders = self._holders.get((key[0], order_id))
             if holders is not None:
@@ -99,14 +110,21 @@ class TimelineCache:
                 if not holders:
                     del self._holders[(key[0], order_id)]
 
+    def evict_order(self, shop_id: str, order_id: str) -> None:
+        """Drop every timeline holding the order: a review of it arrived (reviews are not
+        appended; a fresh read brings them, SPEC §11)."""
+        for key in list(self._holders.get((shop_id, order_id), ())):
+            self.evict(key)
+
     def trim(self) -> None:
-        """Drop the least recently used timelines beyond the capacity."""
-        while len(self._entries) > self.capacity:
+        """Drop the least recently used timelines beyond either capacity."""
+        while len(self._entries) > self.capacity or self._events > self.event_capacity:
             self.evict(next(iter(self._entries)))
 
     def clear(self) -> None:
         self._entries.clear()
         self._holders.clear()
+        self._events = 0
 
     def missing(self, arrivals: Iterable[Arrival]) -> list[Arrival]:
         """The arrivals some cached timeline must still take in (evicting, on the way,
@@ -133,6 +151,7 @@ class TimelineCache:
         entry = self._entries.get((message.shop_id, message.buyer_id))
         if entry is not None and message.event_id not in entry.ids:
             entry.ids.add(message.event_id)
+            self._events += 1
             entry.timeline.messages.append(message)
             entry.timeline.digest = None
 
@@ -147,5 +166,6 @@ class TimelineCache:
             entry = self._entries[key]
             if event.event_id not in entry.ids:
                 entry.ids.add(event.event_id)
+                self._events += 1
                 entry.timeline.order_events.append(event)
                 entry.timeline.digest = None

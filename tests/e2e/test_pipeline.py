@@ -154,7 +154,9 @@ async def _produce(bootstrap: str, events: list[SimEvent]) -> None:
         assert producer.flush(30) == 0, "librdkafka did not deliver everything"
 
 
-def _start(module: str, settings: Settings, log: Path, now: datetime) -> subprocess.Popen[bytes]:
+def _start(
+    module: str, settings: Settings, log: Path, now: datetime, **extra: str
+) -> subprocess.Popen[bytes]:
     env = dict(
         os.environ,
         DATABASE_URL=settings.require_database_url(),
@@ -166,6 +168,7 @@ def _start(module: str, settings: Settings, log: Path, now: datetime) -> subproc
         SCORING_GROUP_ID=f"e2e-scoring-{now:%H%M}",
         LOG_LEVEL="WARNING",
     )
+    env.update(extra)
     return subprocess.Popen(
         [sys.executable, "-m", module],
         cwd=ROOT,

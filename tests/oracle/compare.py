@@ -11,7 +11,7 @@ from typing import Any
 
 from domain.qa_rules import QaRules
 from domain.settings import ShopSettings
-from services.scoring.core import ChatMessage, OrderEvent, Totals
+from services.scoring.core import ChatMessage, OrderEvent, ReviewEvent, Totals
 from tests.oracle import AGENT_PARTS, SHOP_PARTS, compute
 from tests.scoring.incremental import IncrementalScorer
 from tests.scoring.recompute import recompute
@@ -22,7 +22,21 @@ Settings = Mapping[str, Mapping[str, Any]]  # shop_id -> §3 overrides
 Rules = Mapping[str, Mapping[str, Mapping[str, Any]]]  # shop_id -> oracle rule overrides
 
 
-def to_core(ev: Mapping[str, Any]) -> ChatMessage | OrderEvent:
+def to_core(ev: Mapping[str, Any]) -> ChatMessage | OrderEvent | ReviewEvent:
+    if ev["type"] == "review.posted":
+        dsr = ev.get("dsr") or {}
+        return ReviewEvent(
+            ev["shop_id"],
+            ev["event_id"],
+            ev["order_id"],
+            ev["buyer_id"],
+            datetime.fromisoformat(ev["posted_at"]),
+            ev["rating"],
+            ev["text"],
+            dsr.get("item"),
+            dsr.get("service"),
+            dsr.get("logistics"),
+        )
     if ev["type"] == "chat.message":
         return ChatMessage(
             shop_id=ev["shop_id"],

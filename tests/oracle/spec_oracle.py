@@ -55,6 +55,13 @@ R12 QA (closed sessions only; counted on the session's day, agent = session agen
     word, non-overlapping ``str.count`` per word on the raw text; slow_reply / unanswered per
     question of the session (the session's questions, whatever their day). A disabled rule
     records no violation and no penalty. score = max(0, 100 − Σ occurrences × penalty).
+R14 Reviews (§11). Per order_id the review is the one with the greatest (posted_at, event_id);
+    an order never placed (no created, no paid) has none that counts. Its service agent is
+    the agent of the inquiry the order is attributed to (R6). The shop's agents are the
+    agent_ids of every chat message of the shop, any sender. Nickname = the text after the
+    last ':'; it names when it has ≥ 2 §6 characters and casefold(nickname) is a substring
+    of casefold(text) of a good review; credited once per review. Everything counts on the
+    local day of posted_at. DSR: sum and count per key of the scores present.
 R13 Rows are produced for every (agent, day) / day something counts on; all-zero rows may
     be absent (compare them as zero).
 """
@@ -71,6 +78,7 @@ from zoneinfo import ZoneInfo
 from tests.oracle.events import (
     Msg,
     Order,
+    Review,
     dedupe,
     event_time_us,
     fold_orders,
@@ -78,8 +86,10 @@ from tests.oracle.events import (
     seconds_to_us,
     to_msg,
     to_order_ev,
+    to_review,
 )
 from tests.oracle.qa import RULE_NAMES, Question, resolve_rules, score_session
+from tests.oracle.text import char_count
 
 DEFAULT_SETTINGS: dict[str, Any] = {
     "timezone": "Asia/Shanghai",
@@ -115,8 +125,23 @@ AGENT_PARTS = (
     "reminded_orders",
     "reminder_successes",
     *(f"v_{r}" for r in RULE_NAMES),
+    "reviews",
+    "good_reviews",
+    "neutral_reviews",
+    "bad_reviews",
+    "review_mentions",
 )
-SHOP_PARTS = ("placed_orders", "paid_orders_total", "sales_total", "silent_orders", "silent_sales")
+DSR_KEYS = ("item", "service", "logistics")
+SHOP_PARTS = (
+    "placed_orders",
+    "paid_orders_total",
+    "sales_total",
+    "silent_orders",
+    "silent_sales",
+    "reviews_total",
+    "bad_reviews_total",
+    *(f"dsr_{k}_{p}" for k in DSR_KEYS for p in ("sum", "count")),
+)
 MONEY_PARTS = frozenset({"sales_amount", "refund_amount", "sales_total", "silent_sales"})
 
 Parts = dict[str, int | Decimal]
@@ -188,8 +213,13 @@ class _Context:
             (m for m in chats if m.sender in ("buyer", "agent") and m.agent is not None),
             key=lambda m: m.key,
         )
-        self.orders = fold_orders([to_order_ev(e) for e in events if e["type"] != "chat.message"])
+        self.orders = fold_orders(
+            [to_order_ev(e) for e in events if e["type"].startswith("order.")]
+        )
         self.placed = [o for o in self.orders.values() if o.placed is not None]
+        self.reviews = [to_review(e) for e in events if e["type"] == "review.posted"]
+        self.agents = {c.agent for c in chats if c.agent is not None}
+        self.attributed: dict[str, tuple[str, str, date] | None] = {}
         self.result = ShopResult()
 
     def day(self, t: int) -> date:
@@ -201,6 +231,7 @@ class _Context:
         self.session_metrics(sessions)
         self.consultation_metrics(sessions)
         self.reminders()
+        self.review_metrics()
 
     # -- messages and sessions ------------------------------------------------------------
 
@@ -286,6 +317,7 @@ class _Context:
             if self.is_presale(buyer, bmsgs[0].t):
                 inquiries[(agent, buyer, day)] = bmsgs
         attributed = self.attribute(inquiries)
+        self.attributed = attributed
         self.inquiry_metrics(inquiries, attributed)
 
     def is_presale(self, buyer: str, first: int) -> bool:
@@ -388,6 +420,35 @@ class _Context:
         if not cands:
             return None
         return min(cands, key=lambda m: (m.t, m.agent or ""))
+
+    # -- reviews (§11) -----------------------------------------------------------------------
+
+    def review_metrics(self) -> None:
+        latest: dict[str, Review] = {}
+        for r in self.reviews:
+            best = latest.get(r.order_id)
+            if best is None or (r.t, r.event_id) > (best.t, best.event_id):
+                latest[r.order_id] = r
+        for order_id, r in latest.items():
+            o = self.orders.get(order_id)
+            if o is None or o.placed is None:
+                continue  # never placed: counts nowhere
+            day = self.day(r.t)
+            self.result.add_shop(day, "reviews_total")
+            if r.rating == "bad":
+                self.result.add_shop(day, "bad_reviews_total")
+            for key, score in r.dsr.items():
+                self.result.add_shop(day, f"dsr_{key}_sum", score)
+                self.result.add_shop(day, f"dsr_{key}_count")
+            inquiry = self.attributed.get(order_id)
+            if inquiry is not None:
+                self.result.add(inquiry[0], day, "reviews")
+                self.result.add(inquiry[0], day, f"{r.rating}_reviews")
+            if r.rating == "good":
+                for agent in self.agents:
+                    nick = agent.split(":")[-1]
+                    if char_count(nick) >= 2 and nick.casefold() in r.text.casefold():
+                        self.result.add(agent, day, "review_mentions")
 
 
 def sum_money(values: Iterable[Decimal]) -> Decimal:

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain.settings import ShopSettings
-from services.scoring.core import ChatMessage, OrderEvent
+from services.scoring.core import ChatMessage, OrderEvent, ReviewEvent
 from services.scoring.core.model import Event
 from tests.scoring.incremental import IncrementalScorer
 from tests.scoring.recompute import derive_all, recompute
@@ -59,7 +59,7 @@ def chat(draw: st.DrawFn, shop: str, eid: str) -> ChatMessage:
         shop,
         eid,
         draw(BUYERS),
-        draw(st.sampled_from(["A", "a", "B", None])),
+        draw(st.sampled_from(["A", "a", "B", None, "s:小美", "x:AB", "小美美"])),
         draw(st.sampled_from(["buyer", "buyer", "agent", "agent", "bot", "system"])),
         draw(instants(shop)),
         draw(st.sampled_from(["text", "text", "emoji", "image"])),
@@ -86,6 +86,28 @@ def order_event(draw: st.DrawFn, shop: str, eid: str) -> OrderEvent:
     )
 
 
+# Review texts naming the agents' nicknames (小美, ab/AB case-folded, 小美美 nesting 小美)
+# or nobody; o9 is never placed (its review counts nowhere).
+REVIEW_TEXTS = ["小美很好", "Ab 棒", "小美美真好", "", "AB和小美", "b"]
+DSR = st.sampled_from([None, 1, 5])
+
+
+@st.composite
+def review(draw: st.DrawFn, shop: str, eid: str) -> ReviewEvent:
+    return ReviewEvent(
+        shop,
+        eid,
+        draw(st.sampled_from(["o1", "o2", "o3", "o9"])),
+        draw(BUYERS),
+        draw(instants(shop)),
+        draw(st.sampled_from(["good", "good", "neutral", "bad"])),
+        draw(st.sampled_from(REVIEW_TEXTS)),
+        draw(DSR),
+        draw(DSR),
+        draw(DSR),
+    )
+
+
 @st.composite
 def event_sets(draw: st.DrawFn) -> list[Event]:
     events: list[Event] = []
@@ -94,8 +116,9 @@ def event_sets(draw: st.DrawFn) -> list[Event]:
         # Unique ids (the index) with a drawn leading digit, so that on equal timestamps
         # the event_id tie-break goes either way relative to generation order.
         eid = f"e{draw(st.integers(0, 9))}{i:02d}"
-        is_chat = draw(st.sampled_from([True, True, True, False, False]))
-        events.append(draw(chat(shop, eid)) if is_chat else draw(order_event(shop, eid)))
+        kind = draw(st.sampled_from(["chat", "chat", "chat", "order", "order", "review"]))
+        make = {"chat": chat, "order": order_event, "review": review}[kind]
+        events.append(draw(make(shop, eid)))
     return events
 
 

@@ -62,6 +62,25 @@ def test_trim_keeps_the_most_recently_used_and_forgets_their_orders() -> None:
     assert len(cache) == 0
 
 
+def test_trim_holds_the_events_of_all_timelines_under_the_event_capacity() -> None:
+    cache = TimelineCache(event_capacity=5)
+    cache.put(("s", "b1"), Timeline([_msg(f"b1-m{i}", "b1") for i in range(3)], []))
+    cache.put(("s", "b2"), Timeline([_msg("b2-m0", "b2")], []))
+    cache.add_message(_msg("b2-m1", "b2"))
+    assert cache.events == 5
+    cache.trim()
+    assert len(cache) == 2  # at the capacity: nothing to drop
+    cache.put(("s", "b3"), Timeline([_msg("b3-m0", "b3")], []))
+    cache.get(("s", "b1"))  # b1 used again: b2 is now the least recently used
+    cache.trim()
+    assert ("s", "b2") not in cache and ("s", "b1") in cache and ("s", "b3") in cache
+    assert cache.events == 4
+    cache.put(("s", "b1"), Timeline([_msg("b1-m9", "b1")], []))  # replaced: 3 events out
+    assert cache.events == 2
+    cache.clear()
+    assert cache.events == 0
+
+
 def test_an_appended_event_changes_the_cached_timelines_digest() -> None:
     cache = TimelineCache()
     cache.put(("s", "b1"), Timeline([_msg("m1", "b1")], [_order("o1-e", "o1", "b1")]))

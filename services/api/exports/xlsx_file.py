@@ -19,17 +19,16 @@ import asyncio
 import os
 import re
 import tempfile
-from collections.abc import AsyncIterator, Callable
-from datetime import datetime, tzinfo
+from collections.abc import AsyncIterator
+from datetime import tzinfo
 from typing import Any
 
 import xlsxwriter
-from xlsxwriter.format import Format as CellFormat
 from xlsxwriter.worksheet import Worksheet
 
-from .columns import LIST_SEPARATOR, Format, Lang
-from .csv_file import FORMULA_STARTS
+from .columns import Format, Lang
 from .report import Report, Row
+from .xlsx_rows import RowEncoder
 
 BATCH = 2000
 CHUNK = 1 << 20
@@ -49,64 +48,38 @@ def money_format(currency: str) -> str:
     return f'#,##0.00" {_CURRENCY_UNSAFE.sub("", currency)}"'
 
 
-Writer = Callable[[int, int, Any], Any]
-
-
 class _Sheet:
-    """One worksheet and how each column's values are written into it."""
+    """One worksheet: its header through XlsxWriter's API, its rows through RowEncoder
+    (xlsx_rows.py: the same XML, a row at a time)."""
 
     def __init__(self, book: Any, report: Report, lang: Lang, currency: str, zone: tzinfo) -> None:
         self.sheet: Worksheet = book.add_worksheet(report.sheet_name(lang))
-        self.zone = zone
-        self.guarded: CellFormat = book.add_format({"quote_prefix": True})
         formats = {f: book.add_format({"num_format": n}) for f, n in _NUMBER_FORMATS.items()}
         formats["money"] = book.add_format({"num_format": money_format(currency)})
         header = book.add_format({"bold": True})
         self.columns = list(report.columns)
-        self.writers = [self._writer(c.format, formats.get(c.format)) for c in self.columns]
         for i, column in enumerate(self.columns):
             title = column.header(lang, currency=currency, timezone=str(zone))
             self.sheet.set_column(i, i, _width(title, column.format))
             self.sheet.write_string(0, i, title, header)
         self.sheet.freeze_panes(1, 0)
+        styles = [formats.get(c.format) for c in self.columns]
+        self.rows_out = RowEncoder(
+            self.sheet,
+            [c.format for c in self.columns],
+            [None if s is None else s._get_xf_index() for s in styles],
+            guarded_style=book.add_format({"quote_prefix": True})._get_xf_index(),
+            zone=zone,
+        )
         self.rows = 1
 
-    def _writer(self, fmt: Format, cell_format: CellFormat | None) -> Writer:
-        s = self.sheet
-        if fmt in ("integer", "decimal", "percent", "money", "seconds"):
-            # money and exact decimals arrive as decimal strings: stored as the number
-            return lambda r, c, v: s.write_number(
-                r, c, v if type(v) is not str else float(v), cell_format
-            )
-        if fmt == "date":
-            return lambda r, c, v: s.write_datetime(r, c, v, cell_format)
-        if fmt == "datetime":
-            return lambda r, c, v: s.write_datetime(r, c, self._local(v), cell_format)
-        if fmt == "boolean":
-            return s.write_boolean
-        if fmt == "list":
-            return lambda r, c, v: self._text(r, c, LIST_SEPARATOR.join(map(str, v)))
-        return lambda r, c, v: self._text(r, c, str(v))
-
-    def _local(self, value: datetime) -> datetime:
-        return value.astimezone(self.zone).replace(tzinfo=None)  # Excel has no time zones
-
-    def _text(self, row: int, col: int, text: str) -> None:
-        guarded = self.guarded if text.startswith(FORMULA_STARTS) else None
-        self.sheet.write_string(row, col, text, guarded)
-
     def write(self, rows: list[Row]) -> None:
-        writers = self.writers
-        for values in rows:
-            if self.rows == MAX_ROWS - 1:
-                self.sheet.write_string(self.rows, 0, "… (Excel holds no more rows: use CSV)")
-                self.rows += 1
-            if self.rows >= MAX_ROWS:
-                return
-            row = self.rows
-            for col, (write, value) in enumerate(zip(writers, values, strict=True)):
-                if value is not None:
-                    write(row, col, value)
+        room = max(MAX_ROWS - 1 - self.rows, 0)  # the last row says that the rest did not fit
+        fitting = rows[:room]
+        self.rows_out.write(self.rows, fitting)
+        self.rows += len(fitting)
+        if len(rows) > len(fitting) and self.rows == MAX_ROWS - 1:
+            self.sheet.write_string(self.rows, 0, "… (Excel holds no more rows: use CSV)")
             self.rows += 1
 
     def finish(self) -> None:

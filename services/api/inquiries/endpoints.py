@@ -15,7 +15,7 @@ from ..exports.negotiation import EXPORT_RESPONSES, ExportDep
 from ..pagination import Page, PageDep
 from . import service
 from .export import inquiries_report
-from .schemas import InquiryOut, InquiryStatus
+from .schemas import InquiryFilters, InquiryOut, InquiryStatus
 
 router = APIRouter(tags=["inquiries"])
 
@@ -44,28 +44,9 @@ async def list_inquiries(
     cause: Cause | None = None,
     reviewed: bool | None = None,
 ) -> Page[InquiryOut] | Response:
+    filters = InquiryFilters(shop.shop_id, status, from_, to, agent_id, cause, reviewed)
     if export is not None:
-        return export.response(
-            inquiries_report(
-                request.app.state.engine,
-                shop_id=shop.shop_id,
-                status=status,
-                start=from_,
-                end=to,
-                agent_id=agent_id,
-                cause=cause,
-                reviewed=reviewed,
-            )
-        )
+        return export.response(inquiries_report(request.app.state.engine, filters))
     return await service.list_inquiries(
-        session=session,
-        shop_id=shop.shop_id,
-        status=status,
-        start=from_,
-        end=to,
-        agent_id=agent_id,
-        cause=cause,
-        reviewed=reviewed,
-        cursor=page.cursor,
-        limit=page.limit,
+        session=session, filters=filters, cursor=page.cursor, limit=page.limit
     )

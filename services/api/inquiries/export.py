@@ -7,17 +7,14 @@ review mark (an object in the JSON) spread over columns of its own.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-
-from domain.review_work import Cause
 
 from ..exports.columns import Column, field_column, model_columns
 from ..exports.report import Item, Report, range_label, rows_of, streamed
 from ..metrics.periods import check_optional_range
 from . import repository, service
-from .schemas import InquiryOut, InquiryStatus
+from .schemas import InquiryFilters, InquiryOut
 
 COLUMNS: tuple[Column, ...] = (
     *model_columns(InquiryOut, exclude=("mark",)),
@@ -28,37 +25,18 @@ COLUMNS: tuple[Column, ...] = (
 )
 
 
-def inquiries_report(
-    engine: AsyncEngine,
-    *,
-    shop_id: str,
-    status: InquiryStatus | None,
-    start: date | None,
-    end: date | None,
-    agent_id: str | None,
-    cause: Cause | None = None,
-    reviewed: bool | None = None,
-) -> Report:
-    check_optional_range(start, end)
+def inquiries_report(engine: AsyncEngine, filters: InquiryFilters) -> Report:
+    check_optional_range(filters.start, filters.end)
 
     async def items(conn: AsyncConnection) -> AsyncIterator[Item]:
-        async for row in repository.stream_inquiries(
-            conn,
-            shop_id=shop_id,
-            status=status,
-            start=start,
-            end=end,
-            agent_id=agent_id,
-            cause=cause,
-            reviewed=reviewed,
-        ):
+        async for row in repository.stream_inquiries(conn, filters):
             yield service.inquiry_out(row).model_dump()
 
     return Report(
-        name=f"inquiries-{status or 'all'}",
+        name=f"inquiries-{filters.status or 'all'}",
         title_zh="询单",
         title_en="inquiries",
-        period=range_label(start, end),
+        period=range_label(filters.start, filters.end),
         columns=COLUMNS,
         rows=rows_of(COLUMNS, streamed(engine, items)),
     )

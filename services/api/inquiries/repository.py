@@ -14,6 +14,8 @@ from sqlalchemy.sql import Select
 from shared.db import stream_rows
 from shared.schema import inquiries, lost_inquiry_marks
 
+from .schemas import InquiryFilters
+
 _C = inquiries.c
 _M = lost_inquiry_marks.c
 _JOINED = inquiries.outerjoin(
@@ -27,17 +29,7 @@ _JOINED = inquiries.outerjoin(
 )
 
 
-def _statement(
-    *,
-    shop_id: str,
-    status: str | None,
-    start: date | None,
-    end: date | None,
-    agent_id: str | None,
-    cause: str | None = None,
-    reviewed: bool | None = None,
-    after: tuple[date, str, str] | None = None,
-) -> Select[Any]:
+def _statement(f: InquiryFilters, after: tuple[date, str, str] | None = None) -> Select[Any]:
     """Newest day first, then buyer and agent in code-point order; `after`: the (day,
     buyer, agent) of the last row of the previous page. Each row carries its review mark
     (mark_* columns, null without one); `reviewed=False` includes the unmarked."""
@@ -57,21 +49,21 @@ def _statement(
         _M.updated_at.label("mark_updated_at"),
     )
     stmt = stmt.select_from(_JOINED).where(
-        _C.shop_id == shop_id, _C.kind == "presale", _C.status.is_not(None)
+        _C.shop_id == f.shop_id, _C.kind == "presale", _C.status.is_not(None)
     )
-    if status is not None:
-        stmt = stmt.where(_C.status == status)
-    if start is not None:
-        stmt = stmt.where(_C.day >= start)
-    if end is not None:
-        stmt = stmt.where(_C.day <= end)
-    if agent_id is not None:
-        stmt = stmt.where(_C.agent_id == agent_id)
-    if cause is not None:
-        stmt = stmt.where(_M.cause == cause)
-    if reviewed is not None:
+    if f.status is not None:
+        stmt = stmt.where(_C.status == f.status)
+    if f.start is not None:
+        stmt = stmt.where(_C.day >= f.start)
+    if f.end is not None:
+        stmt = stmt.where(_C.day <= f.end)
+    if f.agent_id is not None:
+        stmt = stmt.where(_C.agent_id == f.agent_id)
+    if f.cause is not None:
+        stmt = stmt.where(_M.cause == f.cause)
+    if f.reviewed is not None:
         # Not reviewed: no mark, or a mark not (yet) reviewed.
-        stmt = stmt.where(func.coalesce(_M.reviewed, false()) == reviewed)
+        stmt = stmt.where(func.coalesce(_M.reviewed, false()) == f.reviewed)
     buyer, agent = _C.buyer_id.collate("C"), _C.agent_id.collate("C")
     if after is not None:
         after_day, after_buyer, after_agent = after
@@ -86,50 +78,16 @@ def _statement(
 
 async def list_inquiries(
     session: AsyncSession,
+    filters: InquiryFilters,
     *,
-    shop_id: str,
-    status: str | None,
-    start: date | None,
-    end: date | None,
-    agent_id: str | None,
-    cause: str | None,
-    reviewed: bool | None,
     after: tuple[date, str, str] | None,
     limit: int,
 ) -> list[Any]:
-    stmt = _statement(
-        shop_id=shop_id,
-        status=status,
-        start=start,
-        end=end,
-        agent_id=agent_id,
-        cause=cause,
-        reviewed=reviewed,
-        after=after,
-    )
+    stmt = _statement(filters, after)
     return list((await session.execute(stmt.limit(limit))).all())
 
 
-async def stream_inquiries(
-    conn: AsyncConnection,
-    *,
-    shop_id: str,
-    status: str | None,
-    start: date | None,
-    end: date | None,
-    agent_id: str | None,
-    cause: str | None,
-    reviewed: bool | None,
-) -> AsyncIterator[Any]:
+async def stream_inquiries(conn: AsyncConnection, filters: InquiryFilters) -> AsyncIterator[Any]:
     """Every row of list_inquiries' order, from a server-side cursor (in a transaction)."""
-    stmt = _statement(
-        shop_id=shop_id,
-        status=status,
-        start=start,
-        end=end,
-        agent_id=agent_id,
-        cause=cause,
-        reviewed=reviewed,
-    )
-    async for row in stream_rows(conn, stmt):
+    async for row in stream_rows(conn, _statement(filters)):
         yield row

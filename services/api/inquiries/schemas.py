@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
+
+from domain.review_work import Cause
 
 from ..review_marks.schemas import MarkView
 
@@ -24,3 +27,16 @@ class InquiryOut(BaseModel):
     mark: MarkView | None = Field(
         description="The manager's review mark (PUT /v1/review-marks/lost-inquiries); null: none"
     )
+
+
+@dataclass(frozen=True, slots=True)
+class InquiryFilters:
+    """What a list (or its file) holds: a shop's inquiries, narrowed by these."""
+
+    shop_id: str
+    status: InquiryStatus | None = None
+    start: date | None = None  # the inquiry's local day, inclusive
+    end: date | None = None
+    agent_id: str | None = None
+    cause: Cause | None = None
+    reviewed: bool | None = None  # False: not yet reviewed, unmarked ones included

@@ -7,14 +7,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.review_work import Cause
-
 from ..links import transcript_url
 from ..metrics.periods import check_optional_range
 from ..pagination import Page, decode_cursor, page_of
 from ..review_marks.schemas import MarkView
 from . import repository
-from .schemas import InquiryOut, InquiryStatus
+from .schemas import InquiryFilters, InquiryOut
 
 _MARK = "mark_"
 
@@ -41,30 +39,9 @@ def inquiry_out(row: Any) -> InquiryOut:
 
 
 async def list_inquiries(
-    *,
-    session: AsyncSession,
-    shop_id: str,
-    status: InquiryStatus | None,
-    start: date | None,
-    end: date | None,
-    agent_id: str | None,
-    cursor: str | None,
-    limit: int,
-    cause: Cause | None = None,
-    reviewed: bool | None = None,
+    *, session: AsyncSession, filters: InquiryFilters, cursor: str | None, limit: int
 ) -> Page[InquiryOut]:
-    check_optional_range(start, end)
-    rows = await repository.list_inquiries(
-        session,
-        shop_id=shop_id,
-        status=status,
-        start=start,
-        end=end,
-        agent_id=agent_id,
-        cause=cause,
-        reviewed=reviewed,
-        after=_after(cursor),
-        limit=limit + 1,
-    )
+    check_optional_range(filters.start, filters.end)
+    rows = await repository.list_inquiries(session, filters, after=_after(cursor), limit=limit + 1)
     page, next_cursor = page_of(rows, limit, lambda r: [r.day.isoformat(), r.buyer_id, r.agent_id])
     return Page(items=[inquiry_out(r) for r in page], next_cursor=next_cursor)

@@ -15,7 +15,7 @@ from ..exports.negotiation import EXPORT_RESPONSES, ExportDep
 from ..pagination import Page, PageDep
 from . import service
 from .export import violations_report
-from .schemas import ViolationOut
+from .schemas import ViolationFilters, ViolationOut
 
 router = APIRouter(tags=["qa"])
 
@@ -40,24 +40,9 @@ async def list_violations(
     from_: Annotated[date | None, Query(alias="from")] = None,
     to: date | None = None,
 ) -> Page[ViolationOut] | Response:
+    filters = ViolationFilters(shop.shop_id, rule, agent_id, from_, to)
     if export is not None:
-        return export.response(
-            violations_report(
-                request.app.state.engine,
-                shop_id=shop.shop_id,
-                rule=rule,
-                agent_id=agent_id,
-                start=from_,
-                end=to,
-            )
-        )
+        return export.response(violations_report(request.app.state.engine, filters))
     return await service.list_violations(
-        session=session,
-        shop_id=shop.shop_id,
-        rule=rule,
-        agent_id=agent_id,
-        start=from_,
-        end=to,
-        cursor=page.cursor,
-        limit=page.limit,
+        session=session, filters=filters, cursor=page.cursor, limit=page.limit
     )

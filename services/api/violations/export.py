@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -11,33 +10,23 @@ from ..exports.columns import model_columns
 from ..exports.report import Item, Report, range_label, rows_of, streamed
 from ..metrics.periods import check_optional_range
 from . import repository, service
-from .schemas import ViolationOut
+from .schemas import ViolationFilters, ViolationOut
 
 COLUMNS = model_columns(ViolationOut)
 
 
-def violations_report(
-    engine: AsyncEngine,
-    *,
-    shop_id: str,
-    rule: str | None,
-    agent_id: str | None,
-    start: date | None,
-    end: date | None,
-) -> Report:
-    check_optional_range(start, end)
+def violations_report(engine: AsyncEngine, filters: ViolationFilters) -> Report:
+    check_optional_range(filters.start, filters.end)
 
     async def items(conn: AsyncConnection) -> AsyncIterator[Item]:
-        async for row in repository.stream_violations(
-            conn, shop_id=shop_id, rule=rule, agent_id=agent_id, start=start, end=end
-        ):
+        async for row in repository.stream_violations(conn, filters):
             yield service.violation_out(row).model_dump()
 
     return Report(
-        name=f"violations-{rule or 'all'}",
+        name=f"violations-{filters.rule or 'all'}",
         title_zh="质检违规",
         title_en="QA violations",
-        period=range_label(start, end),
+        period=range_label(filters.start, filters.end),
         columns=COLUMNS,
         rows=rows_of(COLUMNS, streamed(engine, items)),
     )

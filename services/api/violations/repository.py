@@ -13,20 +13,14 @@ from sqlalchemy.sql import Select
 from shared.db import stream_rows
 from shared.schema import violations
 
+from .schemas import ViolationFilters
+
 _V = violations.c
 # (day, buyer, agent, session start, seq) of the last row of the previous page.
 After = tuple[date, str, str, datetime, int]
 
 
-def _statement(
-    *,
-    shop_id: str,
-    rule: str | None,
-    agent_id: str | None,
-    start: date | None,
-    end: date | None,
-    after: After | None = None,
-) -> Select[Any]:
+def _statement(f: ViolationFilters, after: After | None = None) -> Select[Any]:
     """Newest day first, then buyer, agent (code-point order), session and sequence."""
     stmt = select(
         _V.buyer_id,
@@ -39,14 +33,14 @@ def _statement(
         _V.occurrences,
         _V.penalty,
         _V.detail,
-    ).where(_V.shop_id == shop_id)
-    for column, value in ((_V.rule, rule), (_V.agent_id, agent_id)):
+    ).where(_V.shop_id == f.shop_id)
+    for column, value in ((_V.rule, f.rule), (_V.agent_id, f.agent_id)):
         if value is not None:
             stmt = stmt.where(column == value)
-    if start is not None:
-        stmt = stmt.where(_V.day >= start)
-    if end is not None:
-        stmt = stmt.where(_V.day <= end)
+    if f.start is not None:
+        stmt = stmt.where(_V.day >= f.start)
+    if f.end is not None:
+        stmt = stmt.where(_V.day <= f.end)
     key = (_V.buyer_id.collate("C"), _V.agent_id.collate("C"), _V.session_started_at, _V.seq)
     if after is not None:
         after_day, *rest = after
@@ -57,32 +51,13 @@ def _statement(
 
 
 async def list_violations(
-    session: AsyncSession,
-    *,
-    shop_id: str,
-    rule: str | None,
-    agent_id: str | None,
-    start: date | None,
-    end: date | None,
-    after: After | None,
-    limit: int,
+    session: AsyncSession, filters: ViolationFilters, *, after: After | None, limit: int
 ) -> list[Any]:
-    stmt = _statement(
-        shop_id=shop_id, rule=rule, agent_id=agent_id, start=start, end=end, after=after
-    )
+    stmt = _statement(filters, after)
     return list((await session.execute(stmt.limit(limit))).all())
 
 
-async def stream_violations(
-    conn: AsyncConnection,
-    *,
-    shop_id: str,
-    rule: str | None,
-    agent_id: str | None,
-    start: date | None,
-    end: date | None,
-) -> AsyncIterator[Any]:
+async def stream_violations(conn: AsyncConnection, filters: ViolationFilters) -> AsyncIterator[Any]:
     """Every row of list_violations' order, from a server-side cursor (in a transaction)."""
-    stmt = _statement(shop_id=shop_id, rule=rule, agent_id=agent_id, start=start, end=end)
-    async for row in stream_rows(conn, stmt):
+    async for row in stream_rows(conn, _statement(filters)):
         yield row

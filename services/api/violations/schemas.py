@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from pydantic import BaseModel, Field
@@ -19,3 +20,14 @@ class ViolationOut(BaseModel):
     penalty: int
     detail: str | None
     transcript_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class ViolationFilters:
+    """What a list (or its file) holds: a shop's violations, narrowed by these."""
+
+    shop_id: str
+    rule: str | None = None
+    agent_id: str | None = None
+    start: date | None = None  # the session's local day, inclusive
+    end: date | None = None

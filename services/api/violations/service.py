@@ -12,7 +12,7 @@ from ..links import transcript_url
 from ..metrics.periods import check_optional_range
 from ..pagination import Page, decode_cursor, page_of
 from . import repository
-from .schemas import ViolationOut
+from .schemas import ViolationFilters, ViolationOut
 
 
 def _after(cursor: str | None) -> repository.After | None:
@@ -34,27 +34,10 @@ def violation_out(row: Any) -> ViolationOut:
 
 
 async def list_violations(
-    *,
-    session: AsyncSession,
-    shop_id: str,
-    rule: str | None,
-    agent_id: str | None,
-    start: date | None,
-    end: date | None,
-    cursor: str | None,
-    limit: int,
+    *, session: AsyncSession, filters: ViolationFilters, cursor: str | None, limit: int
 ) -> Page[ViolationOut]:
-    check_optional_range(start, end)
-    rows = await repository.list_violations(
-        session,
-        shop_id=shop_id,
-        rule=rule,
-        agent_id=agent_id,
-        start=start,
-        end=end,
-        after=_after(cursor),
-        limit=limit + 1,
-    )
+    check_optional_range(filters.start, filters.end)
+    rows = await repository.list_violations(session, filters, after=_after(cursor), limit=limit + 1)
     page, next_cursor = page_of(
         rows,
         limit,

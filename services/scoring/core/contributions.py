@@ -20,6 +20,7 @@ from .inquiries import Consultation
 from .model import ChatMessage
 from .orders import Order
 from .reminders import Reminder
+from .reviews import OrderReview
 
 _VIOLATION_FIELDS = {rule: f"v_{rule}" for rule in RULES}
 
@@ -90,6 +91,35 @@ def _add_reminder(rows: AgentDays, r: Reminder) -> None:
     parts.reminder_successes += r.successful
 
 
+_RATING_FIELDS = {"good": "good_reviews", "neutral": "neutral_reviews", "bad": "bad_reviews"}
+
+
+def _add_review(rows: AgentDays, shop: ShopDays, r: OrderReview) -> None:
+    """SPEC §11, all on the review's posted_at day: the shop's review and DSR numbers, the
+    service agent's reviews by rating, a mention for every agent the good review names."""
+    parts = shop.get(r.day)
+    if parts is None:
+        parts = shop[r.day] = ShopDayParts()
+    parts.reviews_total += 1
+    parts.bad_reviews_total += r.rating == "bad"
+    if r.dsr_item is not None:
+        parts.dsr_item_sum += r.dsr_item
+        parts.dsr_item_count += 1
+    if r.dsr_service is not None:
+        parts.dsr_service_sum += r.dsr_service
+        parts.dsr_service_count += 1
+    if r.dsr_logistics is not None:
+        parts.dsr_logistics_sum += r.dsr_logistics
+        parts.dsr_logistics_count += 1
+    if r.service_agent is not None:
+        served = _at(rows, r.service_agent, r.day)
+        served.reviews += 1
+        field = _RATING_FIELDS[r.rating]
+        setattr(served, field, getattr(served, field) + 1)
+    for agent in r.mentions:
+        _at(rows, agent, r.day).review_mentions += 1
+
+
 def _shop_days(orders: Iterable[Order]) -> ShopDays:
     rows: ShopDays = {}
     for o in orders:
@@ -113,13 +143,14 @@ def build(
     *,
     days: Mapping[datetime, date],
     slow_reply_us: int,
+    reviews: Sequence[OrderReview] = (),
 ) -> Contributions:
     """All of one buyer's parts. `messages` are the counting (buyer/agent) messages;
     `days`: instant -> local day (days.zone_days of the shop's zone).
 
     No row is ever zero: every row is made for a count it then increments (a message, a
     session, a response, a consultation, a reminder, a placed order), so unlike a diff
-    nothing needs filtering.
+    nothing needs filtering (a review adds to reviews_total).
     """
     rows: AgentDays = {}
     _add_messages(rows, messages, days)
@@ -131,7 +162,10 @@ def build(
             _add_consultation(rows, c, by_id)
     for r in reminders:
         _add_reminder(rows, r)
-    return Contributions(rows, _shop_days(orders))
+    shop = _shop_days(orders)
+    for review in reviews:
+        _add_review(rows, shop, review)
+    return Contributions(rows, shop)
 
 
 class _HasParts(Protocol):

@@ -7,7 +7,7 @@ so the shell re-derives a whole buyer from scratch whenever any of those change 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from functools import lru_cache
 from operator import attrgetter
@@ -21,11 +21,12 @@ from .attribution import InquiryKey, attribute, finalize, touches
 from .contributions import build
 from .facts import BuyerFacts, Session
 from .inquiries import Consultation, ConsultationDraft, Kind, classify, collect
-from .model import ChatMessage, OrderEvent
+from .model import ChatMessage, OrderEvent, ReviewEvent
 from .orders import Order, fold_orders
 from .qa import score_session
 from .reminders import find_reminders
 from .responses import find_questions
+from .reviews import order_reviews
 from .sessions import is_closed, split_sessions
 from .timeline import by_agent, scoring_messages
 
@@ -161,6 +162,9 @@ def derive_buyer(
     rules: QaRules,
     watermark: datetime,
     buyer_id: str | None = None,
+    *,
+    reviews: Sequence[ReviewEvent] = (),
+    agents: Collection[str] = (),
 ) -> BuyerFacts:
     """All facts and rollup contributions of one buyer of one shop.
 
@@ -168,6 +172,9 @@ def derive_buyer(
     `order_events`: every event of every order touching the buyer; orders whose placing
     event belongs to another buyer are ignored. `buyer_id` is inferred from the messages
     when omitted -- pass it when the buyer may have no messages.
+    `reviews`: review.posted events of (at least) the buyer's orders; others are ignored.
+    `agents`: the shop's agents (agent_ids on its valid chat messages), whom good reviews
+    may name (SPEC §11).
     """
     lim = limits(settings)
     buyer = _identify(messages, order_events, buyer_id)
@@ -178,6 +185,9 @@ def derive_buyer(
     sessions = [_session(span, lim, rules, watermark) for span in spans]
     consultations = _consultations(collect(spans, lim.days), orders, lim, watermark)
     reminders = find_reminders(orders, timeline, lim.reminder_window, lim.days)
+    reviewed = (
+        order_reviews(orders, reviews, agents, lim.days, lim.aftersale_lookback) if reviews else []
+    )
     parts = build(
         timeline,
         sessions,
@@ -186,6 +196,7 @@ def derive_buyer(
         reminders,
         days=lim.days,
         slow_reply_us=lim.slow_reply_us,
+        reviews=reviewed,
     )
     return BuyerFacts(
         shop_id=_shop(messages, order_events),
@@ -197,4 +208,5 @@ def derive_buyer(
         agent_days=parts.agent_days,
         shop_days=parts.shop_days,
         wake_at=_wake_at(sessions, consultations, lim),
+        reviews=tuple(reviewed),
     )

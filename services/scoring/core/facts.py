@@ -12,6 +12,7 @@ from .orders import Order
 from .qa import QaResult
 from .reminders import Reminder
 from .responses import Question
+from .reviews import OrderReview
 
 
 @dataclass(slots=True, unsafe_hash=True)  # not frozen: see responses.Question
@@ -60,6 +61,7 @@ class BuyerFacts:
     shop_days: ShopDays
     # Re-derive once the shop watermark is strictly greater than this; None = never needed.
     wake_at: datetime | None
+    reviews: tuple[OrderReview, ...] = ()  # the reviews of this buyer's placed orders
 
     @property
     def contributions(self) -> Contributions:

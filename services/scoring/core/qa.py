@@ -59,11 +59,11 @@ def _has_phrase(text: str, phrases: tuple[str, ...]) -> bool:
 
 
 @lru_cache(maxsize=1 << 16)
-def _word_counts(text: str, words: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
-    """(case-folded word, occurrences) of every word found in the case-folded text."""
+def _word_counts(text: str, folded_words: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
+    """(case-folded word, occurrences) of every word found in the case-folded text; the
+    words come case-folded already (the plan folds them once, not once per message)."""
     folded = text.casefold()
-    found = ((w, folded.count(w)) for w in (w.casefold() for w in words))
-    return tuple((w, n) for w, n in found if n)
+    return tuple((w, n) for w in folded_words if (n := folded.count(w)))
 
 
 _TEXT = attrgetter("text")
@@ -121,7 +121,7 @@ def _unanswered(s: _Session) -> Sequence[_Hit]:
 def _forbidden_words(s: _Session) -> Sequence[_Hit]:
     # Case folding on both sides; str.count counts non-overlapping occurrences, and every
     # word is counted on its own: plain substrings, so "滚筒洗衣机" does contain "滚".
-    words = s.plan.forbidden_words
+    words = s.plan.folded_forbidden_words
     return [
         (m.event_id, n, word) for m in s.agent_messages for word, n in _word_counts(m.text, words)
     ]
@@ -146,7 +146,7 @@ class _Plan:
     min_chars: int
     min_emoji_count: int
     greeting_phrases: tuple[str, ...]
-    forbidden_words: tuple[str, ...]
+    folded_forbidden_words: tuple[str, ...]  # each case-folded, in the rules' order
 
 
 # id(rules) -> (rules, plan). Holding the rules keeps the id from being reused; a shop's
@@ -164,7 +164,7 @@ def _plan(rules: QaRules) -> _Plan:
         min_chars=rules.min_chars,
         min_emoji_count=rules.min_emoji_count,
         greeting_phrases=rules.greeting_phrases,
-        forbidden_words=rules.forbidden_words,
+        folded_forbidden_words=tuple(w.casefold() for w in rules.forbidden_words),
     )
     if len(_PLANS) >= 1024:
         _PLANS.clear()
