@@ -35,6 +35,7 @@ SELECT create_distributed_table('honour_plans', 'shop_id', colocate_with => 'sho
 SELECT create_distributed_table('lost_inquiry_marks', 'shop_id', colocate_with => 'shops');
 SELECT create_distributed_table('bad_review_marks', 'shop_id', colocate_with => 'shops');
 SELECT create_distributed_table('review_events', 'shop_id', colocate_with => 'shops');
+SELECT create_distributed_table('raw_purges', 'shop_id', colocate_with => 'shops');
 SELECT create_distributed_table('order_reviews', 'shop_id', colocate_with => 'shops');
 
 -- Unique indexes Citus cannot enforce on a distributed table (they lack shop_id). Each must

@@ -584,6 +584,7 @@ raw_purges = Table(
     Column("buyers", Integer, nullable=False),
     Column("chat_rows", BigInteger, nullable=False),
     Column("order_rows", BigInteger, nullable=False),
+    Column("review_rows", BigInteger, nullable=False),
     PrimaryKeyConstraint("shop_id", "id"),
     Index("ix_raw_purges_latest", "shop_id", "purged_at"),
 )

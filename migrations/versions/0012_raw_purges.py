@@ -6,7 +6,7 @@ the latest per shop. The purge itself deletes raw rows and buyer_state rows; res
 rollups are kept.
 
 Revision ID: 0012
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-07 13:30:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012"
-down_revision: str | None = "0008"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("buyers", sa.Integer(), nullable=False),
         sa.Column("chat_rows", sa.BigInteger(), nullable=False),
         sa.Column("order_rows", sa.BigInteger(), nullable=False),
+        sa.Column("review_rows", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("shop_id", "id"),
     )
     op.create_index("ix_raw_purges_latest", "raw_purges", ["shop_id", "purged_at"])

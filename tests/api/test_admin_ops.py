@@ -246,10 +246,11 @@ async def test_pipeline_health_shows_the_latest_raw_purge_per_shop(
                     buyers=buyers,
                     chat_rows=chats,
                     order_rows=orders,
+                    review_rows=1,
                 )
             )
     health = (await client.get("/admin/pipeline", headers=admin)).json()
     (mine,) = [p for p in health["raw_purges"] if p["shop_id"] == shop_id]
     assert mine["last_purged_at"] == NOW.isoformat().replace("+00:00", "Z")
     assert (mine["buyers"], mine["chat_rows"], mine["order_rows"]) == (1, 7, 2)
-    assert mine["total_rows"] == 40 + 5 + 7 + 2
+    assert mine["total_rows"] == 40 + 5 + 7 + 2 + 2

@@ -50,12 +50,13 @@ async def raw_counts(engine: AsyncEngine, shop_id: str) -> dict[str, int]:
                 text(
                     "SELECT (SELECT count(*) FROM chat_messages WHERE shop_id = :s),"
                     " (SELECT count(*) FROM order_events WHERE shop_id = :s),"
-                    " (SELECT count(*) FROM buyer_state WHERE shop_id = :s)"
+                    " (SELECT count(*) FROM buyer_state WHERE shop_id = :s),"
+                    " (SELECT count(*) FROM review_events WHERE shop_id = :s)"
                 ),
                 {"s": shop_id},
             )
         ).one()
-    return {"chat": row[0], "order": row[1], "buyer_state": row[2]}
+    return {"chat": row[0], "order": row[1], "buyer_state": row[2], "review": row[3]}
 
 
 async def purges(engine: AsyncEngine, shop_id: str) -> list[dict[str, Any]]:
@@ -81,10 +82,18 @@ async def test_purge_keeps_results_and_a_returning_buyer_is_scored_exactly(
     # Buyers last seen in March (past 30 days + margin on NOW = 2026-11-23) and buyers of
     # November; the March buyers' events are the dormant ones.
     old = as_buyers(
-        generate(11, shop, 1500, buyers=80, start=datetime(2026, 3, 2, 9, tzinfo=CST), prefix="o"),
+        generate(
+            11,
+            shop,
+            1500,
+            buyers=80,
+            start=datetime(2026, 3, 2, 9, tzinfo=CST),
+            prefix="o",
+            reviews=0.5,
+        ),
         "old-",
     )
-    recent = generate(12, shop, 1500, buyers=120, prefix="n")
+    recent = generate(12, shop, 1500, buyers=120, prefix="n", reviews=0.5)
     await ingest(engine, settings, old + recent)
     group = f"scoring-{uuid.uuid4().hex[:6]}"
     await drain(engine, settings, group)
@@ -92,6 +101,9 @@ async def test_purge_keeps_results_and_a_returning_buyer_is_scored_exactly(
     assert rollups == expected_rollups(old + recent, shop, SETTINGS)
     before = await raw_counts(engine, shop)
     old_chats = sum(e["type"] == "chat.message" for e in old)
+    old_reviews = sum(e["type"] == "review.posted" for e in old)
+    old_orders = len(old) - old_chats - old_reviews
+    assert old_reviews > 0
     old_buyers = len({e["buyer_id"] for e in old})
 
     # The worker purges once it runs (then every hour): now = NOW.
@@ -105,14 +117,16 @@ async def test_purge_keeps_results_and_a_returning_buyer_is_scored_exactly(
     after = await raw_counts(engine, shop)
     assert after == {
         "chat": before["chat"] - old_chats,
-        "order": before["order"] - (len(old) - old_chats),
+        "order": before["order"] - old_orders,
+        "review": before["review"] - old_reviews,
         "buyer_state": before["buyer_state"] - old_buyers,
     }
     (run,) = await purges(engine, shop)
-    assert (run["buyers"], run["chat_rows"], run["order_rows"]) == (
+    assert (run["buyers"], run["chat_rows"], run["order_rows"], run["review_rows"]) == (
         old_buyers,
         old_chats,
-        len(old) - old_chats,
+        old_orders,
+        old_reviews,
     )
     assert run["before"] == NOW - timedelta(days=45)
     # Results and rollups kept as they were.
@@ -127,7 +141,7 @@ async def test_purge_keeps_results_and_a_returning_buyer_is_scored_exactly(
     assert again.buyers == [] and len(await purges(engine, shop)) == 1
 
     # Some March buyers come back in November: scored as the whole history says.
-    back = as_buyers(generate(13, shop, 600, buyers=20, prefix="b"), "old-")
+    back = as_buyers(generate(13, shop, 600, buyers=20, prefix="b", reviews=0.5), "old-")
     assert len({e["buyer_id"] for e in back} & {e["buyer_id"] for e in old}) >= 10
     await ingest(engine, settings, back)
     await drain(engine, settings, group)

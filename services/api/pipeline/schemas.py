@@ -37,6 +37,7 @@ class RawPurges(BaseModel):
     buyers: int = Field(description="Dormant buyers purged by that run")
     chat_rows: int
     order_rows: int
+    review_rows: int
     total_rows: int = Field(description="Raw rows purged from the shop by every run")
 
 

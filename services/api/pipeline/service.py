@@ -147,8 +147,8 @@ async def _dead_letter_counts(session: AsyncSession) -> list[dict[str, Any]]:
 
 _PURGES = text(
     "SELECT DISTINCT ON (shop_id) shop_id, purged_at AS last_purged_at, before, buyers,"
-    " chat_rows, order_rows,"
-    " sum(chat_rows + order_rows) OVER (PARTITION BY shop_id) AS total_rows"
+    " chat_rows, order_rows, review_rows,"
+    " sum(chat_rows + order_rows + review_rows) OVER (PARTITION BY shop_id) AS total_rows"
     " FROM raw_purges ORDER BY shop_id, purged_at DESC, id DESC"
 )
 
