@@ -21,6 +21,7 @@ SELECT create_distributed_table('sessions', 'shop_id', colocate_with => 'shops')
 SELECT create_distributed_table('inquiries', 'shop_id', colocate_with => 'shops');
 SELECT create_distributed_table('violations', 'shop_id', colocate_with => 'shops');
 SELECT create_distributed_table('agent_daily', 'shop_id', colocate_with => 'shops');
+SELECT create_distributed_table('agent_responses', 'shop_id', colocate_with => 'shops');
 SELECT create_distributed_table('shop_daily', 'shop_id', colocate_with => 'shops');
 SELECT create_distributed_table('rescore_jobs', 'shop_id', colocate_with => 'shops');
 SELECT create_distributed_table('alert_rules', 'shop_id', colocate_with => 'shops');

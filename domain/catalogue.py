@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from .formulas import Difference, Formula, Part, Ratio, Total
+from .formulas import Difference, Formula, Part, Percentile, Ratio, Total
 from .qa_rules import RULES
 
 Kind = Literal["count", "rate", "average", "money", "percentile"]
@@ -129,6 +129,12 @@ _AGENT: tuple[Metric, ...] = (
            "(agent, buyer, day) with at least one buyer message to the agent"),
     _count("inquiries", "询单人数", "inquiries", "buyers",
            "consultations that are pre-sale (neither after-sale nor mid-sale)"),
+    _count("aftersale_consultations", "售后咨询人数", "after-sale consultations", "buyers",
+           "consultations whose buyer has an order paid within aftersale_lookback before the "
+           "first buyer message (SPEC §11)"),
+    _count("midsale_consultations", "售中咨询人数", "mid-sale consultations", "buyers",
+           "consultations whose buyer has an order placed within aftersale_lookback and still "
+           "open at the first buyer message, and that are not after-sale (SPEC §11)"),
     _count("ordered_buyers", "询单→下单人数", "ordered buyers", "buyers",
            "inquiries with at least one attributed order"),
     _count("paid_buyers", "询单→最终付款人数", "paid buyers", "buyers",
@@ -165,6 +171,17 @@ _AGENT: tuple[Metric, ...] = (
     _ratio("avg_first_response_seconds", "首次响应时间", "average first response time",
            "average", "seconds", Ratio(Part("first_response_us_sum"), "first_responses", US),
            "mean seconds to the response to a session's first question", lower=True),
+    Metric("p50_response_seconds", "响应时间中位数", "median response time", "percentile",
+           "seconds", "lower", Percentile("responses", "responses", 1, 2, US), "responses",
+           "nearest-rank median of the response times (SPEC §11), exact on every row"),
+    Metric("p90_response_seconds", "响应时间P90", "90th percentile response time",
+           "percentile", "seconds", "lower", Percentile("responses", "responses", 9, 10, US),
+           "responses",
+           "nearest-rank 90th percentile of the response times (SPEC §11), exact on every row"),
+    Metric("p50_first_response_seconds", "首次响应中位数", "median first response time",
+           "percentile", "seconds", "lower",
+           Percentile("first", "first_responses", 1, 2, US), "first_responses",
+           "nearest-rank median of the first response times (SPEC §11), exact on every row"),
     _count("slow_responses", "慢响应次数", "slow responses", "responses",
            "responses slower than the shop's slow_reply_seconds", lower=True),
     _count("unreplied_buyers", "未回复人数", "unreplied buyers", "buyers",

@@ -245,6 +245,20 @@ shop_daily = Table(
     PrimaryKeyConstraint("shop_id", "day"),
 )
 
+# Every response_seconds of an agent's day (question's day) and of its first responses:
+# sorted little-endian int64 microseconds (domain/spread.py), merged at read time into
+# exact percentiles (docs/percentiles.md). Absent when the agent had no response that day.
+agent_responses = Table(
+    "agent_responses",
+    metadata,
+    Column("shop_id", Text, nullable=False),
+    Column("day", Date, nullable=False),
+    Column("agent_id", Text, nullable=False),
+    Column("response_us", LargeBinary, nullable=False),
+    Column("first_response_us", LargeBinary, nullable=False),
+    PrimaryKeyConstraint("shop_id", "day", "agent_id"),
+)
+
 buyer_state = Table(
     "buyer_state",
     metadata,

@@ -20,7 +20,7 @@ from shared import rollup_reader
 
 from . import store
 from .judge import judge
-from .reviews import review_events
+from .reviews import review_outbox_events
 from .rules import AlertRule, window_days
 from .values import Observation, observe
 
@@ -58,7 +58,7 @@ async def evaluate_after_batch(
         for n in new_violations
         if n.notify
     ]
-    notices += await review_events(session, shop_id, review_notices)
+    notices += await review_outbox_events(session, shop_id, review_notices)
     # One statement for all of them: a batch can carry hundreds of notices.
     stored = await enqueue_events(session=session, shop_id=shop_id, events=notices, now=now)
     rules = await store.enabled_rules(session, shop_id)

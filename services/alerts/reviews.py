@@ -21,7 +21,7 @@ _NOTIFIED = text(
 )
 
 
-async def review_events(
+async def review_outbox_events(
     session: AsyncSession | AsyncConnection, shop_id: str, notices: Iterable[ReviewNotice]
 ) -> list[OutboxEvent]:
     events: list[OutboxEvent] = []

@@ -121,7 +121,8 @@ async def _after_rollups(
     """In the batch's transaction: tell the metrics cache the numbers moved, then run the
     after-batch hooks (alert evaluation) for every shop of the batch."""
     changed: dict[str, set[tuple[str, date]]] = {}
-    for shop, agent, day in derived.deltas.agent_days:
+    # A response time can move with no count or sum moving (SPEC §11 percentiles).
+    for shop, agent, day in (*derived.deltas.agent_days, *derived.deltas.spreads):
         changed.setdefault(shop, set()).add((agent, day))
     moved = set(changed) | {shop for shop, _ in derived.deltas.shop_days}
     await bump_rollup_version(session=conn, shop_ids=moved)

@@ -216,7 +216,7 @@ async def delete_facts(*, pg: Pg, keys: Iterable[BuyerKey]) -> None:
 
 async def delete_shop(*, pg: Pg, shop_id: str) -> None:
     """Every derived row of one shop (a rescore rebuilds them inside its transaction)."""
-    for table in (*_FACT_TABLES, "buyer_state", "agent_daily", "shop_daily"):
+    for table in (*_FACT_TABLES, "buyer_state", "agent_daily", "shop_daily", "agent_responses"):
         await pg.execute(f"DELETE FROM {table} WHERE shop_id = %s", (shop_id,))
 
 

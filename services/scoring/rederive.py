@@ -138,6 +138,8 @@ async def _pipeline(
             if i + 1 < len(chunks):
                 load = tasks.create_task(_load(chunks[i + 1], reads, ctx))
             rows, replaced = await _derive(chunk, ctx, derived)
+            if ctx.cache is not None:  # a big batch's timelines never all stay in memory
+                ctx.cache.trim()
             if write is not None:
                 await write  # one chunk's writes at a time, in order
             write = tasks.create_task(_write(rows, replaced, writes))

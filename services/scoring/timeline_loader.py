@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from services.scoring.core.model import ChatMessage, OrderEvent, ReviewEvent
+from services.scoring.core.reviews import named_agents
 from services.scoring.repository import BuyerKey, Pg
 
 _CHAT_COLUMNS = (
@@ -176,8 +177,6 @@ async def _load_reviews(pg: Pg, timelines: dict[BuyerKey, Timeline]) -> None:
 async def orders_naming(*, pg: Pg, shop_id: str, agents: frozenset[str]) -> set[tuple[str, str]]:
     """(shop_id, order_id) of the shop's good reviews that name one of `agents`: their
     orders' buyers are re-derived when those agents first appear (SPEC §11 mentions)."""
-    from services.scoring.core.reviews import named_agents
-
     cur = await pg.execute(
         "SELECT order_id, text FROM review_events WHERE shop_id = %s AND rating = 'good'",
         (shop_id,),

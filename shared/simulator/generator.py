@@ -127,7 +127,7 @@ class _Engine:
     """Implements :class:`~shared.simulator.model.Sink` and iterates the stream."""
 
     def __init__(self, config: SimConfig) -> None:
-        for name in ("late_fraction", "duplicate_fraction", "invalid_fraction"):
+        for name in ("late_fraction", "duplicate_fraction", "invalid_fraction", "review_fraction"):
             value = getattr(config, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be within [0, 1], got {value}")

@@ -229,6 +229,42 @@ async def test_rolled_back_batch_queues_nothing(engine: AsyncEngine) -> None:
         assert count == 0
 
 
+async def test_an_alert_on_the_p90_response_time(db: AsyncConnection) -> None:
+    # SPEC §11 percentiles in alerts: p90 > 60 s over at least 5 responses, last 7 days.
+    # a1 yesterday {10, 20, 30} s and today {40, 90} s: merged n = 5, p90 = ⌈4.5⌉ = 5th
+    # = 90 s > 60 -> breached, with the value /v1/metrics shows (90.0).
+    from domain.spread import encode
+    from shared.schema import agent_responses
+
+    await _shop(db)
+    await _rule(
+        db,
+        "p90",
+        metric="p90_response_seconds",
+        comparison="gt",
+        threshold=Decimal("60"),
+        time_window="last_7_days",
+        min_sample=5,
+    )
+    s = 1_000_000
+    yesterday = TODAY - timedelta(days=1)
+    for day, values in ((yesterday, [10 * s, 20 * s, 30 * s]), (TODAY, [40 * s, 90 * s])):
+        await _day(db, "a1", day, responses=len(values), response_us_sum=sum(values))
+        await db.execute(
+            insert(agent_responses).values(
+                shop_id=SHOP,
+                agent_id="a1",
+                day=day,
+                response_us=encode(values),
+                first_response_us=encode([]),
+            )
+        )
+    assert await _run(db, {("a1", TODAY)}) == 1
+    ((kind, data),) = await _events(db)
+    assert kind == "alert.breached" and data["value"] == 90.0 and data["sample"] == 5
+    assert data["sample_metric"] == "responses"
+
+
 async def test_review_bad_once_per_review_and_withdrawn_when_no_longer_bad(
     db: AsyncConnection,
 ) -> None:

@@ -168,3 +168,90 @@ async def test_review_metrics_by_agent_and_shop(client: httpx.AsyncClient, shop:
     assert shop_row["bad_review_rate_total"] == pytest.approx(2 / 3)
     assert (shop_row["avg_dsr_item"], shop_row["avg_dsr_service"]) == (1.0, 5.0)
     assert shop_row["avg_dsr_logistics"] is None
+
+
+async def test_bad_review_list_as_csv(client: httpx.AsyncClient, shop: Any) -> None:
+    import csv
+    import io
+
+    _, headers = shop
+    body = {"order_id": "o-1", "cause": "attitude", "note": "=1+1", "reviewed": True}
+    assert (
+        await client.put("/v1/review-marks/bad-reviews", headers=headers, json=body)
+    ).status_code == 200
+    r = await client.get("/v1/bad-reviews", headers=headers, params={"format": "csv", "lang": "en"})
+    assert r.status_code == 200, r.text
+    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    header, *data = rows
+    assert [row[header.index("order id")] for row in data] == ["o-2", "o-1"]
+    o1 = dict(zip(header, data[1], strict=True))
+    assert o1["agent"] == "s:小美" and o1["rating"] == "bad" and o1["DSR item"] == "1"
+    assert o1["DSR service"] == "" and o1["cause"] == "attitude"
+    assert o1["note"] != "=1+1"  # a formula-like note is neutralised
+
+
+async def test_plans_levels_and_alerts_accept_the_review_metrics(
+    client: httpx.AsyncClient, shop: Any
+) -> None:
+    """The catalogue's new metrics work wherever a metric is named (SPEC §7, §8, §11)."""
+    _, headers = shop
+    # A monthly bonus on bad_review_rate (lower is better): 0 % → 300, ≤ 50 % → 100.
+    plan = {
+        "name": "差评率奖金",
+        "metric": "bad_review_rate",
+        "period": "month",
+        "direction": "lower",
+        "tiers": [{"threshold": 0.5, "amount": 100}, {"threshold": 0, "amount": 300}],
+    }
+    r = await client.post("/v1/bonus-plans", headers=headers, json=plan)
+    assert r.status_code == 201, r.text
+    r = await client.get(
+        f"/v1/bonus-plans/{r.json()['id']}/bonuses", headers=headers, params={"period": "2026-11"}
+    )
+    assert r.status_code == 200, r.text
+    bonuses = {b["agent_id"]: b for b in r.json()["bonuses"]}
+    # 小美: 1 bad of 1 (100 %) → nothing; Amy: 0 of 1 → 300.
+    assert bonuses["s:小美"]["total"] == "0.00"
+    assert bonuses["x:Amy"]["total"] == "300.00"
+    # An honour level that requires being named in good reviews (好评点名).
+    honour = {
+        "name": "好评之星",
+        "period": "month",
+        "levels": [
+            {
+                "name": "好评之星",
+                "requirements": [{"metric": "review_mentions", "comparison": ">=", "value": 1}],
+            }
+        ],
+    }
+    r = await client.post("/v1/honour-plans", headers=headers, json=honour)
+    assert r.status_code == 201, r.text
+    r = await client.get(
+        f"/v1/honour-plans/{r.json()['id']}/levels", headers=headers, params={"period": "2026-11"}
+    )
+    levels = {a["agent_id"]: a["level"] for a in r.json()["agents"]}
+    assert levels == {"s:小美": "好评之星", "x:Amy": "好评之星"}
+    # An alert on the shop's bad-review rate, and a leaderboard by mentions.
+    rule = {
+        "name": "差评率过高",
+        "scope": "shop",
+        "metric": "bad_review_rate_total",
+        "comparison": "gt",
+        "threshold": 0.5,
+        "window": "last_7_days",
+        "min_sample": 2,
+        "sample_metric": "reviews_total",
+    }
+    r = await client.post("/v1/alert-rules", headers=headers, json=rule)
+    assert r.status_code == 201, r.text
+    r = await client.get(
+        "/v1/leaderboards/best",
+        headers=headers,
+        params={"metric": "review_mentions", "period": "2026-11"},
+    )
+    assert r.status_code == 200, r.text
+    # Both named once in November (the 好评点名 prize's board), ties in code-point order.
+    assert [(i["agent_id"], i["value"]) for i in r.json()["items"]] == [
+        ("s:小美", 1),
+        ("x:Amy", 1),
+    ]

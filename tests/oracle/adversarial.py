@@ -62,6 +62,22 @@ VARIANTS: list[tuple[dict[str, Any], dict[str, Any]]] = [
         {"timezone": "UTC", "reminder_window_seconds": 1800, "aftersale_lookback_days": 0},
         {"unanswered": {"enabled": False}, "closing_by_agent": {"penalty": 0}},
     ),
+    # SPEC §11 business hours with edges on the grid: BASE (Wed 22:00) is the closing
+    # instant; Thu opens 00:00–00:30 (over midnight from nothing) and 09:00–23:30; the
+    # jumps land on closed days and on Tue/Fri/Sat openings.
+    (
+        {
+            "session_gap_seconds": 86400,
+            "business_hours": {
+                "wed": [["08:00", "22:00"]],
+                "thu": [["00:00", "00:30"], ["09:00", "23:30"]],
+                "tue": [["22:00", "24:00"]],
+                "fri": [["23:00", "24:00"]],
+                "sat": [["00:00", "00:01"]],
+            },
+        },
+        {},
+    ),
 ]
 
 

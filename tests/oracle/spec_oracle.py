@@ -62,6 +62,15 @@ R14 Reviews (§11). Per order_id the review is the one with the greatest (posted
     last ':'; it names when it has ≥ 2 §6 characters and casefold(nickname) is a substring
     of casefold(text) of a good review; credited once per review. Everything counts on the
     local day of posted_at. DSR: sum and count per key of the scores present.
+R15 (SPEC §11) After-sale and mid-sale consultations are counted per agent on the
+    consultation's day; a consultation that is both counts as after-sale only.
+R16 (SPEC §11) Response times: every response's response_us is kept per (agent, question's
+    day), and per first response; percentiles are the ⌈q·n⌉-th smallest of the merged
+    lists (`percentile`).
+R17 (SPEC §11) Business hours: open at an instant when its local wall-clock time of day
+    lies in one of its local weekday's [start, end) intervals. A question asked while
+    closed is timed from the earliest interval start (read as a local wall time, first
+    occurrence) later than it within the next 8 local days: max(0, response − that).
 R13 Rows are produced for every (agent, day) / day something counts on; all-zero rows may
     be absent (compare them as zero).
 """
@@ -69,13 +78,14 @@ R13 Rows are produced for every (agent, day) / day something counts on; all-zero
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from tests.oracle.events import (
+    EPOCH,
     Msg,
     Order,
     Review,
@@ -100,6 +110,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "reminder_window_seconds": 86400,
     "raw_retention_days": 400,
     "currency": "CNY",
+    "business_hours": None,
 }
 
 AGENT_PARTS = (
@@ -124,6 +135,8 @@ AGENT_PARTS = (
     "qa_score_sum",
     "reminded_orders",
     "reminder_successes",
+    "aftersale_consultations",
+    "midsale_consultations",
     *(f"v_{r}" for r in RULE_NAMES),
     "reviews",
     "good_reviews",
@@ -153,11 +166,19 @@ def zero_parts(names: Iterable[str]) -> Parts:
 
 
 class ShopResult:
-    """Additive parts of one shop: ``agent_days[(agent_id, day)]`` and ``shop_days[day]``."""
+    """Additive parts of one shop: ``agent_days[(agent_id, day)]`` and ``shop_days[day]``;
+    ``times[(agent_id, day)]``: (response µs, first response µs) lists (R16)."""
 
     def __init__(self) -> None:
         self.agent_days: dict[AgentDay, Parts] = {}
         self.shop_days: dict[date, Parts] = {}
+        self.times: dict[AgentDay, tuple[list[int], list[int]]] = {}
+
+    def add_time(self, agent: str, day: date, us: int, first: bool) -> None:
+        responses, firsts = self.times.setdefault((agent, day), ([], []))
+        responses.append(us)
+        if first:
+            firsts.append(us)
 
     def add(self, agent: str, day: date, name: str, value: int | Decimal = 1) -> None:
         row = self.agent_days.setdefault((agent, day), zero_parts(AGENT_PARTS))
@@ -166,6 +187,43 @@ class ShopResult:
     def add_shop(self, day: date, name: str, value: int | Decimal = 1) -> None:
         row = self.shop_days.setdefault(day, zero_parts(SHOP_PARTS))
         row[name] += value
+
+
+def percentile(values: Iterable[int], q_num: int, q_den: int) -> int | None:
+    """Nearest rank (R16): sort everything, take the ⌈q·n⌉-th (q = q_num / q_den)."""
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    rank = (q_num * len(ordered) + q_den - 1) // q_den
+    return ordered[rank - 1]
+
+
+WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _hhmm_us(text: str) -> int:
+    hours, minutes = text.split(":")
+    return (int(hours) * 60 + int(minutes)) * 60 * 1_000_000
+
+
+def next_open_us(t_us: int, tz: ZoneInfo, hours: Mapping[str, Any]) -> int:
+    """R17: t itself when open, else the earliest later interval start."""
+    local = (EPOCH + timedelta(microseconds=t_us)).astimezone(tz)
+    of_day = (local.hour * 3600 + local.minute * 60 + local.second) * 1_000_000
+    of_day += local.microsecond
+    today = hours.get(WEEKDAY_KEYS[local.weekday()], [])
+    if any(_hhmm_us(a) <= of_day < _hhmm_us(b) for a, b in today):
+        return t_us
+    starts = []
+    for ahead in range(9):
+        day = local.date() + timedelta(days=ahead)
+        for a, _ in hours.get(WEEKDAY_KEYS[day.weekday()], []):
+            h, m = (int(x) for x in a.split(":"))
+            wall = datetime(day.year, day.month, day.day, h, m, tzinfo=tz)
+            at = (wall - EPOCH) // timedelta(microseconds=1)
+            if at > t_us:
+                starts.append(at)
+    return min(starts)
 
 
 def compute(
@@ -206,6 +264,7 @@ class _Context:
         self.lookback = seconds_to_us(s["aftersale_lookback_days"]) * 86_400
         self.slow = seconds_to_us(s["slow_reply_seconds"])
         self.remind = seconds_to_us(s["reminder_window_seconds"])
+        self.hours: Mapping[str, Any] | None = s.get("business_hours")
         self.rules = rules
         self.watermark = max((event_time_us(e) for e in events), default=0)
         chats = [to_msg(e) for e in events if e["type"] == "chat.message"]
@@ -256,8 +315,7 @@ class _Context:
             sessions.append(current)
         return sessions
 
-    @staticmethod
-    def questions(session: list[Msg]) -> list[Question]:
+    def questions(self, session: list[Msg]) -> list[Question]:
         out: list[Question] = []
         seen_buyer = False
         for i, m in enumerate(session):
@@ -267,7 +325,8 @@ class _Context:
             seen_buyer = True
             if is_q:
                 resp = next((r for r in session[i + 1 :] if r.sender == "agent"), None)
-                out.append(Question(m, resp))
+                opens = None if self.hours is None else next_open_us(m.t, self.tz, self.hours)
+                out.append(Question(m, resp, opens))
         return out
 
     def session_metrics(self, sessions: list[list[Msg]]) -> None:
@@ -284,6 +343,7 @@ class _Context:
                 qday = self.day(q.msg.t)
                 self.result.add(agent, qday, "responses")
                 self.result.add(agent, qday, "response_us_sum", rus)
+                self.result.add_time(agent, qday, rus, idx == 0)
                 if rus > self.slow:
                     self.result.add(agent, qday, "slow_responses")
                 if idx == 0:
@@ -314,26 +374,29 @@ class _Context:
             self.result.add(agent, day, "consultations")
             if not any(m.event_id in replied for m in bmsgs):
                 self.result.add(agent, day, "unreplied_buyers")
-            if self.is_presale(buyer, bmsgs[0].t):
+            kind = self.kind(buyer, bmsgs[0].t)
+            if kind == "presale":
                 inquiries[(agent, buyer, day)] = bmsgs
+            else:  # SPEC §11: after-sale and mid-sale both -> after-sale only
+                self.result.add(agent, day, f"{kind}_consultations")
         attributed = self.attribute(inquiries)
         self.attributed = attributed
         self.inquiry_metrics(inquiries, attributed)
 
-    def is_presale(self, buyer: str, first: int) -> bool:
+    def kind(self, buyer: str, first: int) -> str:
+        """presale, aftersale or midsale (SPEC §4); after-sale wins when both hold (§11)."""
         lo = first - self.lookback
-        for o in self.placed:
-            if o.buyer != buyer:
-                continue
-            if o.paid is not None and lo <= o.paid <= first:
-                return False  # after-sale
+        mine = [o for o in self.placed if o.buyer == buyer]
+        if any(o.paid is not None and lo <= o.paid <= first for o in mine):
+            return "aftersale"
+        for o in mine:
             assert o.placed is not None
             if lo <= o.placed <= first:
                 paid_by_then = o.paid is not None and o.paid <= first
                 cancelled_by_then = o.cancelled is not None and o.cancelled <= first
                 if not paid_by_then and not cancelled_by_then:
-                    return False  # mid-sale
-        return True
+                    return "midsale"
+        return "presale"
 
     def attribute(
         self, inquiries: dict[tuple[str, str, date], list[Msg]]

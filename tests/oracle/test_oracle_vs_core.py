@@ -57,6 +57,7 @@ def test_simulated_streams_batch(seed: int, arrivals_per_hour: float) -> None:
     assert seen["paid_orders"] and seen["reminded_orders"] and seen["v_slow_reply"]
     if arrivals_per_hour < 10:  # several days: lost inquiries, refunds, midnights, reviews
         assert seen["lost_inquiries"] and seen["refund_amount"]
+        assert seen["aftersale_consultations"] and seen["midsale_consultations"]
         assert seen["reviews"] and seen["review_mentions"] and seen["reviews_total"]
         assert seen["dsr_service_count"]
     assert_same(events)
@@ -84,6 +85,14 @@ def test_simulated_stream_custom_settings_and_rules() -> None:
             "attribution_window_seconds": 3600,
             "aftersale_lookback_days": 1,
             "reminder_window_seconds": 600,
+        },
+        "shop-002": {  # SPEC §11: answers while closed time from the next opening
+            "business_hours": {
+                **{d: [["09:00", "12:00"], ["13:30", "18:00"]] for d in ("mon", "tue", "wed")},
+                "thu": [["10:00", "24:00"]],
+                "fri": [["00:00", "02:00"], ["20:00", "22:30"]],
+            },
+            "slow_reply_seconds": 20,
         },
     }
     rules: dict[str, dict[str, dict[str, Any]]] = {

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from domain.parts import AgentDayParts, ShopDayParts
 from domain.qa_rules import QaRules
 from domain.settings import ShopSettings
+from domain.spread import decode
 from services.alerts import evaluate_after_batch
 from services.scoring.core.model import ChatMessage, Event, OrderEvent, ReviewEvent
 from services.scoring.repository import driver
@@ -400,6 +401,37 @@ async def read_rollups(engine: AsyncEngine, shop_id: str) -> tuple[AgentRows, Sh
         {k: v for k, v in agents.items() if not v.is_zero()},
         {k: v for k, v in shops.items() if not v.is_zero()},
     )
+
+
+SpreadRows = dict[tuple[str, str, date], tuple[list[int], list[int]]]
+
+
+async def read_spreads(engine: AsyncEngine, shop_id: str) -> SpreadRows:
+    """agent_responses: (shop, agent, day) -> (response µs, first response µs), sorted."""
+    async with engine.connect() as conn:
+        pg = await driver(conn)
+        cur = await pg.execute(
+            "SELECT shop_id, agent_id, day, response_us, first_response_us"
+            " FROM agent_responses WHERE shop_id = %s",
+            (shop_id,),
+        )
+        rows = {
+            (r[0], r[1], r[2]): (list(decode(r[3])), list(decode(r[4])))
+            for r in await cur.fetchall()
+        }
+        await conn.rollback()
+    return rows
+
+
+def expected_spreads(
+    events: Iterable[dict[str, Any]], shop_id: str, settings: dict[str, Any] | None = None
+) -> SpreadRows:
+    """The response times batch.recompute finds over the same events."""
+    mine = [to_core(e) for e in events if e["shop_id"] == shop_id]
+    totals = recompute(
+        mine, {shop_id: ShopSettings.from_dict(settings or {})}, {shop_id: QaRules()}
+    )
+    return {key: (t.to_json()["r"], t.to_json()["f"]) for key, t in totals.spreads.items()}
 
 
 def expected_rollups(

@@ -36,6 +36,27 @@ SHOPS = {
         timedelta(days=1),
     ),
     "s2": (ShopSettings(), timedelta(minutes=15), timedelta(days=15)),
+    # s3: s1's windows with business hours (SPEC §11) whose edges sit on the grid: Wed
+    # closes at 23:57, Thu opens 00:01 (over midnight), Fri 23:56–24:00 only; questions
+    # asked while closed are timed from the next opening, answers before it take 0 s.
+    "s3": (
+        ShopSettings.from_dict(
+            {
+                "session_gap_seconds": 240,
+                "attribution_window_seconds": 300,
+                "aftersale_lookback_days": 1,
+                "slow_reply_seconds": 5,
+                "reminder_window_seconds": 120,
+                "business_hours": {
+                    "wed": [["09:00", "23:57"]],
+                    "thu": [["00:01", "00:02"], ["00:03", "23:00"]],
+                    "fri": [["23:56", "24:00"]],
+                },
+            }
+        ),
+        timedelta(seconds=30),
+        timedelta(days=1),
+    ),
 }
 SETTINGS = {shop: cfg[0] for shop, cfg in SHOPS.items()}
 BUYERS = st.sampled_from(["b1", "b1", "b1", "b2", "b3"])  # b1-heavy: more interactions
@@ -112,7 +133,7 @@ def review(draw: st.DrawFn, shop: str, eid: str) -> ReviewEvent:
 def event_sets(draw: st.DrawFn) -> list[Event]:
     events: list[Event] = []
     for i in range(draw(st.integers(1, 22))):
-        shop = draw(st.sampled_from(["s1", "s1", "s2"]))
+        shop = draw(st.sampled_from(["s1", "s1", "s2", "s3", "s3"]))
         # Unique ids (the index) with a drawn leading digit, so that on equal timestamps
         # the event_id tie-break goes either way relative to generation order.
         eid = f"e{draw(st.integers(0, 9))}{i:02d}"
@@ -145,3 +166,4 @@ def test_incremental_equals_batch_for_any_order_batching_and_duplicates(
     assert scorer.facts == expected_facts
     # The totals are exactly the sum of the stored per-buyer contributions, no zero rows.
     assert all(not p.is_zero() for p in scorer.totals.agent_days.values())
+    assert all(not t.is_zero() for t in scorer.totals.spreads.values())

@@ -19,12 +19,14 @@ from tests.scoring.stream import (
     drain,
     expected_facts,
     expected_rollups,
+    expected_spreads,
     generate,
     ingest,
     order,
     produce,
     read_facts,
     read_rollups,
+    read_spreads,
     register_shop,
     review,
     store_raw,
@@ -37,6 +39,7 @@ async def _assert_equal(engine: AsyncEngine, events: list[dict[str, Any]], shop:
     assert agents == want_agents
     assert shops == want_shops
     assert await read_facts(engine, shop) == expected_facts(events, shop)
+    assert await read_spreads(engine, shop) == expected_spreads(events, shop)
 
 
 async def test_shuffled_stream_with_duplicates(engine: AsyncEngine, settings: Settings) -> None:
@@ -254,3 +257,41 @@ async def test_review_follows_reattribution_and_names_agents_seen_later(
     agents, _ = await read_rollups(engine, shop)
     assert agents[(shop, "team:老王", day3)].review_mentions == 1
     await _assert_equal(engine, first + late + other, shop)
+
+
+async def test_bad_review_is_notified_once_and_withdrawn_through_the_worker(
+    engine: AsyncEngine, settings: Settings
+) -> None:
+    """The scoring worker's batches queue review.bad when an order's review becomes bad
+    (once, however often the order is re-derived) and review.bad.withdrawn when a changed
+    review is no longer bad (SPEC §11), in the batch's transaction."""
+    shop, group = "shop-review-bad", f"g-{uuid.uuid4().hex[:6]}"
+    await register_shop(engine, shop)
+    t = datetime(2026, 11, 8, 10, 0, tzinfo=CST)
+    first = [
+        chat(shop, "m1", "b1", "a1", "buyer", t, "这款有货吗"),
+        order(shop, "o1c", "created", "o1", "b1", t + timedelta(hours=1), "30.00"),
+        review(shop, "r1", "o1", "b1", t + timedelta(days=2), "bad", "太差"),
+    ]
+    later = [  # b1 chats again (re-derives o1) before changing the review
+        chat(shop, "m2", "b1", "a1", "buyer", t + timedelta(days=3), "退货"),
+    ]
+    changed = [review(shop, "r2", "o1", "b1", t + timedelta(days=4), "good", "客服解决了")]
+
+    async def sent() -> list[tuple[str, Any, Any]]:
+        async with engine.connect() as conn:
+            cur = await (await driver(conn)).execute(
+                "SELECT type, data->'review'->>'event_id', data->>'withdrawn_review_event_id'"
+                " FROM webhook_events WHERE shop_id = %s ORDER BY created_at, type",
+                (shop,),
+            )
+            return [tuple(row) for row in await cur.fetchall()]
+
+    for events in (first, later, changed):
+        await ingest(engine, settings, events)
+        await drain(engine, settings, group)
+    assert await sent() == [
+        ("review.bad", "r1", None),
+        ("review.bad.withdrawn", "r2", "r1"),
+    ]
+    await _assert_equal(engine, first + later + changed, shop)

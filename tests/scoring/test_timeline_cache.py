@@ -12,9 +12,12 @@ import random
 import uuid
 from typing import Any
 
+import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.scoring import rederive
+from services.scoring.timeline_cache import TimelineCache
 from shared.settings import Settings
 from tests.scoring.stream import (
     expected_facts,
@@ -47,7 +50,22 @@ def _cross_buyer(events: list[dict[str, Any]], rng: random.Random) -> list[dict[
 
 
 async def test_stored_ahead_rounds_equal_batch(engine: AsyncEngine, settings: Settings) -> None:
-    shop, group = "shop-cache", f"g-{uuid.uuid4().hex[:6]}"
+    await _stored_ahead_rounds(engine, settings, "shop-cache", None)
+
+
+async def test_a_cache_trimmed_inside_each_batch_still_equals_batch(
+    engine: AsyncEngine, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks of 4 buyers and room for 60 events: timelines are evicted between a batch's
+    chunks (after their top-up, before their derivation) and read again."""
+    monkeypatch.setattr(rederive, "CHUNK_BUYERS", 4)
+    await _stored_ahead_rounds(engine, settings, "shop-cache-small", TimelineCache(100, 60))
+
+
+async def _stored_ahead_rounds(
+    engine: AsyncEngine, settings: Settings, shop: str, cache: TimelineCache | None
+) -> None:
+    group = f"g-{uuid.uuid4().hex[:6]}"
     await register_shop(engine, shop)
     rng = random.Random(23)
     events = _cross_buyer(generate(23, shop, 2500, buyers=40, agents=3), rng)
@@ -55,6 +73,8 @@ async def test_stored_ahead_rounds_equal_batch(engine: AsyncEngine, settings: Se
     rounds = [events[i : i + 500] for i in range(0, len(events), 500)]
     appended_before = _appended()
     async with running_worker(engine, settings, group) as (worker, _):
+        if cache is not None:
+            worker.timelines = cache  # before any record: nothing was cached yet
         await store_raw(engine, rounds[0])
         for i, batch in enumerate(rounds):
             if i + 1 < len(rounds):
@@ -63,6 +83,7 @@ async def test_stored_ahead_rounds_equal_batch(engine: AsyncEngine, settings: Se
             await produce(settings, batch + rng.sample(events[: (i + 1) * 500], 50))
             await wait_caught_up(engine, settings, group)
         assert len(worker.timelines) > 0
+        assert worker.timelines.events <= worker.timelines.event_capacity
     assert _appended() > appended_before  # records were taken into cached timelines
     agents, shops = await read_rollups(engine, shop)
     assert (agents, shops) == expected_rollups(events, shop)

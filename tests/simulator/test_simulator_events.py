@@ -312,3 +312,11 @@ def test_generation_stops_at_the_count_asked() -> None:
     # Its speed is measured by `make bench` (the producer ceiling), never in a test.
     cfg = SimConfig(seed=5, shops=10, late_fraction=0.01, duplicate_fraction=0.01)
     assert sum(1 for _ in generate(cfg, count=20_000)) == 20_000
+
+
+def test_the_demo_shop_hours_are_a_valid_setting() -> None:
+    from domain.settings import ShopSettings
+    from shared.simulator.demo import DEMO_HOURS
+
+    hours = ShopSettings.from_dict({"business_hours": DEMO_HOURS}).business_hours
+    assert hours is not None and all(hours.days)  # open every day, closed at night

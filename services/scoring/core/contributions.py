@@ -14,8 +14,9 @@ from typing import Any, Protocol, TypeVar
 
 from domain.parts import AgentDayParts, ShopDayParts
 from domain.qa_rules import RULES
+from domain.spread import ResponseTimes
 
-from .facts import AgentDays, Contributions, Session, ShopDays
+from .facts import AgentDays, Contributions, Session, ShopDays, Spreads
 from .inquiries import Consultation
 from .model import ChatMessage
 from .orders import Order
@@ -47,11 +48,16 @@ def _add_messages(
             parts.agent_messages += 1
 
 
-def _add_session(rows: AgentDays, s: Session, slow_reply_us: int) -> None:
+def _add_session(rows: AgentDays, spreads: Spreads, s: Session, slow_reply_us: int) -> None:
     _at(rows, s.agent_id, s.day).sessions += 1
     for q in s.questions:
         if q.response_us is None:
             continue
+        key = (s.agent_id, q.day)
+        times = spreads.get(key)
+        if times is None:
+            times = spreads[key] = ResponseTimes()
+        times.add(q.response_us, first=q.first)
         parts = _at(rows, s.agent_id, q.day)
         parts.responses += 1
         parts.response_us_sum += q.response_us
@@ -73,6 +79,11 @@ def _add_consultation(rows: AgentDays, c: Consultation, orders: Mapping[str, Ord
     parts.consultations += 1
     parts.unreplied_buyers += not c.replied
     if not c.is_inquiry:
+        # classify() already lets after-sale win when both hold (SPEC §11).
+        if c.kind == "aftersale":
+            parts.aftersale_consultations += 1
+        else:
+            parts.midsale_consultations += 1
         return
     parts.inquiries += 1
     parts.ordered_buyers += c.ordered
@@ -153,9 +164,10 @@ def build(
     nothing needs filtering (a review adds to reviews_total).
     """
     rows: AgentDays = {}
+    spreads: Spreads = {}
     _add_messages(rows, messages, days)
     for s in sessions:
-        _add_session(rows, s, slow_reply_us)
+        _add_session(rows, spreads, s, slow_reply_us)
     if consultations:
         by_id = {o.order_id: o for o in orders}
         for c in consultations:
@@ -165,7 +177,7 @@ def build(
     shop = _shop_days(orders)
     for review in reviews:
         _add_review(rows, shop, review)
-    return Contributions(rows, shop)
+    return Contributions(rows, shop, spreads)
 
 
 class _HasParts(Protocol):
@@ -173,10 +185,12 @@ class _HasParts(Protocol):
     def agent_days(self) -> AgentDays: ...
     @property
     def shop_days(self) -> ShopDays: ...
+    @property
+    def spreads(self) -> Spreads: ...
 
 
 K = TypeVar("K")
-P = TypeVar("P", AgentDayParts, ShopDayParts)
+P = TypeVar("P", AgentDayParts, ShopDayParts, ResponseTimes)
 
 
 def _nonzero(rows: Mapping[K, P]) -> dict[K, P]:
@@ -190,16 +204,29 @@ def _diff(new: Mapping[K, P], old: Mapping[K, P], zero: P) -> dict[K, P]:
 def diff(new: _HasParts, old: _HasParts | None) -> Contributions:
     """new - old, row by row, zero rows dropped: what to add to the running totals."""
     before = old or Contributions()
-    if not before.agent_days and not before.shop_days:  # a first derivation: new itself
-        return Contributions(_nonzero(new.agent_days), _nonzero(new.shop_days))
+    if not before.agent_days and not before.shop_days and not before.spreads:
+        # a first derivation: new itself
+        return Contributions(
+            _nonzero(new.agent_days), _nonzero(new.shop_days), _nonzero(new.spreads)
+        )
     return Contributions(
         _diff(new.agent_days, before.agent_days, AgentDayParts()),
         _diff(new.shop_days, before.shop_days, ShopDayParts()),
+        _diff(new.spreads, before.spreads, ResponseTimes()),
     )
 
 
+def spreads_to_json(spreads: Spreads) -> list[dict[str, Any]]:
+    """[{agent_id, day, r: [µs...], f: [µs...]}] sorted by (agent_id, day)."""
+    return [
+        {"agent_id": agent, "day": day.isoformat(), **times.to_json()}
+        for (agent, day), times in sorted(spreads.items())
+    ]
+
+
 def contributions_to_json(facts: _HasParts) -> dict[str, Any]:
-    """{"agent_days": [{agent_id, day, <parts>}], "shop_days": [{day, <parts>}]}, sorted."""
+    """{"agent_days": [{agent_id, day, <parts>}], "shop_days": [{day, <parts>}],
+    "spreads": [{agent_id, day, r, f}]}, sorted."""
     return {
         "agent_days": [
             {"agent_id": agent, "day": day.isoformat(), **parts.to_json()}
@@ -209,6 +236,7 @@ def contributions_to_json(facts: _HasParts) -> dict[str, Any]:
             {"day": day.isoformat(), **parts.to_json()}
             for day, parts in sorted(facts.shop_days.items())
         ],
+        "spreads": spreads_to_json(facts.spreads),
     }
 
 
@@ -221,4 +249,9 @@ def contributions_from_json(data: Mapping[str, Any]) -> Contributions:
         date.fromisoformat(row["day"]): ShopDayParts.from_json(row)
         for row in data.get("shop_days", [])
     }
-    return Contributions(agent_days, shop_days)
+    # Stored before SPEC §11 had percentiles: no "spreads" (a re-derivation adds them all).
+    spreads = {
+        (row["agent_id"], date.fromisoformat(row["day"])): ResponseTimes.from_json(row)
+        for row in data.get("spreads", [])
+    }
+    return Contributions(agent_days, shop_days, spreads)

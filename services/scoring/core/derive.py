@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 from operator import attrgetter
 from typing import NamedTuple
 
-from domain.days import ZoneDays, zone_days
+from domain.days import ZoneDays, zone, zone_days
 from domain.qa_rules import QaRules
 from domain.settings import ShopSettings
 
@@ -25,7 +25,7 @@ from .model import ChatMessage, OrderEvent, ReviewEvent
 from .orders import Order, fold_orders
 from .qa import score_session
 from .reminders import find_reminders
-from .responses import find_questions
+from .responses import Opens, find_questions
 from .reviews import order_reviews
 from .sessions import is_closed, split_sessions
 from .timeline import by_agent, scoring_messages
@@ -46,10 +46,12 @@ class Limits(NamedTuple):
     aftersale_lookback: timedelta
     reminder_window: timedelta
     slow_reply_us: int
+    opens: Opens  # business hours (SPEC §11): the next opening; None = always open
 
 
 @lru_cache(maxsize=256)
 def limits(s: ShopSettings) -> Limits:
+    hours = s.business_hours
     return Limits(
         zone_days(s.timezone),
         s.session_gap,
@@ -57,6 +59,7 @@ def limits(s: ShopSettings) -> Limits:
         s.aftersale_lookback,
         s.reminder_window,
         s.slow_reply_us,
+        None if hours is None else partial(hours.next_opening, tz=zone(s.timezone)),
     )
 
 
@@ -80,7 +83,7 @@ def _shop(messages: Sequence[ChatMessage], order_events: Sequence[OrderEvent]) -
 def _session(span: list[ChatMessage], lim: Limits, rules: QaRules, watermark: datetime) -> Session:
     first, last = span[0], span[-1]
     assert first.agent_id is not None
-    questions = find_questions(span, lim.days)
+    questions = find_questions(span, lim.days, lim.opens)
     closed = is_closed(last.sent_at, watermark, lim.session_gap)
     return Session(
         agent_id=first.agent_id,
@@ -209,4 +212,5 @@ def derive_buyer(
         shop_days=parts.shop_days,
         wake_at=_wake_at(sessions, consultations, lim),
         reviews=tuple(reviewed),
+        spreads=parts.spreads,
     )
