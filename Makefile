@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench install clean format browser
+.PHONY: run test lint bench soak install clean format browser
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ format: $(STAMP)
 ## Benchmarks: prints one table.
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+## Soak (not part of `make test`): the stack for SOAK_MINUTES (20) at SOAK_RATE events/s
+## (2000) with API load; RSS per service, freshness p99 per minute, errors.
+soak: $(STAMP)
+	$(BIN)/python -m bench.soak
 
 clean:
 	rm -rf .data .pytest_cache .mypy_cache .ruff_cache

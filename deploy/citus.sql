@@ -36,6 +36,7 @@ SELECT create_distributed_table('honour_plans', 'shop_id', colocate_with => 'sho
 SELECT create_distributed_table('lost_inquiry_marks', 'shop_id', colocate_with => 'shops');
 SELECT create_distributed_table('bad_review_marks', 'shop_id', colocate_with => 'shops');
 SELECT create_distributed_table('review_events', 'shop_id', colocate_with => 'shops');
+SELECT create_distributed_table('raw_purges', 'shop_id', colocate_with => 'shops');
 SELECT create_distributed_table('order_reviews', 'shop_id', colocate_with => 'shops');
 SELECT create_distributed_table('qa_notices', 'shop_id', colocate_with => 'shops');
 -- admin_audit: its append-only trigger must exist on the shards too (Citus 11+: run with

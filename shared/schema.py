@@ -678,3 +678,21 @@ console_sessions = Table(
     PrimaryKeyConstraint("shop_id", "token_hash"),
     Index("ix_console_sessions_token_hash", "token_hash", unique=True),
 )
+
+
+# Raw-event retention (migration 0012): one row per purge of a shop
+# (services/scoring/retention.py); GET /admin/pipeline shows the latest per shop.
+raw_purges = Table(
+    "raw_purges",
+    metadata,
+    Column("shop_id", Text, nullable=False),
+    Column("id", BigInteger, Identity(), nullable=False),
+    Column("purged_at", DateTime(timezone=True), nullable=False),
+    Column("before", DateTime(timezone=True), nullable=False),
+    Column("buyers", Integer, nullable=False),
+    Column("chat_rows", BigInteger, nullable=False),
+    Column("order_rows", BigInteger, nullable=False),
+    Column("review_rows", BigInteger, nullable=False),
+    PrimaryKeyConstraint("shop_id", "id"),
+    Index("ix_raw_purges_latest", "shop_id", "purged_at"),
+)

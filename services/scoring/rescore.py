@@ -35,6 +35,7 @@ from services.scoring.repository import (
 )
 from services.scoring.rollups import RollupDeltas, apply_deltas
 from services.scoring.timeline_loader import load_timelines, shop_buyers
+from shared.db import DATABASE_UNAVAILABLE
 from shared.logging import get_logger
 from shared.rollup_version import bump_rollup_version
 
@@ -269,6 +270,8 @@ async def poll_jobs(
                     )
             if job is not None:
                 continue
+        except DATABASE_UNAVAILABLE as exc:  # restarting: one line, poll again later
+            log.warning("rescore_poll_failed", database_unavailable=repr(exc)[:200])
         except Exception:
             log.exception("rescore_poll_failed")
         with contextlib.suppress(TimeoutError):

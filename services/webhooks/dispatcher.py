@@ -22,7 +22,7 @@ import time
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.db import transaction
+from shared.db import DATABASE_UNAVAILABLE, transaction
 from shared.logging import get_logger
 
 from .claims import Claimed, Outcome, claim_due, record_outcome
@@ -111,7 +111,10 @@ class Dispatcher:
         try:
             claimed = await self._claim(room)
             await self._refresh_gauges()
-        except Exception:  # the database may be restarting: retry after a pause
+        except DATABASE_UNAVAILABLE as exc:  # restarting: one line, retry after a pause
+            log.warning("webhook_dispatch_round_failed", database_unavailable=repr(exc)[:200])
+            return 0
+        except Exception:
             log.exception("webhook_dispatch_round_failed")
             return 0
         for c in claimed:
