@@ -4,7 +4,9 @@
   the fair claim (claims.py) walks subscriptions, so it would never reach them;
 - delivered rows older than the retention are deleted with their attempts, then events
   (older than the retention) left with no delivery at all. Failed deliveries stay: the
-  shop may redeliver them.
+  shop may redeliver them. `review.bad` and `review.bad.withdrawn` events stay too: they
+  are the record of which bad reviews were notified (services/alerts/reviews.py), so that
+  a review changed weeks later is withdrawn, and a re-derived order is not notified again.
 
 Any number of dispatchers may run it at once: every statement is idempotent.
 """
@@ -56,6 +58,7 @@ _PURGE_EVENTS = text(
     DELETE FROM webhook_events WHERE (shop_id, event_id) IN (
         SELECT e.shop_id, e.event_id FROM webhook_events e
         WHERE e.created_at < clock_timestamp() - make_interval(secs => CAST(:age AS float8))
+          AND e.type NOT IN ('review.bad', 'review.bad.withdrawn')
           AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d
                           WHERE d.shop_id = e.shop_id AND d.event_id = e.event_id)
         LIMIT :batch)

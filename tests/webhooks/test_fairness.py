@@ -150,6 +150,14 @@ async def test_housekeeping_deletes_old_delivered_rows_only(engine: AsyncEngine)
             ),
             {"s": "shop-sweep", "f": failed, "when": timedelta(days=30)},
         )
+        # A notified bad review's event is the record that it was notified: kept.
+        await conn.execute(
+            text(
+                "INSERT INTO webhook_events (shop_id, event_id, type, data, created_at)"
+                " VALUES (:s, 'evt-review-bad', 'review.bad', '{}', now() - :when)"
+            ),
+            age,
+        )
     # A deleted subscription's pending delivery ends failed.
     await shop_with_subscription(engine, "shop-orphan", "http://127.0.0.1:9/hook")
     (orphan,) = await enqueue(engine, "shop-orphan", 1)
@@ -185,7 +193,8 @@ async def test_housekeeping_deletes_old_delivered_rows_only(engine: AsyncEngine)
                 " WHERE d.shop_id = a.shop_id AND d.delivery_id = a.delivery_id)"
             )
         )
-    assert events == {*recent, failed} and attempts == {*recent, failed} and strays == 0
+    assert events == {*recent, failed, "evt-review-bad"}
+    assert attempts == {*recent, failed} and strays == 0
     assert await statuses(engine, "shop-orphan") == {orphan: "failed"}
     assert sub.subscription_id  # the live subscription's rows were judged by age only
     again = await sweep(factory=session_factory(engine), retention_seconds=7 * 86400)
