@@ -19,9 +19,12 @@ install: $(STAMP)
 run: $(STAMP)
 	@$(BIN)/python -m shared.launcher
 
-## Every test, against real Postgres and Kafka started by fixtures.
+## Every test, against real Postgres and Kafka started by fixtures. TEST_WORKERS processes
+## (pytest-xdist; each starts its own Postgres and broker): most of the suite waits on
+## brokers, services and subprocesses, so two workers overlap the waiting on two cores.
+TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

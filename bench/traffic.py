@@ -9,7 +9,9 @@ from datetime import UTC, datetime, timedelta
 from shared.simulator import SimConfig, SimEvent, generate
 
 
-def bench_config(now: datetime, *, seed: int = 7, id_prefix: str | None = None) -> SimConfig:
+def bench_config(
+    now: datetime, *, seed: int = 7, id_prefix: str | None = None, reviews: bool = False
+) -> SimConfig:
     return SimConfig(
         seed=seed,
         shops=4,
@@ -19,6 +21,8 @@ def bench_config(now: datetime, *, seed: int = 7, id_prefix: str | None = None) 
         now=now,
         arrivals_per_hour=2000,
         id_prefix=id_prefix,
+        # The benchmarks' traffic stays what it was; a reviews row passes reviews=True.
+        review_fraction=0.35 if reviews else 0.0,
     )
 
 

@@ -21,6 +21,7 @@ SELECT create_distributed_table('sessions', 'shop_id', colocate_with => 'shops')
 SELECT create_distributed_table('inquiries', 'shop_id', colocate_with => 'shops');
 SELECT create_distributed_table('violations', 'shop_id', colocate_with => 'shops');
 SELECT create_distributed_table('agent_daily', 'shop_id', colocate_with => 'shops');
+SELECT create_distributed_table('agent_responses', 'shop_id', colocate_with => 'shops');
 SELECT create_distributed_table('shop_daily', 'shop_id', colocate_with => 'shops');
 SELECT create_distributed_table('rescore_jobs', 'shop_id', colocate_with => 'shops');
 SELECT create_distributed_table('alert_rules', 'shop_id', colocate_with => 'shops');
@@ -34,6 +35,8 @@ SELECT create_distributed_table('bonus_plans', 'shop_id', colocate_with => 'shop
 SELECT create_distributed_table('honour_plans', 'shop_id', colocate_with => 'shops');
 SELECT create_distributed_table('lost_inquiry_marks', 'shop_id', colocate_with => 'shops');
 SELECT create_distributed_table('bad_review_marks', 'shop_id', colocate_with => 'shops');
+SELECT create_distributed_table('review_events', 'shop_id', colocate_with => 'shops');
+SELECT create_distributed_table('order_reviews', 'shop_id', colocate_with => 'shops');
 
 -- Unique indexes Citus cannot enforce on a distributed table (they lack shop_id). Each must
 -- be replaced before create_distributed_table, as said here (the test lists them too):

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from .formulas import Difference, Formula, Part, Ratio, Total
+from .formulas import Difference, Formula, Part, Percentile, Ratio, Total
 from .qa_rules import RULES
 
 Kind = Literal["count", "rate", "average", "money", "percentile"]
@@ -26,7 +26,7 @@ Direction = Literal["higher", "lower"]
 Scope = Literal["agent", "shop"]
 # What a value is measured in: counts name what they count; `fraction` is a rate
 # 0 … 1 (0.4167, not 41.67 %); `ratio` may exceed 1; `currency` is the shop's currency
-# (SPEC §3 `currency`); `points` a QA score 0 … 100.
+# (SPEC §3 `currency`); `points` a QA score 0 … 100; `score` a DSR score 1 … 5.
 Unit = Literal[
     "buyers",
     "orders",
@@ -39,6 +39,8 @@ Unit = Literal[
     "seconds",
     "currency",
     "points",
+    "reviews",
+    "score",
 ]
 InRows = Literal["field", "violations", "no"]
 KINDS: tuple[Kind, ...] = ("count", "rate", "average", "money", "percentile")
@@ -71,6 +73,11 @@ def _count(
 ) -> Metric:
     direction: Direction = "lower" if lower else "higher"
     return Metric(name, zh, en, "count", unit, direction, Part(name), "consultations", definition)
+
+
+def _review(name: str, zh: str, en: str, definition: str, *, lower: bool = False) -> Metric:
+    direction: Direction = "lower" if lower else "higher"
+    return Metric(name, zh, en, "count", "reviews", direction, Part(name), "reviews", definition)
 
 
 def _ratio(
@@ -122,6 +129,12 @@ _AGENT: tuple[Metric, ...] = (
            "(agent, buyer, day) with at least one buyer message to the agent"),
     _count("inquiries", "询单人数", "inquiries", "buyers",
            "consultations that are pre-sale (neither after-sale nor mid-sale)"),
+    _count("aftersale_consultations", "售后咨询人数", "after-sale consultations", "buyers",
+           "consultations whose buyer has an order paid within aftersale_lookback before the "
+           "first buyer message (SPEC §11)"),
+    _count("midsale_consultations", "售中咨询人数", "mid-sale consultations", "buyers",
+           "consultations whose buyer has an order placed within aftersale_lookback and still "
+           "open at the first buyer message, and that are not after-sale (SPEC §11)"),
     _count("ordered_buyers", "询单→下单人数", "ordered buyers", "buyers",
            "inquiries with at least one attributed order"),
     _count("paid_buyers", "询单→最终付款人数", "paid buyers", "buyers",
@@ -158,6 +171,17 @@ _AGENT: tuple[Metric, ...] = (
     _ratio("avg_first_response_seconds", "首次响应时间", "average first response time",
            "average", "seconds", Ratio(Part("first_response_us_sum"), "first_responses", US),
            "mean seconds to the response to a session's first question", lower=True),
+    Metric("p50_response_seconds", "响应时间中位数", "median response time", "percentile",
+           "seconds", "lower", Percentile("responses", "responses", 1, 2, US), "responses",
+           "nearest-rank median of the response times (SPEC §11), exact on every row"),
+    Metric("p90_response_seconds", "响应时间P90", "90th percentile response time",
+           "percentile", "seconds", "lower", Percentile("responses", "responses", 9, 10, US),
+           "responses",
+           "nearest-rank 90th percentile of the response times (SPEC §11), exact on every row"),
+    Metric("p50_first_response_seconds", "首次响应中位数", "median first response time",
+           "percentile", "seconds", "lower",
+           Percentile("first", "first_responses", 1, 2, US), "first_responses",
+           "nearest-rank median of the first response times (SPEC §11), exact on every row"),
     _count("slow_responses", "慢响应次数", "slow responses", "responses",
            "responses slower than the shop's slow_reply_seconds", lower=True),
     _count("unreplied_buyers", "未回复人数", "unreplied buyers", "buyers",
@@ -178,6 +202,20 @@ _AGENT: tuple[Metric, ...] = (
     Metric("violations", "违规次数", "violations", "count", "violations", "lower",
            Total(tuple(f"v_{rule}" for rule in RULES)), "qa_sessions",
            "QA violations over every rule (SPEC §6)", in_rows="no"),
+    # SPEC §11: counted on the review's posted_at day.
+    _review("reviews", "评价数", "reviews",
+            "reviews of orders whose service agent (the attributed inquiry's) is the agent"),
+    _review("good_reviews", "好评数", "good reviews", "those reviews rated good (好评)"),
+    _review("neutral_reviews", "中评数", "neutral reviews",
+            "those reviews rated neutral (中评)", lower=True),
+    _review("bad_reviews", "差评数", "bad reviews", "those reviews rated bad (差评)",
+            lower=True),
+    _ratio("bad_review_rate", "差评率", "bad review rate", "rate", "fraction",
+           Ratio(Part("bad_reviews"), "reviews"), "bad_reviews / reviews", lower=True),
+    Metric("review_mentions", "好评点名次数", "review mentions", "count", "reviews", "higher",
+           Part("review_mentions"), "review_mentions",
+           "good reviews whose text names the agent's nickname (any order, silent ones "
+           "included)"),
 )
 # fmt: on
 
@@ -203,6 +241,21 @@ _SHOP: tuple[Metric, ...] = (
     Metric("cs_sales_share", "客服销售占比", "CS sales share", "rate", "fraction", "higher",
            Ratio(Difference("sales_total", "silent_sales"), "sales_total"), "paid_orders_total",
            "(sales_total − silent_sales) / sales_total", "shop"),
+    # SPEC §11, by posted_at day.
+    Metric("reviews_total", "评价总数", "reviews (shop)", "count", "reviews", "higher",
+           Part("reviews_total"), "reviews_total",
+           "every review of a placed order, silent orders' included", "shop"),
+    Metric("bad_reviews_total", "差评总数", "bad reviews (shop)", "count", "reviews", "lower",
+           Part("bad_reviews_total"), "reviews_total", "every review rated bad", "shop"),
+    Metric("bad_review_rate_total", "店铺差评率", "bad review rate (shop)", "rate", "fraction",
+           "lower", Ratio(Part("bad_reviews_total"), "reviews_total"), "reviews_total",
+           "bad_reviews_total / reviews_total", "shop"),
+    *(
+        Metric(f"avg_dsr_{key}", f"DSR·{zh}", f"average DSR: {key}", "average", "score",
+               "higher", Ratio(Part(f"dsr_{key}_sum"), f"dsr_{key}_count"), "reviews_total",
+               f"mean of the {key} DSR scores present (1–5)", "shop")
+        for key, zh in (("item", "宝贝描述"), ("service", "卖家服务"), ("logistics", "物流服务"))
+    ),
 )
 # fmt: on
 

@@ -148,3 +148,44 @@ class Ratio:
             return f"{self.numerator.text()} / {self.denominator}"
         scale = f"{self.scale:,}".replace(",", " ")
         return f"{self.numerator.text()} / ({self.denominator} × {scale})"
+
+
+@dataclass(frozen=True, slots=True)
+class Percentile:
+    """The nearest-rank percentile q = numerator/denominator of a row's response times
+    (SPEC §11): the ⌈q·n⌉-th smallest of its n values, in seconds (stored µs / scale).
+
+    Read from the row's spread (domain/spread.py), which the rollup reader attaches to
+    summed parts; None when the row has no value (n = 0) or no spread. `count` is the
+    part that counts the values (its n), `source` which times: `responses` or `first`."""
+
+    source: str
+    count: str
+    numerator: int
+    denominator: int
+    scale: int = 1
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        return (self.count,)
+
+    def exact(self, parts: Any) -> Decimal | None:
+        spread = getattr(parts, "spread", None)
+        if spread is None:
+            return None
+        us = spread.percentile(self.source, self.numerator, self.denominator)
+        if us is None:
+            return None
+        return CONTEXT.divide(Decimal(us), Decimal(self.scale))  # exact: a power of ten
+
+    def nearest(self, parts: Any) -> float | None:
+        spread = getattr(parts, "spread", None)
+        if spread is None:
+            return None
+        us = spread.percentile(self.source, self.numerator, self.denominator)
+        return None if us is None else us / self.scale  # correctly rounded
+
+    def text(self) -> str:
+        times = "response" if self.source == "responses" else "first response"
+        q = f"{self.numerator}/{self.denominator}"
+        return f"nearest rank ⌈{q} × {self.count}⌉ of the {times} times"

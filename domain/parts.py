@@ -8,10 +8,12 @@ subtracting its old one gives exactly the batch result, whatever the order.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from operator import add, attrgetter, sub
 from typing import Any, ClassVar, Self
+
+from .spread import Spread, combine
 
 _ZERO = Decimal(0)
 
@@ -89,6 +91,8 @@ class AgentDayParts(_Additive):
     qa_score_sum: int = 0
     reminded_orders: int = 0
     reminder_successes: int = 0
+    aftersale_consultations: int = 0
+    midsale_consultations: int = 0
     v_closing_by_agent: int = 0
     v_min_reply_length: int = 0
     v_min_emojis: int = 0
@@ -96,6 +100,23 @@ class AgentDayParts(_Additive):
     v_slow_reply: int = 0
     v_unanswered: int = 0
     v_forbidden_words: int = 0
+    # SPEC §11, on the review's posted_at day: reviews of orders the agent served, by
+    # rating, and good reviews that name the agent.
+    reviews: int = 0
+    good_reviews: int = 0
+    neutral_reviews: int = 0
+    bad_reviews: int = 0
+    review_mentions: int = 0
+    # Not a part (not in FIELDS, not a column): the response times of summed rows, which
+    # the rollup reader attaches for the percentiles (domain/spread.py). Sums carry it;
+    # differences do not.
+    spread: Spread | None = field(default=None, compare=False, repr=False)
+
+    def __add__(self, other: Self) -> Self:
+        out = _Additive.__add__(self, other)
+        if self.spread is not None or other.spread is not None:
+            out.spread = combine(self.spread, other.spread)
+        return out
 
 
 @dataclass(slots=True)
@@ -105,6 +126,16 @@ class ShopDayParts(_Additive):
     sales_total: Decimal = _ZERO
     silent_orders: int = 0
     silent_sales: Decimal = _ZERO
+    # SPEC §11, on the review's posted_at day: every review (silent orders' too) and the
+    # DSR scores present (a mean is sum / count).
+    reviews_total: int = 0
+    bad_reviews_total: int = 0
+    dsr_item_sum: int = 0
+    dsr_item_count: int = 0
+    dsr_service_sum: int = 0
+    dsr_service_count: int = 0
+    dsr_logistics_sum: int = 0
+    dsr_logistics_count: int = 0
 
 
 def _decimal(value: Any) -> Decimal:
@@ -115,7 +146,7 @@ def _decimal(value: Any) -> Decimal:
 
 
 for _cls in (AgentDayParts, ShopDayParts):
-    _cls.FIELDS = tuple(f.name for f in fields(_cls))
+    _cls.FIELDS = tuple(f.name for f in fields(_cls) if f.name != "spread")
     _cls.DECIMAL_FIELDS = frozenset(f.name for f in fields(_cls) if f.type in ("Decimal", Decimal))
     _cls._values = staticmethod(attrgetter(*_cls.FIELDS))  # type: ignore[assignment]
     _cls._DECODERS = {f: _decimal if f in _cls.DECIMAL_FIELDS else int for f in _cls.FIELDS}

@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfoNotFoundError
 
+from .business_hours import BusinessHours, parse_setting
 from .days import zone
 
 
@@ -26,10 +27,15 @@ class ShopSettings:
     reminder_window_seconds: int = 86400
     raw_retention_days: int = 400
     currency: str = "CNY"
+    # SPEC §11: None = always open. Given as its JSON object, kept parsed (hashable).
+    business_hours: BusinessHours | None = None
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "business_hours", parse_setting(self.business_hours))
         for f in fields(self):
             value = getattr(self, f.name)
+            if f.name == "business_hours":
+                continue
             if f.type in ("int", int):
                 # bool is an int subclass; `true` for a number of seconds is a mistake.
                 if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -51,7 +57,10 @@ class ShopSettings:
         return cls(**overrides)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        hours = self.business_hours
+        out["business_hours"] = None if hours is None else hours.to_json()
+        return out
 
     # timedelta views: all the core's comparisons are exact timedelta arithmetic.
     @property

@@ -19,10 +19,14 @@ from datetime import date
 from functools import lru_cache
 from typing import Any, Literal
 
+import psycopg
 from sqlalchemy import (
+    ARRAY,
     BigInteger,
     ColumnElement,
     DateTime,
+    Text,
+    any_,
     bindparam,
     func,
     literal_column,
@@ -33,8 +37,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import Select
 
 from domain.parts import AgentDayParts, ShopDayParts
+from domain.spread import Spread
 from shared.db import stream_rows
-from shared.schema import agent_daily, agents, shop_daily
+from shared.schema import agent_daily, agent_responses, agents, shop_daily
 
 Granularity = Literal["day", "week", "month", "total"]
 GroupBy = Literal["agent", "group", "mentor", "shop"]
@@ -98,11 +103,18 @@ def _mentor_map() -> Any:
     return union_all(apprentices.where(has_mentor), mentors.where(has_mentor).distinct()).subquery()
 
 
-@lru_cache(maxsize=64)
-def _agent_statement(
-    granularity: Granularity, group_by: GroupBy, by_agents: bool, by_group: bool
-) -> Select[Any]:
-    d = agent_daily
+def _scope(
+    d: Any,
+    granularity: Granularity,
+    group_by: GroupBy,
+    by_agents: bool,
+    by_group: bool,
+    *,
+    agents_array: bool = False,
+) -> tuple[Select[Any], ColumnElement[Any] | None, ColumnElement[Any]]:
+    """The rows of table `d` (agent_daily or agent_responses: both keyed by shop, day,
+    agent) in the query's range and filters, with their period label and key: (select of
+    period and key, the period's grouping key, the row key)."""
     period_key, label = _period(d.c.day, granularity)
     source: Any = d
     key: ColumnElement[Any]
@@ -123,7 +135,6 @@ def _agent_statement(
         key = literal_column("NULL")
     stmt = (
         select(label.label("period"), key.label("key"))
-        .add_columns(*_sums(d, AgentDayParts.FIELDS, AgentDayParts.DECIMAL_FIELDS))
         .select_from(source)
         .where(
             d.c.shop_id == bindparam("shop_id"),
@@ -131,15 +142,43 @@ def _agent_statement(
             d.c.day <= bindparam("end"),
         )
     )
-    if by_agents:
+    if by_agents and agents_array:  # one array parameter: compiles without its values
+        stmt = stmt.where(d.c.agent_id == any_(bindparam("agent_ids", type_=ARRAY(Text))))
+    elif by_agents:
         stmt = stmt.where(d.c.agent_id.in_(bindparam("agent_ids", expanding=True)))
     if by_group:
         stmt = stmt.where(group_name == bindparam("group"))
+    return stmt, period_key, key
+
+
+@lru_cache(maxsize=64)
+def _agent_statement(
+    granularity: Granularity, group_by: GroupBy, by_agents: bool, by_group: bool
+) -> Select[Any]:
+    d = agent_daily
+    stmt, period_key, key = _scope(d, granularity, group_by, by_agents, by_group)
+    stmt = stmt.add_columns(*_sums(d, AgentDayParts.FIELDS, AgentDayParts.DECIMAL_FIELDS))
     by_period = [period_key] if period_key is not None else []
     if group_by == "shop":
         return stmt.group_by(*by_period).having(func.count() > 0).order_by(*by_period)
     # COLLATE "C": agent ids order by code point (SPEC §4).
     return stmt.group_by(*by_period, key).order_by(*by_period, key.collate("C"))
+
+
+@lru_cache(maxsize=64)
+def _spread_statement(
+    granularity: Granularity, group_by: GroupBy, by_agents: bool, by_group: bool
+) -> Select[Any]:
+    """The agent_responses rows of the query, each with its period label and key: the
+    sorted runs that the row's percentiles merge (domain/spread.py)."""
+    r = agent_responses
+    stmt, period_key, key = _scope(r, granularity, group_by, by_agents, by_group, agents_array=True)
+    stmt = stmt.add_columns(r.c.response_us, r.c.first_response_us)
+    # In _agent_statement's row order, so that a stream of both can walk them in step.
+    by_period = [period_key] if period_key is not None else []
+    if group_by == "shop":
+        return stmt.order_by(*by_period)
+    return stmt.order_by(*by_period, key.collate("C"))
 
 
 @lru_cache(maxsize=8)
@@ -168,11 +207,55 @@ def _agent_statement_of(query: AgentQuery) -> Select[Any]:
     )
 
 
+def _spread_statement_of(query: AgentQuery) -> Select[Any]:
+    return _spread_statement(
+        query.granularity, query.group_by, bool(query.agent_ids), query.group is not None
+    )
+
+
+async def _binary_rows(session: Executor, statement: Select[Any], params: dict[str, Any]) -> Any:
+    """The statement's rows in psycopg's binary format, on the session's own connection
+    (its transaction): bytea arrives as the bytes themselves, where the text format
+    would send and parse twice as many hex digits (docs/percentiles.md)."""
+    conn = await session.connection() if isinstance(session, AsyncSession) else session
+    compiled = _compiled(statement, conn.dialect)
+    raw = (await conn.get_raw_connection()).driver_connection
+    assert isinstance(raw, psycopg.AsyncConnection)
+    async with raw.cursor(binary=True) as cursor:
+        await cursor.execute(compiled.string, compiled.construct_params(params))
+        return await cursor.fetchall()
+
+
+@lru_cache(maxsize=64)
+def _compiled(statement: Select[Any], dialect: Any) -> Any:
+    return statement.compile(dialect=dialect)
+
+
+async def spreads(session: Executor, query: AgentQuery) -> dict[tuple[str, Any], Spread]:
+    """(period label, key) -> the response times of the query's rows (SPEC §11)."""
+    rows = await _binary_rows(session, _spread_statement_of(query), query.params())
+    runs: dict[tuple[str, Any], tuple[list[bytes], list[bytes]]] = {}
+    for period, key, response_us, first_response_us in rows:
+        found = runs.get((period, key))
+        if found is None:
+            found = runs[(period, key)] = ([], [])
+        found[0].append(response_us)
+        found[1].append(first_response_us)
+    return {k: Spread.of_rows(r, f) for k, (r, f) in runs.items()}
+
+
 async def agent_sums(session: Executor, query: AgentQuery) -> list[AgentRow]:
     """(period label, key, summed parts) ordered by period, then key in code-point order;
-    only (period, key) pairs with rows."""
+    only (period, key) pairs with rows. The parts carry their row's response times
+    (`spread`, for the percentiles; an empty one when the row has none)."""
     rows = await session.execute(_agent_statement_of(query), query.params())
-    return [(r[0], r[1], AgentDayParts(*r[2:])) for r in rows]
+    times = await spreads(session, query)
+    out: list[AgentRow] = []
+    for r in rows:
+        parts = AgentDayParts(*r[2:])
+        parts.spread = times.get((r[0], r[1])) or Spread()
+        out.append((r[0], r[1], parts))
+    return out
 
 
 async def stream_agent_sums(
@@ -180,8 +263,21 @@ async def stream_agent_sums(
 ) -> AsyncIterator[AgentRow]:
     """agent_sums, yielded as the rows arrive, `batch` at a time from a server-side
     cursor (inside a transaction): memory stays flat however many rows there are."""
+    times = stream_rows(session, _spread_statement_of(query), query.params(), batch=batch)
+    pending: Any = await anext(times, None)
     async for r in stream_rows(session, _agent_statement_of(query), query.params(), batch=batch):
-        yield (r[0], r[1], AgentDayParts(*r[2:]))
+        parts = AgentDayParts(*r[2:])
+        here = (r[0], r[1] or "")
+        response_runs: list[bytes] = []
+        first_runs: list[bytes] = []
+        # Both streams come in (period, key) order: take this row's runs off the other.
+        while pending is not None and (pending[0], pending[1] or "") <= here:
+            if (pending[0], pending[1] or "") == here:
+                response_runs.append(pending[2])
+                first_runs.append(pending[3])
+            pending = await anext(times, None)
+        parts.spread = Spread.of_rows(response_runs, first_runs)
+        yield (r[0], r[1], parts)
 
 
 async def parts_by_agent(

@@ -20,6 +20,7 @@ from sqlalchemy import (
     MetaData,
     Numeric,
     PrimaryKeyConstraint,
+    SmallInteger,
     Table,
     Text,
     func,
@@ -142,6 +143,29 @@ order_events = Table(
     Index("ix_order_events_ingest_xid", "shop_id", "ingest_xid"),  # scoring's catch-up (0006)
 )
 
+review_events = Table(
+    "review_events",
+    metadata,
+    Column("shop_id", Text, nullable=False),
+    Column("event_id", Text, nullable=False),
+    Column("order_id", Text, nullable=False),
+    Column("buyer_id", Text, nullable=False),  # kept: the review belongs to the order
+    Column("posted_at", DateTime(timezone=True), nullable=False),
+    Column("rating", Text, nullable=False),  # good | neutral | bad
+    Column("text", Text, nullable=False),
+    # DSR scores 1-5, null when the buyer gave none (SPEC §11).
+    Column("dsr_item", SmallInteger),
+    Column("dsr_service", SmallInteger),
+    Column("dsr_logistics", SmallInteger),
+    Column("body", JSONB, nullable=False),
+    *_source_columns(),
+    PrimaryKeyConstraint("shop_id", "event_id"),
+    Index("ix_review_events_order", "shop_id", "order_id"),
+    Index("ix_review_events_shop_time", "shop_id", "posted_at"),
+    Index("ix_review_events_ingested_at", "ingested_at"),
+    Index("ix_review_events_ingest_xid", "shop_id", "ingest_xid"),
+)
+
 dead_letters = Table(
     "dead_letters",
     metadata,
@@ -220,6 +244,20 @@ shop_daily = Table(
     PrimaryKeyConstraint("shop_id", "day"),
 )
 
+# Every response_seconds of an agent's day (question's day) and of its first responses:
+# sorted little-endian int64 microseconds (domain/spread.py), merged at read time into
+# exact percentiles (docs/percentiles.md). Absent when the agent had no response that day.
+agent_responses = Table(
+    "agent_responses",
+    metadata,
+    Column("shop_id", Text, nullable=False),
+    Column("day", Date, nullable=False),
+    Column("agent_id", Text, nullable=False),
+    Column("response_us", LargeBinary, nullable=False),
+    Column("first_response_us", LargeBinary, nullable=False),
+    PrimaryKeyConstraint("shop_id", "day", "agent_id"),
+)
+
 buyer_state = Table(
     "buyer_state",
     metadata,
@@ -288,6 +326,29 @@ inquiries = Table(
     Column("order_ids", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     PrimaryKeyConstraint("shop_id", "buyer_id", "agent_id", "day"),
     Index("ix_inquiries_status_day", "shop_id", "status", "day"),
+)
+
+order_reviews = Table(
+    "order_reviews",
+    metadata,
+    Column("shop_id", Text, nullable=False),
+    Column("buyer_id", Text, nullable=False),  # the order's buyer (derived per buyer)
+    Column("order_id", Text, nullable=False),
+    Column("event_id", Text, nullable=False),  # the review that counts: the latest
+    Column("posted_at", DateTime(timezone=True), nullable=False),
+    Column("day", Date, nullable=False),  # local day of posted_at
+    Column("rating", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("dsr_item", SmallInteger),
+    Column("dsr_service", SmallInteger),
+    Column("dsr_logistics", SmallInteger),
+    Column("placed_at", DateTime(timezone=True), nullable=False),
+    Column("agent_id", Text),  # the service agent; null for a silent order
+    Column("inquiry_day", Date),
+    Column("mentions", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    PrimaryKeyConstraint("shop_id", "buyer_id", "order_id"),
+    Index("ix_order_reviews_order", "shop_id", "order_id"),
+    Index("ix_order_reviews_rating_day", "shop_id", "rating", "day"),
 )
 
 rescore_jobs = Table(

@@ -13,12 +13,14 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
+from domain.review_notices import ReviewNotice
 from domain.violations import ViolationNotice
 from services.webhooks.outbox import OutboxEvent, enqueue_events
 from shared import rollup_reader
 
 from . import store
 from .judge import judge
+from .reviews import review_outbox_events
 from .rules import AlertRule, window_days
 from .values import Observation, observe
 
@@ -37,13 +39,16 @@ async def evaluate_after_batch(
     changed_agent_days: set[tuple[str, date]],
     new_violations: Iterable[ViolationNotice],
     now: datetime,
+    review_notices: Iterable[ReviewNotice] = (),
 ) -> int:
     """Judge the shop's alert rules after a batch and queue the resulting webhooks.
 
     `changed_agent_days`: (agent_id, local day) pairs whose agent_daily rows the batch
     changed (already written in this transaction). `new_violations`: violations the batch
     stored (those with notify off are skipped; the same violation is notified once, ever).
-    `now`: the batch's wall-clock time, for event timestamps and cooldowns. Returns how
+    `now`: the batch's wall-clock time, for event timestamps and cooldowns.
+    `review_notices`: re-derived orders whose review is bad (review.bad, once per order and
+    review event) or replaced bad ones (review.bad.withdrawn for those notified). Returns how
     many events were queued. Never commits.
     """
     if now.tzinfo is None:
@@ -53,6 +58,7 @@ async def evaluate_after_batch(
         for n in new_violations
         if n.notify
     ]
+    notices += await review_outbox_events(session, shop_id, review_notices)
     # One statement for all of them: a batch can carry hundreds of notices.
     stored = await enqueue_events(session=session, shop_id=shop_id, events=notices, now=now)
     rules = await store.enabled_rules(session, shop_id)

@@ -19,6 +19,7 @@ from .agents.endpoints import router as agents_router
 from .alerts.endpoints import router as alerts_router
 from .api_keys.endpoints import router as api_keys_router
 from .auth.cache import CallerCache
+from .bad_reviews.endpoints import router as bad_reviews_router
 from .cache_listener import CacheListener
 from .dead_letters.endpoints import router as dead_letters_router
 from .deps import AdminDep
@@ -52,6 +53,7 @@ SHOP_ROUTERS: list[APIRouter] = [
     metric_definitions_router,
     inquiries_router,
     review_marks_router,
+    bad_reviews_router,
     transcripts_router,
     violations_router,
     qa_rules_router,

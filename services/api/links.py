@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-from urllib.parse import quote
+from domain.links import transcript_url
 
-
-def transcript_url(buyer_id: str, start: date, end: date) -> str:
-    return f"/v1/buyers/{quote(buyer_id, safe='')}/transcript?from={start}&to={end}"
+__all__ = ["transcript_url"]

@@ -63,6 +63,14 @@ class Candidate(NamedTuple):
     def is_chat(self) -> bool:
         return self.parsed.kind == "chat.message"
 
+    @property
+    def table(self) -> str:
+        """The raw table that stores the event."""
+        kind = self.parsed.kind
+        if kind == "chat.message":
+            return "chat_messages"
+        return "review_events" if kind == "review.posted" else "order_events"
+
 
 class DeadLetter(NamedTuple):
     record: InRecord
@@ -224,7 +232,7 @@ def _storable(event: Parsed, raw: bytes) -> Rejection | None:
             event.shop_id,
             event.event_id,
         )
-    amount = body.get("amount") if event.kind != "chat.message" else None
+    amount = body.get("amount") if event.kind.startswith("order.") else None
     if amount is not None and len(amount) > MAX_AMOUNT_DIGITS:  # else surely short enough
         digits = Decimal(amount).adjusted() + 1  # the contract's value: leading zeros aside
         if digits > MAX_AMOUNT_DIGITS:

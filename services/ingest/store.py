@@ -26,7 +26,7 @@ _FIND_IN = {
           ON t.shop_id = k.s AND t.event_id = k.e
         """
     )
-    for table in ("chat_messages", "order_events")
+    for table in ("chat_messages", "order_events", "review_events")
 }
 
 # Rows travel as one JSON array of [the event's original bytes, its parsed timestamp,
@@ -48,6 +48,8 @@ _INSERT = {
         FROM jsonb_array_elements(CAST(:rows AS jsonb)) AS r, LATERAL (SELECT r->0 AS b) AS x
         WHERE NOT EXISTS (SELECT FROM order_events o
                           WHERE o.shop_id = b->>'shop_id' AND o.event_id = b->>'event_id')
+          AND NOT EXISTS (SELECT FROM review_events v
+                          WHERE v.shop_id = b->>'shop_id' AND v.event_id = b->>'event_id')
         ON CONFLICT DO NOTHING
         """
     ),
@@ -61,6 +63,27 @@ _INSERT = {
         FROM jsonb_array_elements(CAST(:rows AS jsonb)) AS r, LATERAL (SELECT r->0 AS b) AS x
         WHERE NOT EXISTS (SELECT FROM chat_messages c
                           WHERE c.shop_id = b->>'shop_id' AND c.event_id = b->>'event_id')
+          AND NOT EXISTS (SELECT FROM review_events v
+                          WHERE v.shop_id = b->>'shop_id' AND v.event_id = b->>'event_id')
+        ON CONFLICT DO NOTHING
+        """
+    ),
+    # SPEC §11 review.posted; "dsr": null and a missing key both read as SQL NULL.
+    "review_events": text(
+        """
+        INSERT INTO review_events (shop_id, event_id, order_id, buyer_id, posted_at, rating,
+            text, dsr_item, dsr_service, dsr_logistics, body, src_topic, src_partition,
+            src_offset)
+        SELECT b->>'shop_id', b->>'event_id', b->>'order_id', b->>'buyer_id',
+            CAST(r->>1 AS timestamptz), b->>'rating', b->>'text',
+            CAST(b->'dsr'->>'item' AS smallint), CAST(b->'dsr'->>'service' AS smallint),
+            CAST(b->'dsr'->>'logistics' AS smallint), b, r->>2,
+            CAST(r->>3 AS int), CAST(r->>4 AS bigint)
+        FROM jsonb_array_elements(CAST(:rows AS jsonb)) AS r, LATERAL (SELECT r->0 AS b) AS x
+        WHERE NOT EXISTS (SELECT FROM chat_messages c
+                          WHERE c.shop_id = b->>'shop_id' AND c.event_id = b->>'event_id')
+          AND NOT EXISTS (SELECT FROM order_events o
+                          WHERE o.shop_id = b->>'shop_id' AND o.event_id = b->>'event_id')
         ON CONFLICT DO NOTHING
         """
     ),
@@ -105,8 +128,8 @@ async def insert_events(*, session: AsyncSession, candidates: Sequence[Candidate
     """Append the events; returns the keys that were not new (already stored, in their own
     table or in the other one) — usually none."""
     existing: set[Key] = set()
-    for table, is_chat in (("chat_messages", True), ("order_events", False)):
-        group = [c for c in candidates if c.is_chat is is_chat]
+    for table in _INSERT:
+        group = [c for c in candidates if c.table == table]
         if not group:
             continue
         document = Jsonb([_row(c) for c in group], dumps=orjson.dumps)

@@ -13,7 +13,7 @@ raw_covered_xid moves with the results.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
 from aiokafka import TopicPartition
@@ -39,7 +39,7 @@ from services.scoring.repository import (
     upsert_agents,
 )
 from services.scoring.timeline_cache import Arrival, TimelineCache
-from services.scoring.timeline_loader import buyers_of_orders, waking_buyers
+from services.scoring.timeline_loader import buyers_of_orders, orders_naming, waking_buyers
 from services.scoring.touches import ShopTouches, read_touches
 from shared.logging import get_logger
 from shared.rollup_version import bump_rollup_version
@@ -96,13 +96,33 @@ async def _touched_buyers(
     return keys
 
 
+async def _with_agents(
+    pg: Pg, touches: Mapping[str, ShopTouches], shops: dict[str, ShopContext]
+) -> set[BuyerKey]:
+    """Register the batch's agents and give each shop context its whole agent set; the
+    buyers of the orders whose good reviews name an agent seen for the first time (their
+    mentions change, SPEC §11)."""
+    new = await upsert_agents(pg=pg, agents=[(s, a) for s, t in touches.items() for a in t.agents])
+    for shop_id, touched in touches.items():
+        if touched.agents - shops[shop_id].agents:
+            shops[shop_id] = replace(shops[shop_id], agents=shops[shop_id].agents | touched.agents)
+    by_shop: dict[str, set[str]] = {}
+    for shop_id, agent in new:
+        by_shop.setdefault(shop_id, set()).add(agent)
+    orders: set[tuple[str, str]] = set()
+    for shop_id, agents in sorted(by_shop.items()):
+        orders |= await orders_naming(pg=pg, shop_id=shop_id, agents=frozenset(agents))
+    return await buyers_of_orders(pg=pg, orders=orders)
+
+
 async def _after_rollups(
     conn: AsyncConnection, shop_ids: set[str], derived: Derived, hooks: Sequence[AfterBatch]
 ) -> None:
     """In the batch's transaction: tell the metrics cache the numbers moved, then run the
     after-batch hooks (alert evaluation) for every shop of the batch."""
     changed: dict[str, set[tuple[str, date]]] = {}
-    for shop, agent, day in derived.deltas.agent_days:
+    # A response time can move with no count or sum moving (SPEC §11 percentiles).
+    for shop, agent, day in (*derived.deltas.agent_days, *derived.deltas.spreads):
         changed.setdefault(shop, set()).add((agent, day))
     moved = set(changed) | {shop for shop, _ in derived.deltas.shop_days}
     await bump_rollup_version(session=conn, shop_ids=moved)
@@ -114,6 +134,7 @@ async def _after_rollups(
                 shop_id=shop_id,
                 changed_agent_days=changed.get(shop_id, set()),
                 new_violations=derived.notices.get(shop_id, []),
+                review_notices=derived.reviews.get(shop_id, []),
                 now=now,
             )
 
@@ -158,8 +179,14 @@ async def process_records(
         merge(touches, uncovered.touches)
     marks = _watermarks(touches, shops, await stored_event_times(pg=pg, shop_ids=touches))
     await store_watermarks(pg=pg, marks=marks)
-    await upsert_agents(pg=pg, agents=[(s, a) for s, t in touches.items() for a in t.agents])
-    keys = await _touched_buyers(pg, touches, marks)
+    named = await _with_agents(pg, touches, shops)
+    if memo is not None:
+        memo.forget(named)
+    if cache is not None:
+        for shop_id, touched in touches.items():
+            for order_id in touched.reviewed:
+                cache.evict_order(shop_id, order_id)
+    keys = await _touched_buyers(pg, touches, marks) | named
     derived = await rederive(
         pg=pg,
         keys=keys,

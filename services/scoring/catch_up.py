@@ -36,7 +36,7 @@ Seen = Mapping[str, Collection[str]]  # shop_id → event ids known covered
 
 
 class _Row(NamedTuple):
-    is_chat: bool
+    kind: str  # "chat", "order" or "review": the raw table
     xid: int
     event_id: str
     buyer_id: str
@@ -58,30 +58,39 @@ class Uncovered:
 _UNCOVERED = """
 WITH snap AS (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS upto)
 SELECT s.shop_id, s.raw_covered_xid, snap.upto,
-    e.is_chat, e.xid, e.event_id, e.buyer_id, e.order_id, e.agent_id
+    e.kind, e.xid, e.event_id, e.buyer_id, e.order_id, e.agent_id
 FROM snap CROSS JOIN shops s
 LEFT JOIN LATERAL (
-    (SELECT true AS is_chat, c.ingest_xid AS xid, c.event_id, c.buyer_id,
+    (SELECT 'chat' AS kind, c.ingest_xid AS xid, c.event_id, c.buyer_id,
         NULL::text AS order_id, c.agent_id
      FROM chat_messages c
      WHERE c.shop_id = s.shop_id AND c.ingest_xid >= s.raw_covered_xid
        AND c.ingest_xid < snap.upto
      ORDER BY c.ingest_xid LIMIT %(limit)s)
     UNION ALL
-    (SELECT false, o.ingest_xid, o.event_id, o.buyer_id, o.order_id, NULL
+    (SELECT 'order', o.ingest_xid, o.event_id, o.buyer_id, o.order_id, NULL
      FROM order_events o
      WHERE o.shop_id = s.shop_id AND o.ingest_xid >= s.raw_covered_xid
        AND o.ingest_xid < snap.upto
      ORDER BY o.ingest_xid LIMIT %(limit)s)
+    UNION ALL
+    (SELECT 'review', r.ingest_xid, r.event_id, r.buyer_id, r.order_id, NULL
+     FROM review_events r
+     WHERE r.shop_id = s.shop_id AND r.ingest_xid >= s.raw_covered_xid
+       AND r.ingest_xid < snap.upto
+     ORDER BY r.ingest_xid LIMIT %(limit)s)
 ) e ON true
 WHERE s.shop_id = ANY(%(shops)s)
 """
 
 _ONE_TRANSACTION = """
-SELECT true, ingest_xid, event_id, buyer_id, NULL::text, agent_id FROM chat_messages
+SELECT 'chat', ingest_xid, event_id, buyer_id, NULL::text, agent_id FROM chat_messages
 WHERE shop_id = %(shop)s AND ingest_xid = %(xid)s
 UNION ALL
-SELECT false, ingest_xid, event_id, buyer_id, order_id, NULL FROM order_events
+SELECT 'order', ingest_xid, event_id, buyer_id, order_id, NULL FROM order_events
+WHERE shop_id = %(shop)s AND ingest_xid = %(xid)s
+UNION ALL
+SELECT 'review', ingest_xid, event_id, buyer_id, order_id, NULL FROM review_events
 WHERE shop_id = %(shop)s AND ingest_xid = %(xid)s
 """
 
@@ -121,8 +130,8 @@ async def _cut(
     if upto <= since:  # another step already went further
         return since, []
     cut = upto
-    for is_chat in (True, False):
-        xids = [r.xid for r in rows if r.is_chat is is_chat]
+    for kind in ("chat", "order", "review"):
+        xids = [r.xid for r in rows if r.kind == kind]
         if len(xids) >= limit:  # more may follow in this table: stop before the last xid
             cut = min(cut, max(xids))
     if cut > since:
@@ -134,8 +143,13 @@ async def _cut(
 
 def _touch(touched: ShopTouches, shop_id: str, row: _Row) -> None:
     touched.events += 1
-    touched.buyers.add(row.buyer_id)
     touched.arrivals.append(Arrival(shop_id, row.event_id, row.buyer_id, row.order_id))
+    if row.kind == "review":  # belongs to its order: touches the order's buyers only
+        assert row.order_id is not None
+        touched.orders.add(row.order_id)
+        touched.reviewed.add(row.order_id)
+        return
+    touched.buyers.add(row.buyer_id)
     if row.order_id is not None:
         touched.orders.add(row.order_id)
     if row.agent_id:
@@ -153,6 +167,7 @@ def merge(into: dict[str, ShopTouches], extra: Mapping[str, ShopTouches]) -> Non
         touched.buyers |= more.buyers
         touched.orders |= more.orders
         touched.agents |= more.agents
+        touched.reviewed |= more.reviewed
         touched.arrivals.extend(more.arrivals)
 
 

@@ -13,7 +13,8 @@ from itertools import compress
 from typing import Any, Protocol
 
 from domain.parts import AgentDayParts, ShopDayParts
-from services.scoring.core.facts import AgentDays, ShopDays
+from services.scoring.core.contributions import spreads_to_json
+from services.scoring.core.facts import AgentDays, ShopDays, Spreads
 
 
 class HasParts(Protocol):
@@ -21,6 +22,8 @@ class HasParts(Protocol):
     def agent_days(self) -> AgentDays: ...
     @property
     def shop_days(self) -> ShopDays: ...
+    @property
+    def spreads(self) -> Spreads: ...
 
 
 def _nonzero(parts: AgentDayParts | ShopDayParts, row: dict[str, Any]) -> dict[str, Any]:
@@ -37,7 +40,7 @@ def _nonzero(parts: AgentDayParts | ShopDayParts, row: dict[str, Any]) -> dict[s
 def compact_contributions(facts: HasParts) -> dict[str, Any]:
     """{"agent_days": [{agent_id, day, <nonzero parts>}], "shop_days": [{day, <nonzero
     parts>}]}, rows sorted like contributions_to_json."""
-    return {
+    compact: dict[str, Any] = {
         "agent_days": [
             _nonzero(parts, {"agent_id": agent, "day": day.isoformat()})
             for (agent, day), parts in sorted(facts.agent_days.items())
@@ -47,3 +50,6 @@ def compact_contributions(facts: HasParts) -> dict[str, Any]:
             for day, parts in sorted(facts.shop_days.items())
         ],
     }
+    if facts.spreads:  # response times (SPEC §11): none for a buyer nobody answered
+        compact["spreads"] = spreads_to_json(facts.spreads)
+    return compact

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
+from domain.review_notices import ReviewNotice
 from domain.violations import ViolationNotice
 from services.scoring.core.derive import derive_buyer
 from services.scoring.core.facts import BuyerFacts
@@ -35,6 +36,8 @@ def derive_one(
             shop.rules,
             watermark,
             buyer_id=key[1],
+            reviews=timeline.reviews,
+            agents=shop.agents,
         )
     except Exception:
         log.exception("buyer_derivation_failed", shop_id=key[0], buyer_id=key[1])
@@ -98,3 +101,27 @@ def changed(
         )
     }
     return kept, digests
+
+
+def review_notices(buyer_id: str, facts: BuyerFacts) -> list[ReviewNotice]:
+    """The buyer's reviewed orders that may call for review.bad or its withdrawal (SPEC
+    §11): a bad review, or bad reviews before the current one."""
+    return [
+        ReviewNotice(
+            order_id=r.order_id,
+            buyer_id=buyer_id,
+            placed_at=r.placed_at,
+            review_event_id=r.event_id,
+            posted_at=r.posted_at,
+            day=r.day,
+            rating=r.rating,
+            text=r.text,
+            dsr=r.dsr,
+            agent_id=r.service_agent,
+            inquiry_day=r.inquiry_day,
+            transcript_from=r.transcript_from or r.day,
+            earlier_bad=r.earlier_bad,
+        )
+        for r in facts.reviews
+        if r.rating == "bad" or r.earlier_bad
+    ]

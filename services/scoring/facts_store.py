@@ -23,7 +23,7 @@ from services.scoring.core.contributions import contributions_from_json
 from services.scoring.core.facts import BuyerFacts, Contributions
 from services.scoring.repository import BuyerKey, Pg
 
-_FACT_TABLES = ("sessions", "violations", "inquiries")
+_FACT_TABLES = ("sessions", "violations", "inquiries", "order_reviews")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +58,13 @@ _INQUIRIES = _CopyTarget(
     "inquiries",
     "shop_id text, buyer_id text, agent_id text, day date, kind text, status text,"
     " first_buyer_at timestamptz, last_buyer_at timestamptz, order_ids jsonb",
+)
+
+_REVIEWS = _CopyTarget(
+    "order_reviews",
+    "shop_id text, buyer_id text, order_id text, event_id text, posted_at timestamptz,"
+    " day date, rating text, text text, dsr_item int2, dsr_service int2, dsr_logistics int2,"
+    " placed_at timestamptz, agent_id text, inquiry_day date, mentions jsonb",
 )
 
 
@@ -99,6 +106,7 @@ class FactRows:
         self.sessions: list[tuple[Any, ...]] = []
         self.violations: list[tuple[Any, ...]] = []
         self.inquiries: list[tuple[Any, ...]] = []
+        self.reviews: list[tuple[Any, ...]] = []
         self.states: list[tuple[Any, ...]] = []
 
     def add(self, key: BuyerKey, facts: BuyerFacts) -> None:
@@ -158,6 +166,26 @@ class FactRows:
                     _json(list(c.order_ids)),
                 )
             )
+        for r in facts.reviews:
+            self.reviews.append(
+                (
+                    shop,
+                    buyer,
+                    r.order_id,
+                    r.event_id,
+                    r.posted_at,
+                    r.day,
+                    r.rating,
+                    r.text,
+                    r.dsr_item,
+                    r.dsr_service,
+                    r.dsr_logistics,
+                    r.placed_at,
+                    r.service_agent,
+                    r.inquiry_day,
+                    _json(list(r.mentions)),
+                )
+            )
         self.states.append((shop, buyer, facts.wake_at, _json(compact_contributions(facts))))
 
 
@@ -188,7 +216,7 @@ async def delete_facts(*, pg: Pg, keys: Iterable[BuyerKey]) -> None:
 
 async def delete_shop(*, pg: Pg, shop_id: str) -> None:
     """Every derived row of one shop (a rescore rebuilds them inside its transaction)."""
-    for table in (*_FACT_TABLES, "buyer_state", "agent_daily", "shop_daily"):
+    for table in (*_FACT_TABLES, "buyer_state", "agent_daily", "shop_daily", "agent_responses"):
         await pg.execute(f"DELETE FROM {table} WHERE shop_id = %s", (shop_id,))
 
 
@@ -209,6 +237,7 @@ async def insert_facts(*, pg: Pg, rows: FactRows) -> None:
     await _copy(pg, _SESSIONS, rows.sessions)
     await _copy(pg, _VIOLATIONS, rows.violations)
     await _copy(pg, _INQUIRIES, rows.inquiries)
+    await _copy(pg, _REVIEWS, rows.reviews)
     await upsert_states(pg=pg, states=rows.states)
 
 

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from domain.review_notices import ReviewNotice
 from domain.violations import ViolationNotice
 
 
@@ -28,8 +29,10 @@ class AfterBatch(Protocol):
         changed_agent_days: set[tuple[str, date]],
         new_violations: Iterable[ViolationNotice],
         now: datetime,
+        review_notices: Iterable[ReviewNotice] = (),
     ) -> object:
         """`changed_agent_days`: (agent_id, local day) whose agent_daily rows the batch
         changed (already written); `new_violations`: the violations the batch stored;
+        `review_notices`: the re-derived orders whose review is bad or replaced bad ones;
         `now`: the batch's wall-clock time. Never commits."""
         ...

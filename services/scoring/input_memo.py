@@ -43,6 +43,7 @@ def digest(timeline: Timeline) -> bytes:
         ids = [
             sorted(m.event_id for m in timeline.messages),
             sorted(e.event_id for e in timeline.order_events),
+            sorted(r.event_id for r in timeline.reviews),
         ]
         timeline.digest = hashlib.blake2b(orjson.dumps(ids), digest_size=16).digest()
     return timeline.digest
@@ -97,6 +98,12 @@ class InputMemo:
             self._inputs.move_to_end(key)
         while len(self._inputs) > self.capacity:
             self._inputs.popitem(last=False)
+
+    def forget(self, keys: Iterable[BuyerKey]) -> None:
+        """Drop what is known of these buyers: their next derivation runs whatever their
+        inputs (an input the memo does not see changed, e.g. the shop's agents)."""
+        for key in keys:
+            self._inputs.pop(key, None)
 
     def clear(self) -> None:
         self._inputs.clear()

@@ -20,10 +20,11 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from domain.review_notices import ReviewNotice
 from domain.violations import ViolationNotice
 from services.scoring.core.contributions import diff
 from services.scoring.core.facts import Contributions
-from services.scoring.derivation import changed, derive_one, notify_worthy
+from services.scoring.derivation import changed, derive_one, notify_worthy, review_notices
 from services.scoring.facts_store import FactRows, delete_facts, insert_facts, load_contributions
 from services.scoring.input_memo import InputMemo, Inputs
 from services.scoring.lane import Lane
@@ -47,6 +48,8 @@ class Derived:
     deltas: RollupDeltas = field(default_factory=RollupDeltas)
     # Violations of rules with notify on, by shop: alerts dedupe them by a stable id.
     notices: dict[str, list[ViolationNotice]] = field(default_factory=dict)
+    # Reviewed orders whose review is bad or replaced bad ones (review.bad, withdrawn).
+    reviews: dict[str, list[ReviewNotice]] = field(default_factory=dict)
     # Buyers whose stored results already matched their inputs (not re-derived).
     unchanged: int = 0
     # The inputs of every derivation written: the memo learns them once committed.
@@ -104,6 +107,10 @@ async def _derive(
         notices = notify_worthy(key[1], facts)
         if notices:
             derived.notices.setdefault(key[0], []).extend(notices)
+        if facts.reviews:
+            bad = review_notices(key[1], facts)
+            if bad:
+                derived.reviews.setdefault(key[0], []).extend(bad)
         # Facts are only ever written together with buyer_state (and a rescore deletes
         # both), so a buyer without stored state has no facts to delete: its first time.
         if key in chunk.stored:

@@ -39,6 +39,8 @@ class ShopContext:
     settings: ShopSettings
     rules: QaRules
     watermark: datetime | None
+    # The shop's agents (agent_ids seen on its chat messages): good reviews name them.
+    agents: frozenset[str] = frozenset()
 
 
 async def read_timestamps_in_utc(*, pg: Pg) -> None:
@@ -57,7 +59,13 @@ async def lock_shops(*, pg: Pg, shop_ids: Iterable[str]) -> None:
         await pg.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (shop_id,))
 
 
-def _context(shop_id: str, settings: Any, rules: Any, watermark: datetime | None) -> ShopContext:
+def _context(
+    shop_id: str,
+    settings: Any,
+    rules: Any,
+    watermark: datetime | None,
+    agents: list[str] | None = None,
+) -> ShopContext:
     try:
         parsed_settings = ShopSettings.from_dict(settings or {})
     except (ValueError, TypeError) as exc:
@@ -69,13 +77,16 @@ def _context(shop_id: str, settings: Any, rules: Any, watermark: datetime | None
     except (ValueError, TypeError) as exc:
         log.error("bad_qa_rules_using_defaults", shop_id=shop_id, error=str(exc))
         parsed_rules = QaRules()
-    return ShopContext(shop_id, parsed_settings, parsed_rules, watermark)
+    return ShopContext(shop_id, parsed_settings, parsed_rules, watermark, frozenset(agents or ()))
 
 
 async def load_shops(*, pg: Pg, shop_ids: Iterable[str]) -> dict[str, ShopContext]:
-    """Settings, QA rules and stored watermark of the registered shops among shop_ids."""
+    """Settings, QA rules, stored watermark and agents of the registered shops among
+    shop_ids."""
     cur = await pg.execute(
-        "SELECT shop_id, settings, qa_rules, watermark FROM shops WHERE shop_id = ANY(%s)",
+        "SELECT s.shop_id, s.settings, s.qa_rules, s.watermark,"
+        " ARRAY(SELECT a.agent_id FROM agents a WHERE a.shop_id = s.shop_id)"
+        " FROM shops s WHERE s.shop_id = ANY(%s)",
         (list(shop_ids),),
     )
     return {row[0]: _context(*row) for row in await cur.fetchall()}
@@ -95,7 +106,8 @@ async def stored_event_times(*, pg: Pg, shop_ids: Iterable[str]) -> dict[str, da
         """
         SELECT s.shop_id, GREATEST(
             (SELECT max(c.sent_at) FROM chat_messages c WHERE c.shop_id = s.shop_id),
-            (SELECT max(o.occurred_at) FROM order_events o WHERE o.shop_id = s.shop_id))
+            (SELECT max(o.occurred_at) FROM order_events o WHERE o.shop_id = s.shop_id),
+            (SELECT max(v.posted_at) FROM review_events v WHERE v.shop_id = s.shop_id))
         FROM unnest(%b::text[]) AS s(shop_id)
         """,
         (sorted(set(shop_ids)),),
@@ -122,16 +134,19 @@ async def store_watermarks(*, pg: Pg, marks: dict[str, datetime]) -> None:
     )
 
 
-async def upsert_agents(*, pg: Pg, agents: Iterable[tuple[str, str]]) -> None:
-    """Register every (shop_id, agent_id) seen; names, groups and mentors come from the API."""
+async def upsert_agents(*, pg: Pg, agents: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Register every (shop_id, agent_id) seen; names, groups and mentors come from the API.
+    Returns the pairs that were new."""
     pairs = sorted(set(agents))
     if not pairs:
-        return
-    await pg.execute(
+        return set()
+    cur = await pg.execute(
         """
         INSERT INTO agents (shop_id, agent_id)
         SELECT * FROM unnest(%b::text[], %b::text[])
         ON CONFLICT (shop_id, agent_id) DO NOTHING
+        RETURNING shop_id, agent_id
         """,
         ([p[0] for p in pairs], [p[1] for p in pairs]),
     )
+    return {(row[0], row[1]) for row in await cur.fetchall()}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +29,7 @@ from services.scoring.repository import (
     load_shops,
     lock_shops,
     stored_event_times,
+    upsert_agents,
 )
 from services.scoring.rollups import RollupDeltas, apply_deltas
 from services.scoring.timeline_loader import load_timelines, shop_buyers
@@ -56,7 +58,8 @@ async def _progress(
 async def _totals(pg: Pg, shop_id: str) -> int:
     cur = await pg.execute(
         "SELECT (SELECT count(*) FROM chat_messages WHERE shop_id = %(s)s)"
-        " + (SELECT count(*) FROM order_events WHERE shop_id = %(s)s)",
+        " + (SELECT count(*) FROM order_events WHERE shop_id = %(s)s)"
+        " + (SELECT count(*) FROM review_events WHERE shop_id = %(s)s)",
         {"s": shop_id},
     )
     row = await cur.fetchone()
@@ -68,6 +71,19 @@ async def _watermark(pg: Pg, shop: ShopContext) -> datetime | None:
     watermark a streaming batch of the shop would derive under (batch_processor.py)."""
     raw = await stored_event_times(pg=pg, shop_ids=[shop.shop_id])
     return latest(shop.watermark, raw.get(shop.shop_id))
+
+
+async def _with_stored_agents(pg: Pg, shop: ShopContext) -> ShopContext:
+    """The shop's agents as SPEC §11 has them (agent_ids on its stored chat messages, any
+    sender), registered: a rescore may run before the stream brought them (good reviews
+    name them)."""
+    cur = await pg.execute(
+        "SELECT DISTINCT agent_id FROM chat_messages WHERE shop_id = %s AND agent_id IS NOT NULL",
+        (shop.shop_id,),
+    )
+    stored = {row[0] for row in await cur.fetchall()}
+    await upsert_agents(pg=pg, agents=[(shop.shop_id, a) for a in stored])
+    return replace(shop, agents=shop.agents | stored)
 
 
 async def _rebuild(engine: AsyncEngine, pg: Pg, shop: ShopContext, job_id: str) -> None:
@@ -83,6 +99,7 @@ async def _rebuild(engine: AsyncEngine, pg: Pg, shop: ShopContext, job_id: str) 
     )
     metrics.RESCORE_BUYERS_TOTAL.labels(shop_id).set(len(buyers))
     watermark = await _watermark(pg, shop)
+    shop = await _with_stored_agents(pg, shop)
     await delete_shop(pg=pg, shop_id=shop_id)
     if watermark is None:
         return

@@ -4,6 +4,10 @@ Each touched buyer contributes (new contributions - stored contributions); the d
 a batch are summed per row and added with one INSERT ... ON CONFLICT DO UPDATE per table,
 so the running totals equal the sum of every buyer's current contributions. Rows that
 became all zero are deleted (the API would skip them anyway).
+
+Response times (agent_responses, SPEC §11 percentiles) are not sums: a batch's summed
+multiset differences are applied to the touched agent-days' stored sorted runs, read
+under FOR UPDATE, in key order (domain/spread.py, docs/percentiles.md).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.parts import AgentDayParts, ShopDayParts
+from domain.spread import ResponseTimes, applied, encode
 from services.scoring.core.totals import Totals
 from services.scoring.repository import Pg
 
@@ -80,3 +85,58 @@ async def apply_deltas(*, pg: Pg, deltas: RollupDeltas) -> None:
         deltas.shop_days,
         ShopDayParts,
     )
+    await _apply_spreads(pg, deltas.spreads)
+
+
+_EMPTY = encode([])
+
+
+async def _apply_spreads(pg: Pg, spreads: dict[tuple[str, str, Any], ResponseTimes]) -> None:
+    live = {k: v for k, v in spreads.items() if not v.is_zero()}
+    if not live:
+        return
+    keys = sorted(live)  # the same fixed order as the other upserts
+    columns = [[k[i] for k in keys] for i in range(3)]
+    cursor = await pg.execute(
+        """
+        SELECT r.shop_id, r.agent_id, r.day, r.response_us, r.first_response_us
+        FROM agent_responses r
+        JOIN unnest(%b::text[], %b::text[], %b::date[]) AS k(shop_id, agent_id, day)
+          ON r.shop_id = k.shop_id AND r.agent_id = k.agent_id AND r.day = k.day
+        ORDER BY r.shop_id, r.day, r.agent_id
+        FOR UPDATE OF r
+        """,
+        columns,
+    )
+    current = {(row[0], row[1], row[2]): (row[3], row[4]) for row in await cursor.fetchall()}
+    keep: list[tuple[Any, ...]] = []
+    drop: list[tuple[str, str, Any]] = []
+    for key in keys:
+        delta = live[key]
+        old_r, old_f = current.get(key, (_EMPTY, _EMPTY))
+        new_r = applied(bytes(old_r), delta.responses)
+        new_f = applied(bytes(old_f), delta.first)
+        if new_r or new_f:
+            keep.append((*key, encode(new_r), encode(new_f)))
+        elif key in current:
+            drop.append(key)
+    if keep:
+        await pg.execute(
+            """
+            INSERT INTO agent_responses (shop_id, agent_id, day, response_us, first_response_us)
+            SELECT * FROM unnest(%b::text[], %b::text[], %b::date[], %b::bytea[], %b::bytea[])
+            ON CONFLICT (shop_id, day, agent_id) DO UPDATE SET
+                response_us = excluded.response_us,
+                first_response_us = excluded.first_response_us
+            """,
+            [[row[i] for row in keep] for i in range(5)],
+        )
+    if drop:
+        await pg.execute(
+            """
+            DELETE FROM agent_responses r
+            USING unnest(%b::text[], %b::text[], %b::date[]) AS k(shop_id, agent_id, day)
+            WHERE r.shop_id = k.shop_id AND r.agent_id = k.agent_id AND r.day = k.day
+            """,
+            [[k[i] for k in drop] for i in range(3)],
+        )

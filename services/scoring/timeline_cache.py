@@ -110,6 +110,12 @@ class TimelineCache:
                 if not holders:
                     del self._holders[(key[0], order_id)]
 
+    def evict_order(self, shop_id: str, order_id: str) -> None:
+        """Drop every timeline holding the order: a review of it arrived (reviews are not
+        appended; a fresh read brings them, SPEC §11)."""
+        for key in list(self._holders.get((shop_id, order_id), ())):
+            self.evict(key)
+
     def trim(self) -> None:
         """Drop the least recently used timelines beyond either capacity."""
         while len(self._entries) > self.capacity or self._events > self.event_capacity:

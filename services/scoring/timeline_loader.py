@@ -18,13 +18,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from services.scoring.core.model import ChatMessage, OrderEvent
+from services.scoring.core.model import ChatMessage, OrderEvent, ReviewEvent
+from services.scoring.core.reviews import named_agents
 from services.scoring.repository import BuyerKey, Pg
 
 _CHAT_COLUMNS = (
     "c.shop_id, c.event_id, c.buyer_id, c.agent_id, c.sender, c.sent_at, c.msg_type, c.text"
 )
 _ORDER_COLUMNS = "o.shop_id, o.event_id, o.type, o.order_id, o.buyer_id, o.occurred_at, o.amount"
+_REVIEW_COLUMNS = (
+    "r.shop_id, r.event_id, r.order_id, r.buyer_id, r.posted_at, r.rating, r.text,"
+    " r.dsr_item, r.dsr_service, r.dsr_logistics"
+)
 
 
 @dataclass(slots=True)
@@ -33,13 +38,15 @@ class Timeline:
 
     messages: list[ChatMessage] = field(default_factory=list)
     order_events: list[OrderEvent] = field(default_factory=list)
+    # The review.posted events of every order of order_events (SPEC §11).
+    reviews: list[ReviewEvent] = field(default_factory=list)
     # input_memo.digest of the events, kept while the timeline is cached; whoever appends
     # an event resets it.
     digest: bytes | None = field(default=None, compare=False)
 
     @property
     def size(self) -> int:
-        return len(self.messages) + len(self.order_events)
+        return len(self.messages) + len(self.order_events) + len(self.reviews)
 
 
 def _columns(keys: Iterable[tuple[str, str]]) -> tuple[list[str], list[str]]:
@@ -115,6 +122,7 @@ async def load_timelines(*, pg: Pg, keys: Iterable[BuyerKey]) -> dict[BuyerKey, 
     for row in await cur.fetchall():
         timelines[(row[0], row[2])].messages.append(ChatMessage(*row))
     await _load_orders(pg, timelines, shops, buyers)
+    await _load_reviews(pg, timelines)
     return timelines
 
 
@@ -143,6 +151,37 @@ async def _load_orders(
     )
     for row in await cur.fetchall():
         timelines[(row[1], row[0])].order_events.append(OrderEvent(*row[1:]))
+
+
+async def _load_reviews(pg: Pg, timelines: dict[BuyerKey, Timeline]) -> None:
+    """The reviews of every order each timeline holds an event of, given to it."""
+    wanted = {(key[0], key[1], e.order_id) for key, t in timelines.items() for e in t.order_events}
+    if not wanted:
+        return
+    triples = sorted(wanted)
+    cur = await pg.execute(
+        f"""
+        SELECT k.buyer_id, {_REVIEW_COLUMNS}
+        FROM unnest(%b::text[], %b::text[], %b::text[]) AS k(shop_id, buyer_id, order_id)
+        CROSS JOIN LATERAL (
+            SELECT * FROM review_events r
+            WHERE r.shop_id = k.shop_id AND r.order_id = k.order_id OFFSET 0
+        ) r
+        """,
+        ([t[0] for t in triples], [t[1] for t in triples], [t[2] for t in triples]),
+    )
+    for row in await cur.fetchall():
+        timelines[(row[1], row[0])].reviews.append(ReviewEvent(*row[1:]))
+
+
+async def orders_naming(*, pg: Pg, shop_id: str, agents: frozenset[str]) -> set[tuple[str, str]]:
+    """(shop_id, order_id) of the shop's good reviews that name one of `agents`: their
+    orders' buyers are re-derived when those agents first appear (SPEC §11 mentions)."""
+    cur = await pg.execute(
+        "SELECT order_id, text FROM review_events WHERE shop_id = %s AND rating = 'good'",
+        (shop_id,),
+    )
+    return {(shop_id, row[0]) for row in await cur.fetchall() if named_agents(row[1], agents)}
 
 
 async def _rows_by_id(

@@ -33,13 +33,17 @@ class ShopTouches:
     buyers: set[str] = field(default_factory=set)
     orders: set[str] = field(default_factory=set)
     agents: set[str] = field(default_factory=set)
+    # Orders a review.posted of the batch names (SPEC §11): cached timelines holding
+    # them are read again, reviews included.
+    reviewed: set[str] = field(default_factory=set)
     events: int = 0
     # Every record, for the worker's timeline cache to take in.
     arrivals: list[Arrival] = field(default_factory=list)
 
 
-# A record read: what it names for the timeline cache, its agent_id, its event time.
-Read = tuple[Arrival, str | None, datetime]
+# A record read: what it names for the timeline cache, its agent_id, its event time,
+# whether it is a review.posted.
+Read = tuple[Arrival, str | None, datetime, bool]
 
 # Arrival(...) runs NamedTuple's Python-level __new__; tuple.__new__ builds the same value
 # in C, and _quick makes one per record.
@@ -52,12 +56,14 @@ def _quick(raw: bytes) -> Read:
     """The few fields straight from the JSON; raises on anything not as the contract has
     it (then _careful decides)."""
     body = _loads(raw)
-    if body["type"] == "chat.message":
+    kind = body["type"]
+    if kind == "chat.message":
         at, order_id, agent = _fromisoformat(body["sent_at"]), None, body.get("agent_id")
         if agent is not None and type(agent) is not str:
             raise TypeError("agent_id is not a string")
     else:
-        at, order_id, agent = _fromisoformat(body["occurred_at"]), body["order_id"], None
+        stamp = body["posted_at"] if kind == "review.posted" else body["occurred_at"]
+        at, order_id, agent = _fromisoformat(stamp), body["order_id"], None
         if type(order_id) is not str:
             raise TypeError("order_id is not a string")
     arrival = _TUPLE(Arrival, (body["shop_id"], body["event_id"], body["buyer_id"], order_id))
@@ -65,7 +71,7 @@ def _quick(raw: bytes) -> Read:
         type(arrival[0]) is str and type(arrival[1]) is str and type(arrival[2]) is str
     ):
         raise TypeError("not as the contract has it")
-    return arrival, agent, at
+    return arrival, agent, at, kind == "review.posted"
 
 
 def _careful(raw: bytes | None) -> Read:
@@ -79,7 +85,7 @@ def _careful(raw: bytes | None) -> Read:
     event = parsed.event
     order_id = getattr(event, "order_id", None)
     arrival = Arrival(event.shop_id, event.event_id, event.buyer_id, order_id)
-    return arrival, getattr(event, "agent_id", None), event.occurred
+    return arrival, getattr(event, "agent_id", None), event.occurred, event.type == "review.posted"
 
 
 def _read(raw: bytes | None, tp: TopicPartition, offset: int) -> Read | None:
@@ -104,17 +110,22 @@ def read_touches(
             read = _read(rec.value, tp, rec.offset)
             if read is None:
                 continue
-            arrival, agent, at = read
+            arrival, agent, at, review = read
             touched = shops.get(arrival[0])
             if touched is None:
                 touched = shops[arrival[0]] = ShopTouches(arrival[0])
             touched.events += 1
             if touched.max_event_at is None or at > touched.max_event_at:
                 touched.max_event_at = at
-            touched.buyers.add(arrival[2])
             touched.arrivals.append(arrival)
-            if arrival[3] is not None:
-                touched.orders.add(arrival[3])
+            order_id = arrival[3]
+            if review and order_id is not None:  # touches its order's buyers, not its own
+                touched.orders.add(order_id)
+                touched.reviewed.add(order_id)
+                continue
+            touched.buyers.add(arrival[2])
+            if order_id is not None:
+                touched.orders.add(order_id)
             if agent:
                 touched.agents.add(agent)
     return shops

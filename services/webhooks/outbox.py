@@ -16,7 +16,13 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-EVENT_TYPES = ("alert.breached", "alert.resolved", "qa.violation")
+EVENT_TYPES = (
+    "alert.breached",
+    "alert.resolved",
+    "qa.violation",
+    "review.bad",
+    "review.bad.withdrawn",
+)
 
 # Stores the events (an id already stored is skipped: its fact was notified before) and
 # fans each new one out to the shop's live subscriptions for its type: one statement for

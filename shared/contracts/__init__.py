@@ -5,6 +5,7 @@ from shared.contracts.events import (
     Event,
     OrderEvent,
     OrderItem,
+    ReviewEvent,
 )
 from shared.contracts.validation import Rejection, RejectReason, check_event_time, parse_event
 
@@ -15,6 +16,7 @@ __all__ = [
     "OrderItem",
     "RejectReason",
     "Rejection",
+    "ReviewEvent",
     "check_event_time",
     "parse_event",
 ]

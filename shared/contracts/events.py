@@ -6,7 +6,16 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    model_validator,
+)
 
 from shared.contracts.types import Id, Money, ShopId, Timestamp
 
@@ -16,6 +25,10 @@ OrderType = Literal["order.created", "order.paid", "order.cancelled", "order.ref
 
 CHAT_TYPES = frozenset({"chat.message"})
 ORDER_TYPES = frozenset({"order.created", "order.paid", "order.cancelled", "order.refunded"})
+REVIEW_TYPES = frozenset({"review.posted"})
+Rating = Literal["good", "neutral", "bad"]
+DSR_KEYS = ("item", "service", "logistics")
+MAX_REVIEW_TEXT = 2000
 
 
 class _Event(BaseModel):
@@ -75,7 +88,69 @@ class OrderEvent(_Event):
         return self.occurred_at
 
 
-Event = ChatMessageEvent | OrderEvent
+def _dsr(value: object) -> dict[str, int] | None:
+    """SPEC §11 dsr: null = absent; an object whose keys item/service/logistics, each
+    optional, are JSON integers 1-5 (not 5.0, not true, not null); other keys ignored."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ValueError(
+            f'must be an object such as {{"item": 5, "service": 4}} or null, '
+            f"got {type(value).__name__}"
+        )
+    scores: dict[str, int] = {}
+    for key in DSR_KEYS:
+        if key not in value:
+            continue
+        score = value[key]
+        if type(score) is not int or not 1 <= score <= 5:
+            raise ValueError(
+                f"{key} must be a JSON integer from 1 to 5 (not 5.0, true or null), "
+                f"got {score!r}; leave the key out when the buyer gave no score"
+            )
+        scores[key] = score
+    return scores
 
 
-__all__ = ["CHAT_TYPES", "ORDER_TYPES", "ChatMessageEvent", "Decimal", "Event", "OrderEvent"]
+def _review_text(value: str) -> str:
+    if len(value) > MAX_REVIEW_TEXT:
+        raise ValueError(
+            f"must be at most {MAX_REVIEW_TEXT} code points, got {len(value)}; cut the review text"
+        )
+    return value
+
+
+Dsr = Annotated[dict[str, int] | None, BeforeValidator(_dsr)]
+
+
+class ReviewEvent(_Event):
+    """SPEC §11 `review.posted` on cs.order.v1: a buyer's review of an order (改评: a
+    later one of the same order replaces it)."""
+
+    type: Literal["review.posted"]
+    order_id: Id
+    buyer_id: Id
+    posted_at: Timestamp
+    rating: Rating
+    text: Annotated[StrictStr, AfterValidator(_review_text)]
+    dsr: Dsr = None
+
+    @property
+    def occurred(self) -> datetime:
+        return self.posted_at
+
+
+Event = ChatMessageEvent | OrderEvent | ReviewEvent
+
+
+__all__ = [
+    "CHAT_TYPES",
+    "DSR_KEYS",
+    "ORDER_TYPES",
+    "REVIEW_TYPES",
+    "ChatMessageEvent",
+    "Decimal",
+    "Event",
+    "OrderEvent",
+    "ReviewEvent",
+]

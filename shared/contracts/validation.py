@@ -11,7 +11,15 @@ import orjson
 from pydantic import ValidationError
 
 from shared.contracts import fast
-from shared.contracts.events import CHAT_TYPES, ORDER_TYPES, ChatMessageEvent, Event, OrderEvent
+from shared.contracts.events import (
+    CHAT_TYPES,
+    ORDER_TYPES,
+    REVIEW_TYPES,
+    ChatMessageEvent,
+    Event,
+    OrderEvent,
+    ReviewEvent,
+)
 
 MAX_EVENT_BYTES = 64 * 1024
 MAX_FUTURE = timedelta(minutes=5)
@@ -56,7 +64,8 @@ class Parsed:
     @property
     def event(self) -> Event:
         if self._event is None:
-            model = ChatMessageEvent if self.kind in CHAT_TYPES else OrderEvent
+            model = _model(self.kind)
+            assert model is not None  # a Parsed has a known type
             self._event = model.model_validate(self.body)
         return self._event
 
@@ -111,13 +120,9 @@ def _parse_body(body: dict[str, Any]) -> Parsed | Rejection:
     if not isinstance(kind, str):
         problem = "is required" if kind is None else "must be a string"
         return Rejection(RejectReason.INVALID_FIELDS, f"type: {problem}", shop_id, event_id)
-    model: type[ChatMessageEvent] | type[OrderEvent]
-    if kind in CHAT_TYPES:
-        model = ChatMessageEvent
-    elif kind in ORDER_TYPES:
-        model = OrderEvent
-    else:
-        known = ", ".join(sorted(CHAT_TYPES | ORDER_TYPES))
+    model = _model(kind)
+    if model is None:
+        known = ", ".join(sorted(CHAT_TYPES | ORDER_TYPES | REVIEW_TYPES))
         return Rejection(
             RejectReason.UNKNOWN_TYPE,
             f"unknown event type {kind!r}; expected one of {known}",
@@ -129,6 +134,17 @@ def _parse_body(body: dict[str, Any]) -> Parsed | Rejection:
     except ValidationError as exc:
         return Rejection(RejectReason.INVALID_FIELDS, describe(exc), shop_id, event_id)
     return Parsed(body, event.occurred, event)
+
+
+def _model(
+    kind: str,
+) -> type[ChatMessageEvent] | type[OrderEvent] | type[ReviewEvent] | None:
+    """The contract model of an event type (None: unknown type)."""
+    if kind in CHAT_TYPES:
+        return ChatMessageEvent
+    if kind in ORDER_TYPES:
+        return OrderEvent
+    return ReviewEvent if kind in REVIEW_TYPES else None
 
 
 def describe(exc: ValidationError) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import sys
@@ -71,6 +72,14 @@ async def wait_ready(
             print(f"waiting for {client.base_url.join('/readyz')} … ({last})", flush=True)
             announced = True
         await asyncio.sleep(interval)
+
+
+# The demo shop's 客服 hours (SPEC §11): 08:00–24:00 on weekdays, 09:00–22:00 at weekends.
+# Questions asked at night are timed from the next opening.
+DEMO_HOURS: dict[str, list[list[str]]] = {
+    **{d: [["08:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri")},
+    **{d: [["09:00", "22:00"]] for d in ("sat", "sun")},
+}
 
 
 async def register_shop(
@@ -187,12 +196,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--shop", default="demo-shop", help="shop id (prefix when --shops > 1)")
     p.add_argument("--name", default="演示旗舰店", help="shop name for registration")
     p.add_argument("--shops", type=int, default=1)
+    p.add_argument(
+        "--business-hours",
+        default=json.dumps(DEMO_HOURS),
+        help="the shops' business_hours setting as JSON (SPEC §11); 'null': always open",
+    )
     p.add_argument("--agents", type=int, default=12, help="agents per shop")
     p.add_argument("--buyers", type=int, default=400, help="buyers per shop")
     p.add_argument("--seed", type=int, default=None, help="default: from the clock")
     p.add_argument("--late", type=float, default=0.01, help="fraction of late events")
     p.add_argument("--duplicates", type=float, default=0.005, help="fraction of exact duplicates")
     p.add_argument("--invalid", type=float, default=0.0, help="fraction of invalid events")
+    p.add_argument(
+        "--reviews", type=float, default=0.35, help="fraction of paid orders reviewed (SPEC §11)"
+    )
     p.add_argument("--wait", type=float, default=300.0, help="seconds to wait for /readyz")
     p.add_argument(
         "--partitions",
@@ -258,6 +275,7 @@ def make_config(args: argparse.Namespace, now: datetime) -> tuple[SimConfig, flo
         late_fraction=args.late,
         duplicate_fraction=args.duplicates,
         invalid_fraction=args.invalid,
+        review_fraction=args.reviews,
         # a fresh prefix per run: ids never collide with an earlier run into the same shop
         id_prefix=f"d{int(now.timestamp() * 1000):x}",
     )
@@ -308,7 +326,9 @@ async def run(args: argparse.Namespace) -> int:
             await wait_ready(client, args.wait)
             for i, shop in enumerate(shops):
                 name = args.name if len(shops) == 1 else f"{args.name}{i + 1}"
-                created = await register_shop(client, shop.shop_id, name)
+                hours = json.loads(args.business_hours)
+                settings = None if hours is None else {"business_hours": hours}
+                created = await register_shop(client, shop.shop_id, name, settings)
                 print(
                     f"shop {shop.shop_id}: {'registered' if created else 'already registered'}",
                     flush=True,

@@ -18,6 +18,8 @@ from shared.simulator.model import (
     CHAT_TOPIC,
     OFFSET_SECONDS,
     ORDER_TOPIC,
+    REVIEW_TYPE,
+    Agent,
     FastRandom,
     Item,
     Shop,
@@ -92,6 +94,17 @@ _REQUIRED = {
     "order.cancelled": ("event_id", "shop_id", "order_id", "buyer_id", "occurred_at"),
     "order.refunded": ("event_id", "shop_id", "order_id", "buyer_id", "occurred_at", "amount"),
 }
+#: review texts (SPEC §11): {nick} is the serving agent's nickname, {other} another agent's
+_GOOD_TEXTS = (
+    "{nick}服务超好，耐心解答👍",
+    "谢谢{nick}！推荐的尺码很合适",
+    "客服{nick}和{other}都很专业",
+    "质量不错，物流也快",
+    "好评",
+    "",
+)
+_BAD_TEXTS = ("质量太差了", "客服回复太慢", "发错货了", "和描述不符", "")
+_NEUTRAL_TEXTS = ("一般般吧", "还行", "")
 _BAD_MONEY: tuple[Any, ...] = ("1e3", "-5", "19.999", "", "¥199", 199, 59.9, "1,299", "+10", " 10")
 
 
@@ -114,7 +127,7 @@ class _Engine:
     """Implements :class:`~shared.simulator.model.Sink` and iterates the stream."""
 
     def __init__(self, config: SimConfig) -> None:
-        for name in ("late_fraction", "duplicate_fraction", "invalid_fraction"):
+        for name in ("late_fraction", "duplicate_fraction", "invalid_fraction", "review_fraction"):
             value = getattr(config, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be within [0, 1], got {value}")
@@ -147,6 +160,10 @@ class _Engine:
             self.wmax = 0.0
             self.lam_max = lam
         self.next_arrival = self._after(self.start)
+        # Reviews draw from their own stream (and are never late, duplicated or spoiled),
+        # so the chat and order events are the same with or without them.
+        self.review_rng = FastRandom(config.seed ^ 0x5EED_2E71)
+        self.reviews = 0
 
     # -- time
     def _after(self, t: int) -> int:
@@ -241,6 +258,56 @@ class _Engine:
                 for it, q in items
             ]
         self._push(t, ORDER_TOPIC, self.keys[shop.shop_id], ev)
+
+    def paid(self, shop: Shop, t: int, order_id: str, buyer_id: str, agent: Agent | None) -> None:
+        """Maybe a review of the paid order days later (SPEC §11): good ones often name the
+        serving agent by nickname (Latin ones in any case), some are changed (改评) a day or
+        two later, DSR scores are often partial."""
+        rng = self.review_rng
+        if rng.random() >= self.config.review_fraction:
+            return
+        at = t + rng.randint(2 * HOUR, 5 * DAY)
+        rating = rng.choices(("good", "neutral", "bad"), (80, 8, 12))[0]
+        self._review(shop, at, order_id, buyer_id, rating, agent)
+        if rating != "good" and rng.random() < 0.3:  # 改评: made good after a call
+            self._review(
+                shop, at + rng.randint(1 * HOUR, 2 * DAY), order_id, buyer_id, "good", agent
+            )
+
+    def _review(
+        self, shop: Shop, t: int, order_id: str, buyer_id: str, rating: str, agent: Agent | None
+    ) -> None:
+        rng = self.review_rng
+        served = agent or rng.choice(shop.agents)
+        other = rng.choice(shop.agents)
+        texts = {"good": _GOOD_TEXTS, "bad": _BAD_TEXTS}.get(rating, _NEUTRAL_TEXTS)
+        nick = served.name
+        if nick.isascii() and rng.random() < 0.3:
+            nick = nick.upper() if rng.random() < 0.5 else nick.lower()
+        text = rng.choice(texts).format(nick=nick, other=other.name)
+        self.reviews += 1
+        ev: dict[str, Any] = {
+            "event_id": f"{self.prefix}-r{self.reviews}",
+            "type": REVIEW_TYPE,
+            "shop_id": shop.shop_id,
+            "order_id": order_id,
+            "buyer_id": buyer_id,
+            "posted_at": self.ts(t),
+            "rating": rating,
+            "text": text,
+        }
+        r = rng.random()
+        if r < 0.05:
+            ev["dsr"] = None
+        elif r < 0.85:
+            low, high = (4, 5) if rating == "good" else (1, 3)
+            keys = [k for k in ("item", "service", "logistics") if rng.random() < 0.75]
+            ev["dsr"] = {k: rng.randint(low, high) for k in keys}
+        self.seq += 1
+        se = SimEvent(
+            ORDER_TOPIC, self.keys[shop.shop_id], orjson.dumps(ev), ev, None, False, False, t
+        )
+        heapq.heappush(self.heap, (t, self.seq, se))
 
     def new_order_id(self, shop: Shop) -> str:
         self.orders += 1

@@ -44,6 +44,7 @@ GROUPS: tuple[Group, ...] = ("presale", "aftersale", "live")
 SENDERS = ("buyer", "agent", "bot", "system")
 MSG_TYPES = ("text", "emoji", "image", "item_link", "order_card", "other")
 ORDER_TYPES = ("order.created", "order.paid", "order.cancelled", "order.refunded")
+REVIEW_TYPE = "review.posted"
 
 #: Reasons carried by :attr:`SimEvent.invalid_reason`; each one must be rejected by ingest.
 INVALID_REASONS = (
@@ -120,6 +121,9 @@ class SimConfig:
     id_prefix: str | None = None
     #: shop id used by ``unknown_shop`` invalid events
     unknown_shop_id: str = "no-such-shop"
+    #: fraction of paid orders the buyer reviews (SPEC §11 review.posted); reviews draw
+    #: from their own random stream, so the chat and order events stay as without them
+    review_fraction: float = 0.35
 
     def resolved_shop_ids(self) -> tuple[str, ...]:
         if self.shop_ids:
@@ -187,3 +191,7 @@ class Sink(Protocol):
     ) -> None: ...
 
     def new_order_id(self, shop: Shop) -> str: ...
+
+    def paid(self, shop: Shop, t: int, order_id: str, buyer_id: str, agent: Agent | None) -> None:
+        """An order was paid at ``t``, served by ``agent`` (None: silent); the buyer may
+        review it later."""

@@ -99,6 +99,7 @@ def place_order(
     if r() < 0.04:
         # placed by its order.paid alone (no order.created): can never be reminded
         sink.order(shop, t, "order.paid", oid, buyer, total)
+        sink.paid(shop, t, oid, buyer, agent)
         after_paid(sink, rng, shop, buyer, oid, t, total, None)
         return
     sink.order(shop, t, "order.created", oid, buyer, total, lines)
@@ -106,6 +107,7 @@ def place_order(
     if y < 0.7:
         t_paid = t + rng.randint(10 * SECOND, 5 * MINUTE)
         sink.order(shop, t_paid, "order.paid", oid, buyer, total)
+        sink.paid(shop, t_paid, oid, buyer, agent)
         after_paid(sink, rng, shop, buyer, oid, t_paid, total, lines)
         return
     if y < 0.8:
@@ -116,6 +118,7 @@ def place_order(
         if r() < 0.9:
             t_bal = t_dep + rng.randint(1 * DAY, 3 * DAY)
             sink.order(shop, t_bal, "order.paid", oid, buyer, total - deposit)
+            sink.paid(shop, t_bal, oid, buyer, agent)
             after_paid(sink, rng, shop, buyer, oid, t_bal, total, lines)
         return
     # unpaid for now
@@ -135,6 +138,7 @@ def place_order(
         if w < 0.55:
             t_paid = end + rng.randint(1 * MINUTE, 2 * HOUR)
             sink.order(shop, t_paid, "order.paid", oid, buyer, total)
+            sink.paid(shop, t_paid, oid, buyer, agent)
             after_paid(sink, rng, shop, buyer, oid, t_paid, total, lines)
         elif w < 0.85:
             sink.order(
@@ -201,6 +205,7 @@ def midsale(sink: Sink, rng: random.Random, shop: Shop, buyer: str, t: int) -> N
     if rng.random() < 0.8:
         t_paid = end.t + rng.randint(1 * MINUTE, 10 * MINUTE)
         sink.order(shop, t_paid, "order.paid", oid, buyer, total)
+        sink.paid(shop, t_paid, oid, buyer, None)  # mid-sale: attributed to no inquiry here
         after_paid(sink, rng, shop, buyer, oid, t_paid, total, lines)
     else:
         sink.order(

@@ -227,3 +227,120 @@ async def test_rolled_back_batch_queues_nothing(engine: AsyncEngine) -> None:
             .where(webhook_events.c.shop_id == "shop-rb")
         )
         assert count == 0
+
+
+async def test_an_alert_on_the_p90_response_time(db: AsyncConnection) -> None:
+    # SPEC §11 percentiles in alerts: p90 > 60 s over at least 5 responses, last 7 days.
+    # a1 yesterday {10, 20, 30} s and today {40, 90} s: merged n = 5, p90 = ⌈4.5⌉ = 5th
+    # = 90 s > 60 -> breached, with the value /v1/metrics shows (90.0).
+    from domain.spread import encode
+    from shared.schema import agent_responses
+
+    await _shop(db)
+    await _rule(
+        db,
+        "p90",
+        metric="p90_response_seconds",
+        comparison="gt",
+        threshold=Decimal("60"),
+        time_window="last_7_days",
+        min_sample=5,
+    )
+    s = 1_000_000
+    yesterday = TODAY - timedelta(days=1)
+    for day, values in ((yesterday, [10 * s, 20 * s, 30 * s]), (TODAY, [40 * s, 90 * s])):
+        await _day(db, "a1", day, responses=len(values), response_us_sum=sum(values))
+        await db.execute(
+            insert(agent_responses).values(
+                shop_id=SHOP,
+                agent_id="a1",
+                day=day,
+                response_us=encode(values),
+                first_response_us=encode([]),
+            )
+        )
+    assert await _run(db, {("a1", TODAY)}) == 1
+    ((kind, data),) = await _events(db)
+    assert kind == "alert.breached" and data["value"] == 90.0 and data["sample"] == 5
+    assert data["sample_metric"] == "responses"
+
+
+async def test_review_bad_once_per_review_and_withdrawn_when_no_longer_bad(
+    db: AsyncConnection,
+) -> None:
+    """SPEC §11: review.bad once per order and review event, whatever the re-derivations;
+    review.bad.withdrawn once a later review is not bad, only for notified bad reviews."""
+    from domain.review_notices import ReviewNotice
+    from services.scoring.core import ReviewEvent
+    from services.scoring.derivation import review_notices
+    from tests.scoring.recompute import derive_all
+    from tests.scoring.scoring_builders import agent, buyer, order, t
+
+    await _shop(db)
+    await db.execute(
+        text(
+            "UPDATE webhook_subscriptions SET event_types = "
+            '\'["review.bad", "review.bad.withdrawn"]\' WHERE shop_id = :s'
+        ),
+        {"s": SHOP},
+    )
+    chat_and_order = [
+        buyer(t("2026-11-11 10:00:00"), "s:小美"),
+        agent(t("2026-11-11 10:00:10"), "s:小美"),
+        order("created", "T1", t("2026-11-11 11:00:00"), "100"),
+    ]
+
+    def review(eid: str, at: str, rating: str) -> ReviewEvent:
+        return ReviewEvent(
+            "s1", eid, "T1", "b1", t(at), rating, "差" if rating == "bad" else "好", 1, None, None
+        )  # type: ignore[arg-type]
+
+    def notices(*reviews: ReviewEvent) -> list[ReviewNotice]:
+        facts = derive_all([*chat_and_order, *reviews])[("s1", "b1")]
+        return review_notices("b1", facts)
+
+    async def run(found: list[ReviewNotice]) -> int:
+        return await evaluate_after_batch(
+            session=db,
+            shop_id=SHOP,
+            changed_agent_days=set(),
+            new_violations=[],
+            now=T0,
+            review_notices=found,
+        )
+
+    bad = review("r1", "2026-11-14 20:00:00", "bad")
+    # A good review posted earlier but arriving later changes nothing: r1 stays the review.
+    early_good = review("r0", "2026-11-13 20:00:00", "good")
+    changed = review("r2", "2026-11-15 09:00:00", "good")
+    assert await run(notices(bad)) == 1
+    assert await run(notices(bad)) == 0  # re-derived: not sent again
+    assert await run(notices(bad, early_good)) == 0
+    assert await run(notices(bad, early_good, changed)) == 1  # withdrawn
+    assert await run(notices(bad, early_good, changed)) == 0
+    events = await _events(db)
+    assert [kind for kind, _ in events] == ["review.bad", "review.bad.withdrawn"]
+    sent, withdrawn = events[0][1], events[1][1]
+    assert sent["order_id"] == "T1" and sent["agent_id"] == "s:小美"
+    assert sent["review"] == {
+        "event_id": "r1",
+        "posted_at": t("2026-11-14 20:00:00").isoformat(),
+        "day": "2026-11-14",
+        "rating": "bad",
+        "text": "差",
+        "dsr": {"item": 1},
+    }
+    # The transcript from aftersale_lookback (15 days) before placement to the review.
+    assert sent["transcript"] == "/v1/buyers/b1/transcript?from=2026-10-27&to=2026-11-14"
+    assert withdrawn["withdrawn_review_event_id"] == "r1"
+    assert withdrawn["review"]["event_id"] == "r2" and withdrawn["review"]["rating"] == "good"
+    # A bad review that never was the order's review (a later one was there) is never sent,
+    # so never withdrawn.
+    late_bad = review("r1b", "2026-11-14 21:00:00", "bad")
+    assert await run(notices(bad, early_good, changed, late_bad)) == 0
+    deliveries = await db.scalar(
+        select(text("count(*)"))
+        .select_from(webhook_deliveries)
+        .where(webhook_deliveries.c.shop_id == SHOP)
+    )
+    assert deliveries == 2

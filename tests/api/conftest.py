@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import date
 from typing import Any
@@ -20,8 +20,9 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from domain.parts import AgentDayParts, ShopDayParts
+from domain.spread import encode
 from services.api.app import create_app
-from shared.schema import agent_daily, agents, shop_daily
+from shared.schema import agent_daily, agent_responses, agents, shop_daily
 from shared.settings import Settings
 
 
@@ -109,6 +110,26 @@ async def insert_agent_days(
     ]
     async with engine.begin() as conn:
         await conn.execute(insert(agent_daily), values)
+
+
+async def insert_agent_responses(
+    engine: AsyncEngine,
+    shop_id: str,
+    rows: Iterable[tuple[str, date, Sequence[int], Sequence[int]]],
+) -> None:
+    """agent_responses rows (agent, day, response µs, first response µs), any order."""
+    values = [
+        {
+            "shop_id": shop_id,
+            "agent_id": agent,
+            "day": day,
+            "response_us": encode(sorted(responses)),
+            "first_response_us": encode(sorted(first)),
+        }
+        for agent, day, responses, first in rows
+    ]
+    async with engine.begin() as conn:
+        await conn.execute(insert(agent_responses), values)
 
 
 async def insert_shop_days(

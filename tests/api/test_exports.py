@@ -24,7 +24,13 @@ from domain.catalogue import AGENT_METRICS, CATALOGUE, RULE_LABELS, SHOP_METRICS
 from domain.parts import AgentDayParts, ShopDayParts
 from services.api.exports import csv_file, xlsx_file
 
-from .conftest import insert_agent_days, insert_agents, insert_shop_days, make_shop
+from .conftest import (
+    insert_agent_days,
+    insert_agent_responses,
+    insert_agents,
+    insert_shop_days,
+    make_shop,
+)
 from .fixtures_rows import conversation
 from .readback import (
     csv_cell_holds,
@@ -96,6 +102,15 @@ async def shop(client: httpx.AsyncClient, admin: dict[str, str], api_engine: Asy
     rows += [(a, days[1], {"consultations": 3, "inquiries": 2}) for a in RISKY_AGENTS]
     rows += [(RISKY_AGENTS[0], date(2026, 10, 15), {"inquiries": 4, "paid_buyers": 1})]
     await insert_agent_days(api_engine, shop_id, rows)
+    # Response times for the percentiles (SPEC §11): 1.5 s, 2.25 s, ... on STAR's days.
+    await insert_agent_responses(
+        api_engine,
+        shop_id,
+        [
+            (STAR, d, [1_500_000 * (i + 1), 750_000 * (i + 3)], [1_500_000 * (i + 1)])
+            for i, d in enumerate(days)
+        ],
+    )
     shop_parts = {
         n: (Decimal(f"{900 + i}.05") if n in ShopDayParts.DECIMAL_FIELDS else 40 + i)
         for i, n in enumerate(ShopDayParts.FIELDS)

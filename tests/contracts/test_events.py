@@ -179,3 +179,83 @@ def test_too_old_for_the_shop_retention() -> None:
 def test_extra_fields_are_kept_in_the_body_not_rejected() -> None:
     parsed = accepted(chat(platform="tmall"))
     assert parsed.body["platform"] == "tmall"
+
+
+def review(**overrides: Any) -> dict[str, Any]:
+    event = {
+        "event_id": "r-1",
+        "type": "review.posted",
+        "shop_id": "shop-1",
+        "order_id": "T100",
+        "buyer_id": "tb_buyer",
+        "posted_at": "2026-11-14T20:00:00+08:00",
+        "rating": "good",
+        "text": "小美服务超好",
+        "dsr": {"item": 5, "service": 5, "logistics": 4},
+    }
+    event.update(overrides)
+    return event
+
+
+def test_valid_review_keeps_known_dsr_keys_and_ignores_others() -> None:
+    from shared.contracts import ReviewEvent
+
+    parsed = accepted(review(dsr={"item": 5, "service": 1, "speed": 9, "note": None}))
+    event = parsed.event
+    assert isinstance(event, ReviewEvent)
+    assert event.dsr == {"item": 5, "service": 1}
+    assert parsed.occurred == datetime(2026, 11, 14, 12, 0, tzinfo=UTC)
+    assert parsed.body["dsr"]["speed"] == 9  # the stored body is the event as it arrived
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        review(dsr=None),
+        without(review(), "dsr"),
+        review(dsr={}),
+        review(dsr={"logistics": 3}),
+        review(text=""),
+        review(text="好" * 2000),
+        review(rating="neutral"),
+        review(rating="bad", posted_at="2026-11-14T12:00:00Z"),
+    ],
+)
+def test_reviews_the_contract_allows(body: dict[str, Any]) -> None:
+    accepted(body)
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        (review(rating="great"), "rating: Input should be 'good', 'neutral' or 'bad'"),
+        (review(rating=None), "rating:"),
+        (without(review(), "rating"), "rating: is required"),
+        (review(dsr={"item": 5.0}), "dsr: item must be a JSON integer from 1 to 5"),
+        (review(dsr={"item": True}), "dsr: item must be a JSON integer from 1 to 5"),
+        (review(dsr={"service": None}), "dsr: service must be a JSON integer from 1 to 5"),
+        (review(dsr={"logistics": 0}), "got 0"),
+        (review(dsr={"logistics": 6}), "got 6"),
+        (review(dsr={"item": "5"}), "got '5'"),
+        (review(dsr=[5, 5, 5]), "dsr: must be an object"),
+        (review(dsr=5), "dsr: must be an object"),
+        (without(review(), "text"), "text: is required"),
+        (review(text=None), "text:"),
+        (review(text="好" * 2001), "text: must be at most 2000 code points, got 2001"),
+        (review(posted_at="2026-11-14T20:00:00"), "posted_at: '2026-11-14T20:00:00' has no UTC"),
+        (without(review(), "posted_at"), "posted_at: is required"),
+        (review(order_id=""), "order_id:"),
+        (review(buyer_id="x" * 129), "buyer_id:"),
+    ],
+)
+def test_review_rejections_say_what_to_fix(body: dict[str, Any], says: str) -> None:
+    result = rejected(body)
+    assert result.reason == RejectReason.INVALID_FIELDS
+    assert says in result.detail
+    assert (result.shop_id, result.event_id) == ("shop-1", "r-1")
+
+
+def test_review_clock_checks_read_posted_at() -> None:
+    parsed = accepted(review(posted_at="2026-11-11T10:06:00+08:00"))  # NOW + 6 min
+    late = check_event_time(parsed, now=NOW, retention_days=400)
+    assert late is not None and late.reason == RejectReason.FUTURE_TIMESTAMP

@@ -49,6 +49,13 @@ SPEC_AGENT = (
     "avg_qa_score",
     "reminded_orders",
     "reminder_success_rate",
+    # SPEC §11 (reviews)
+    "reviews",
+    "good_reviews",
+    "neutral_reviews",
+    "bad_reviews",
+    "bad_review_rate",
+    "review_mentions",
 )
 SPEC_SHOP = (
     "placed_orders",
@@ -57,6 +64,13 @@ SPEC_SHOP = (
     "silent_orders",
     "silent_sales",
     "cs_sales_share",
+    # SPEC §11 (reviews)
+    "reviews_total",
+    "bad_reviews_total",
+    "bad_review_rate_total",
+    "avg_dsr_item",
+    "avg_dsr_service",
+    "avg_dsr_logistics",
 )
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -84,9 +98,12 @@ def test_every_spec_metric_is_in_the_catalogue_with_both_labels() -> None:
         parts = AgentDayParts if m.scope == "agent" else ShopDayParts
         assert set(m.formula.parts) <= set(parts.FIELDS), m.name
     # A ratio's sample is its denominator when that is a count (cs_sales_share divides
-    # money: its sample is the paid orders).
+    # money: its sample is the paid orders; a DSR mean divides by the scores present, a
+    # part that is no metric: its sample is the shop's reviews).
     for m in CATALOGUE.values():
-        if isinstance(m.formula, Ratio) and m.formula.denominator != "sales_total":
+        if m.name.startswith("avg_dsr_"):
+            assert m.sample == "reviews_total", m.name
+        elif isinstance(m.formula, Ratio) and m.formula.denominator != "sales_total":
             assert m.sample == m.formula.denominator, m.name
 
 
@@ -106,10 +123,18 @@ def test_directions_the_spec_implies() -> None:
         "refund_amount",
         "avg_response_seconds",
         "avg_first_response_seconds",
+        "p50_response_seconds",
+        "p90_response_seconds",
+        "p50_first_response_seconds",
         "slow_responses",
         "unreplied_buyers",
         "violations",
         *(f"violations.{rule}" for rule in RULES),
+        "neutral_reviews",
+        "bad_reviews",
+        "bad_review_rate",
+        "bad_reviews_total",
+        "bad_review_rate_total",
     }
 
 
@@ -164,7 +189,7 @@ def test_the_definitions_doc_shows_the_catalogue() -> None:
     """docs/definitions.md §8 has the catalogue's table: kept equal to the code."""
     doc = (Path(__file__).parents[2] / "docs" / "definitions.md").read_text()
     shown = re.findall(
-        r"^\| `([a-z_.]+)`(?: \(shop\))? \| ([^|]+) \| [^|]+ \| (\w+) \| `([^`]+)` \| (\w+) \|$",
+        r"^\| `([a-z0-9_.]+)`(?: \(shop\))? \| ([^|]+) \| [^|]+ \| (\w+) \| `([^`]+)` \| (\w+) \|$",
         doc,
         re.M,
     )

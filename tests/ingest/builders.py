@@ -50,5 +50,22 @@ def order(shop_id: str = "shop-a", event_id: str | None = None, **fields: Any) -
     return event
 
 
+def review(shop_id: str = "shop-a", event_id: str | None = None, **fields: Any) -> dict[str, Any]:
+    """A SPEC §11 review.posted."""
+    event: dict[str, Any] = {
+        "event_id": event_id or f"r-{next(_ids)}",
+        "type": "review.posted",
+        "shop_id": shop_id,
+        "order_id": f"order-{next(_ids)}",
+        "buyer_id": "buyer-1",
+        "posted_at": stamp(),
+        "rating": "good",
+        "text": "小美服务很好",
+        "dsr": {"item": 5, "service": 4},
+    }
+    event.update(fields)
+    return event
+
+
 def encode(event: dict[str, Any]) -> bytes:
     return orjson.dumps(event)

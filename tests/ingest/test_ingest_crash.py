@@ -56,7 +56,8 @@ def stream(seed: int) -> list[SimEvent]:
 async def stored_count(engine: AsyncEngine) -> int:
     rows = await fetch(
         engine,
-        "SELECT (SELECT count(*) FROM chat_messages) + (SELECT count(*) FROM order_events) AS n",
+        "SELECT (SELECT count(*) FROM chat_messages) + (SELECT count(*) FROM order_events)"
+        " + (SELECT count(*) FROM review_events) AS n",
     )
     return int(rows[0].n)
 
@@ -139,7 +140,8 @@ async def test_sigkill_at_random_points_loses_nothing(
     rows = await fetch(
         engine,
         "SELECT event_id, body FROM chat_messages UNION ALL "
-        "SELECT event_id, body FROM order_events",
+        "SELECT event_id, body FROM order_events UNION ALL "
+        "SELECT event_id, body FROM review_events",
     )
     stored = Counter(r.event_id for r in rows)
     assert set(stored) == set(valid), f"seed {seed}: lost or extra events"

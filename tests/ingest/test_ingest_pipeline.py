@@ -17,7 +17,7 @@ from shared import topics
 from shared.db import session_factory, transaction
 from shared.settings import Settings
 from tests.fixtures.clock import NOW
-from tests.ingest.builders import chat, encode, order, stamp
+from tests.ingest.builders import chat, encode, order, review, stamp
 from tests.ingest.harness import (
     RunningIngest,
     fetch,
@@ -351,3 +351,46 @@ async def test_batch_mixing_new_and_stored_ids_of_either_kind(
         "SELECT event_id FROM order_events WHERE event_id LIKE 'mix-%'",
     )
     assert sorted(r.event_id for r in rows) == ["mix-1", "mix-2", "mix-3", "mix-4"]
+
+
+async def test_reviews_are_stored_forwarded_and_deduped_across_kinds(
+    ingest: RunningIngest, kafka_bootstrap: str, engine: AsyncEngine
+) -> None:
+    """review.posted (SPEC §11) is stored in review_events with its DSR, forwarded like
+    every event, deduped against chat and order ids; a bad DSR is dead-lettered."""
+    from services.ingest.batch import InRecord
+
+    full = review("shop-a", event_id="rev-1", dsr={"item": 5, "service": 4, "extra": "x"})
+    no_dsr = review("shop-a", event_id="rev-2", dsr=None, rating="bad", text="")
+    partial = review("shop-a", event_id="rev-3", dsr={"logistics": 1})
+    clash = review("shop-a", event_id="rev-chat")  # the id of a stored chat message
+    bad = review("shop-a", event_id="rev-bad", dsr={"item": 5.0})
+    first = [InRecord(CHAT, 2, 3_000_000, b"shop-a", encode(chat("shop-a", event_id="rev-chat")))]
+    assert (await ingest.worker.processor.process(first)).stored == 1
+    records = [
+        InRecord(ORDER, 2, 3_000_001 + i, b"shop-a", encode(e))
+        for i, e in enumerate((full, no_dsr, partial, clash, bad, full))
+    ]
+    result = await ingest.worker.processor.process(records)
+    assert (result.stored, result.forwarded, result.duplicates) == (3, 3, 2)
+    rows = await fetch(
+        engine,
+        "SELECT event_id, rating, text, dsr_item, dsr_service, dsr_logistics, body "
+        "FROM review_events WHERE event_id LIKE 'rev-%' ORDER BY event_id",
+    )
+    assert [tuple(r[:6]) for r in rows] == [
+        ("rev-1", "good", "小美服务很好", 5, 4, None),
+        ("rev-2", "bad", "", None, None, None),
+        ("rev-3", "good", "小美服务很好", None, None, 1),
+    ]
+    assert rows[0].body["dsr"]["extra"] == "x"  # kept as it arrived
+    letters = await fetch(
+        engine,
+        "SELECT event_id, reason, detail FROM dead_letters WHERE event_id IN "
+        "('rev-bad', 'rev-chat') ORDER BY event_id",
+    )
+    assert [(r.event_id, r.reason) for r in letters] == [
+        ("rev-bad", "invalid_fields"),
+        ("rev-chat", "conflicting_duplicate"),
+    ]
+    assert "dsr: item must be a JSON integer from 1 to 5" in letters[0].detail

@@ -62,6 +62,22 @@ VARIANTS: list[tuple[dict[str, Any], dict[str, Any]]] = [
         {"timezone": "UTC", "reminder_window_seconds": 1800, "aftersale_lookback_days": 0},
         {"unanswered": {"enabled": False}, "closing_by_agent": {"penalty": 0}},
     ),
+    # SPEC §11 business hours with edges on the grid: BASE (Wed 22:00) is the closing
+    # instant; Thu opens 00:00–00:30 (over midnight from nothing) and 09:00–23:30; the
+    # jumps land on closed days and on Tue/Fri/Sat openings.
+    (
+        {
+            "session_gap_seconds": 86400,
+            "business_hours": {
+                "wed": [["08:00", "22:00"]],
+                "thu": [["00:00", "00:30"], ["09:00", "23:30"]],
+                "tue": [["22:00", "24:00"]],
+                "fri": [["23:00", "24:00"]],
+                "sat": [["00:00", "00:01"]],
+            },
+        },
+        {},
+    ),
 ]
 
 
@@ -90,11 +106,38 @@ def stream(seed: int, n: int = 40, dense: bool = False) -> list[dict[str, Any]]:
         eid = f"e{ids[i]:03d}"
         if events and rng.random() < 0.05:
             eid = rng.choice(events)["event_id"]  # duplicate id (maybe different body)
-        if rng.random() < 0.7:
+        roll = rng.random()
+        if roll < 0.7:
             events.append(_chat(rng, eid, _stamp(t, rng), buyers, agents))
-        else:
+        elif roll < 0.9:
             events.append(_order(rng, eid, _stamp(t, rng), buyers))
+        else:
+            events.append(_review(rng, eid, _stamp(t, rng), buyers))
     return events
+
+
+#: review texts (SPEC §11) naming nicknames in other cases, nested, or nobody
+REVIEW_TEXTS = ["A1很棒", "谢谢a2和A3", "a3a1", "", "差", "a", "STRASSE"]
+
+
+def _review(rng: random.Random, eid: str, at: str, buyers: list[str]) -> dict[str, Any]:
+    ev: dict[str, Any] = {
+        "event_id": eid,
+        "type": "review.posted",
+        "shop_id": SHOP,
+        "order_id": rng.choice(["o1", "o2", "o3", "o4"]),  # o4: never placed
+        "buyer_id": rng.choice(buyers),
+        "posted_at": at,
+        "rating": rng.choice(["good", "good", "neutral", "bad"]),
+        "text": rng.choice(REVIEW_TEXTS),
+    }
+    roll = rng.random()
+    if roll < 0.3:
+        ev["dsr"] = None
+    elif roll < 0.8:
+        keys = rng.sample(["item", "service", "logistics"], rng.randint(0, 3))
+        ev["dsr"] = {k: rng.randint(1, 5) for k in keys}
+    return ev
 
 
 def two_shop_stream(seed: int, n: int = 40) -> list[dict[str, Any]]:

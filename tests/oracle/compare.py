@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable, Mapping
-from dataclasses import fields
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from domain.qa_rules import QaRules
 from domain.settings import ShopSettings
-from services.scoring.core import ChatMessage, OrderEvent, Totals
+from domain.spread import Spread
+from services.scoring.core import ChatMessage, OrderEvent, ReviewEvent, Totals
 from tests.oracle import AGENT_PARTS, SHOP_PARTS, compute
+from tests.oracle.spec_oracle import percentile
 from tests.scoring.incremental import IncrementalScorer
 from tests.scoring.recompute import recompute
 
@@ -22,7 +23,21 @@ Settings = Mapping[str, Mapping[str, Any]]  # shop_id -> §3 overrides
 Rules = Mapping[str, Mapping[str, Mapping[str, Any]]]  # shop_id -> oracle rule overrides
 
 
-def to_core(ev: Mapping[str, Any]) -> ChatMessage | OrderEvent:
+def to_core(ev: Mapping[str, Any]) -> ChatMessage | OrderEvent | ReviewEvent:
+    if ev["type"] == "review.posted":
+        dsr = ev.get("dsr") or {}
+        return ReviewEvent(
+            ev["shop_id"],
+            ev["event_id"],
+            ev["order_id"],
+            ev["buyer_id"],
+            datetime.fromisoformat(ev["posted_at"]),
+            ev["rating"],
+            ev["text"],
+            dsr.get("item"),
+            dsr.get("service"),
+            dsr.get("logistics"),
+        )
     if ev["type"] == "chat.message":
         return ChatMessage(
             shop_id=ev["shop_id"],
@@ -75,7 +90,7 @@ def oracle_rows(
 
 def _totals_rows(totals: Totals) -> tuple[Rows, Rows]:
     def as_row(parts: Any) -> Row:
-        return {f.name: getattr(parts, f.name) for f in fields(parts)}
+        return {name: getattr(parts, name) for name in parts.FIELDS}
 
     agents = {k: as_row(p) for k, p in totals.agent_days.items()}
     shops = {k: as_row(p) for k, p in totals.shop_days.items()}
@@ -91,16 +106,79 @@ def _core_config(
     )
 
 
+def core_batch_totals(events: list[dict[str, Any]], settings: Settings, rules: Rules) -> Totals:
+    return recompute([to_core(e) for e in events], *_core_config(settings, rules))
+
+
 def core_batch_rows(
     events: list[dict[str, Any]], settings: Settings, rules: Rules
 ) -> tuple[Rows, Rows]:
     """The core's plain batch recomputation."""
-    return _totals_rows(recompute([to_core(e) for e in events], *_core_config(settings, rules)))
+    return _totals_rows(core_batch_totals(events, settings, rules))
+
+
+Times = dict[tuple[str, str, Any], tuple[list[int], list[int]]]
+
+
+def oracle_times(events: list[dict[str, Any]], settings: Settings, rules: Rules) -> Times:
+    """(shop, agent, day) -> sorted response µs and first response µs (SPEC §11)."""
+    return {
+        (shop, agent, day): (sorted(r), sorted(f))
+        for shop, res in compute(events, settings, rules).items()
+        for (agent, day), (r, f) in res.times.items()
+    }
+
+
+def core_times(totals: Totals) -> Times:
+    return {k: (t.to_json()["r"], t.to_json()["f"]) for k, t in totals.spreads.items()}
+
+
+def percentile_differences(oracle: Times, totals: Totals) -> list[str]:
+    """Per-day value lists, then p50/p90/p50-first of every agent's and every shop's
+    merged days: the oracle's brute-force sort against the core's Spread selection."""
+    out = [
+        f"{k} times: oracle={oracle.get(k)} core={core.get(k)}"
+        for core in [core_times(totals)]
+        for k in sorted(set(oracle) | set(core), key=repr)
+        if oracle.get(k) != core.get(k)
+    ]
+    merged: dict[tuple[str, str | None], list[Any]] = {}
+    for (shop, agent, _), times in totals.spreads.items():
+        for key in ((shop, agent), (shop, None)):
+            merged.setdefault(key, []).append(times)
+    for key, spreads in merged.items():
+        spread = Spread.of_times(spreads)
+        mine = [
+            v
+            for k, (r, _) in oracle.items()
+            if k[0] == key[0] and key[1] in (None, k[1])
+            for v in r
+        ]
+        firsts = [
+            v
+            for k, (_, f) in oracle.items()
+            if k[0] == key[0] and key[1] in (None, k[1])
+            for v in f
+        ]
+        for name, got, want in (
+            ("p50", spread.percentile("responses", 1, 2), percentile(mine, 1, 2)),
+            ("p90", spread.percentile("responses", 9, 10), percentile(mine, 9, 10)),
+            ("p50 first", spread.percentile("first", 1, 2), percentile(firsts, 1, 2)),
+        ):
+            if got != want:
+                out.append(f"{key} {name}: oracle={want} core={got}")
+    return out
 
 
 def core_streamed_rows(
     events: list[dict[str, Any]], settings: Settings, rules: Rules, seed: int
 ) -> tuple[Rows, Rows]:
+    return _totals_rows(core_streamed_totals(events, settings, rules, seed))
+
+
+def core_streamed_totals(
+    events: list[dict[str, Any]], settings: Settings, rules: Rules, seed: int
+) -> Totals:
     """The core's incremental scorer fed the events in the given order, in random batches."""
     rng = random.Random(seed)
     scorer = IncrementalScorer(*_core_config(settings, rules))
@@ -109,7 +187,7 @@ def core_streamed_rows(
         size = rng.randint(1, 50)
         scorer.apply_batch([to_core(e) for e in events[i : i + size]])
         i += size
-    return _totals_rows(scorer.totals)
+    return scorer.totals
 
 
 def differences(
@@ -135,7 +213,12 @@ def all_differences(
     settings, rules = settings or {}, rules or {}
     o_agents, o_shops = oracle_rows(events, settings, rules)
     if streamed_seed is None:
-        c_agents, c_shops = core_batch_rows(events, settings, rules)
+        totals = core_batch_totals(events, settings, rules)
     else:
-        c_agents, c_shops = core_streamed_rows(events, settings, rules, streamed_seed)
-    return differences(o_agents, c_agents, AGENT_PARTS) + differences(o_shops, c_shops, SHOP_PARTS)
+        totals = core_streamed_totals(events, settings, rules, streamed_seed)
+    c_agents, c_shops = _totals_rows(totals)
+    return (
+        differences(o_agents, c_agents, AGENT_PARTS)
+        + differences(o_shops, c_shops, SHOP_PARTS)
+        + percentile_differences(oracle_times(events, settings, rules), totals)
+    )

@@ -107,7 +107,34 @@ def dedupe(events: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
 def event_time_us(ev: Mapping[str, Any]) -> int:
     if ev["type"] == "chat.message":
         return parse_time_us(ev["sent_at"])
+    if ev["type"] == "review.posted":
+        return parse_time_us(ev["posted_at"])
     return parse_time_us(ev["occurred_at"])
+
+
+@dataclass(frozen=True)
+class Review:
+    """SPEC §11 review.posted: dsr holds the keys present with their integer scores."""
+
+    event_id: str
+    order_id: str
+    t: int
+    rating: str
+    text: str
+    dsr: dict[str, int]
+
+
+def to_review(ev: Mapping[str, Any]) -> Review:
+    raw = ev.get("dsr")
+    dsr = {} if raw is None else {k: raw[k] for k in ("item", "service", "logistics") if k in raw}
+    return Review(
+        ev["event_id"],
+        ev["order_id"],
+        parse_time_us(ev["posted_at"]),
+        ev["rating"],
+        ev["text"],
+        dsr,
+    )
 
 
 def to_msg(ev: Mapping[str, Any]) -> Msg:

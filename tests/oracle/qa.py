@@ -54,10 +54,17 @@ def resolve_rules(overrides: Mapping[str, Mapping[str, Any]] | None) -> dict[str
 class Question:
     msg: Msg
     response: Msg | None
+    # SPEC §11 business hours: when the question's clock starts (its next opening when
+    # asked while closed); None = the question's own time, no floor at 0 needed.
+    opens_us: int | None = None
 
     @property
     def response_us(self) -> int | None:
-        return None if self.response is None else self.response.t - self.msg.t
+        if self.response is None:
+            return None
+        if self.opens_us is None:
+            return self.response.t - self.msg.t
+        return max(0, self.response.t - self.opens_us)
 
 
 def score_session(

@@ -55,6 +55,22 @@ R12 QA (closed sessions only; counted on the session's day, agent = session agen
     word, non-overlapping ``str.count`` per word on the raw text; slow_reply / unanswered per
     question of the session (the session's questions, whatever their day). A disabled rule
     records no violation and no penalty. score = max(0, 100 − Σ occurrences × penalty).
+R14 Reviews (§11). Per order_id the review is the one with the greatest (posted_at, event_id);
+    an order never placed (no created, no paid) has none that counts. Its service agent is
+    the agent of the inquiry the order is attributed to (R6). The shop's agents are the
+    agent_ids of every chat message of the shop, any sender. Nickname = the text after the
+    last ':'; it names when it has ≥ 2 §6 characters and casefold(nickname) is a substring
+    of casefold(text) of a good review; credited once per review. Everything counts on the
+    local day of posted_at. DSR: sum and count per key of the scores present.
+R15 (SPEC §11) After-sale and mid-sale consultations are counted per agent on the
+    consultation's day; a consultation that is both counts as after-sale only.
+R16 (SPEC §11) Response times: every response's response_us is kept per (agent, question's
+    day), and per first response; percentiles are the ⌈q·n⌉-th smallest of the merged
+    lists (`percentile`).
+R17 (SPEC §11) Business hours: open at an instant when its local wall-clock time of day
+    lies in one of its local weekday's [start, end) intervals. A question asked while
+    closed is timed from the earliest interval start (read as a local wall time, first
+    occurrence) later than it within the next 8 local days: max(0, response − that).
 R13 Rows are produced for every (agent, day) / day something counts on; all-zero rows may
     be absent (compare them as zero).
 """
@@ -62,15 +78,17 @@ R13 Rows are produced for every (agent, day) / day something counts on; all-zero
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from tests.oracle.events import (
+    EPOCH,
     Msg,
     Order,
+    Review,
     dedupe,
     event_time_us,
     fold_orders,
@@ -78,8 +96,10 @@ from tests.oracle.events import (
     seconds_to_us,
     to_msg,
     to_order_ev,
+    to_review,
 )
 from tests.oracle.qa import RULE_NAMES, Question, resolve_rules, score_session
+from tests.oracle.text import char_count
 
 DEFAULT_SETTINGS: dict[str, Any] = {
     "timezone": "Asia/Shanghai",
@@ -90,6 +110,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "reminder_window_seconds": 86400,
     "raw_retention_days": 400,
     "currency": "CNY",
+    "business_hours": None,
 }
 
 AGENT_PARTS = (
@@ -114,9 +135,26 @@ AGENT_PARTS = (
     "qa_score_sum",
     "reminded_orders",
     "reminder_successes",
+    "aftersale_consultations",
+    "midsale_consultations",
     *(f"v_{r}" for r in RULE_NAMES),
+    "reviews",
+    "good_reviews",
+    "neutral_reviews",
+    "bad_reviews",
+    "review_mentions",
 )
-SHOP_PARTS = ("placed_orders", "paid_orders_total", "sales_total", "silent_orders", "silent_sales")
+DSR_KEYS = ("item", "service", "logistics")
+SHOP_PARTS = (
+    "placed_orders",
+    "paid_orders_total",
+    "sales_total",
+    "silent_orders",
+    "silent_sales",
+    "reviews_total",
+    "bad_reviews_total",
+    *(f"dsr_{k}_{p}" for k in DSR_KEYS for p in ("sum", "count")),
+)
 MONEY_PARTS = frozenset({"sales_amount", "refund_amount", "sales_total", "silent_sales"})
 
 Parts = dict[str, int | Decimal]
@@ -128,11 +166,19 @@ def zero_parts(names: Iterable[str]) -> Parts:
 
 
 class ShopResult:
-    """Additive parts of one shop: ``agent_days[(agent_id, day)]`` and ``shop_days[day]``."""
+    """Additive parts of one shop: ``agent_days[(agent_id, day)]`` and ``shop_days[day]``;
+    ``times[(agent_id, day)]``: (response µs, first response µs) lists (R16)."""
 
     def __init__(self) -> None:
         self.agent_days: dict[AgentDay, Parts] = {}
         self.shop_days: dict[date, Parts] = {}
+        self.times: dict[AgentDay, tuple[list[int], list[int]]] = {}
+
+    def add_time(self, agent: str, day: date, us: int, first: bool) -> None:
+        responses, firsts = self.times.setdefault((agent, day), ([], []))
+        responses.append(us)
+        if first:
+            firsts.append(us)
 
     def add(self, agent: str, day: date, name: str, value: int | Decimal = 1) -> None:
         row = self.agent_days.setdefault((agent, day), zero_parts(AGENT_PARTS))
@@ -141,6 +187,43 @@ class ShopResult:
     def add_shop(self, day: date, name: str, value: int | Decimal = 1) -> None:
         row = self.shop_days.setdefault(day, zero_parts(SHOP_PARTS))
         row[name] += value
+
+
+def percentile(values: Iterable[int], q_num: int, q_den: int) -> int | None:
+    """Nearest rank (R16): sort everything, take the ⌈q·n⌉-th (q = q_num / q_den)."""
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    rank = (q_num * len(ordered) + q_den - 1) // q_den
+    return ordered[rank - 1]
+
+
+WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _hhmm_us(text: str) -> int:
+    hours, minutes = text.split(":")
+    return (int(hours) * 60 + int(minutes)) * 60 * 1_000_000
+
+
+def next_open_us(t_us: int, tz: ZoneInfo, hours: Mapping[str, Any]) -> int:
+    """R17: t itself when open, else the earliest later interval start."""
+    local = (EPOCH + timedelta(microseconds=t_us)).astimezone(tz)
+    of_day = (local.hour * 3600 + local.minute * 60 + local.second) * 1_000_000
+    of_day += local.microsecond
+    today = hours.get(WEEKDAY_KEYS[local.weekday()], [])
+    if any(_hhmm_us(a) <= of_day < _hhmm_us(b) for a, b in today):
+        return t_us
+    starts = []
+    for ahead in range(9):
+        day = local.date() + timedelta(days=ahead)
+        for a, _ in hours.get(WEEKDAY_KEYS[day.weekday()], []):
+            h, m = (int(x) for x in a.split(":"))
+            wall = datetime(day.year, day.month, day.day, h, m, tzinfo=tz)
+            at = (wall - EPOCH) // timedelta(microseconds=1)
+            if at > t_us:
+                starts.append(at)
+    return min(starts)
 
 
 def compute(
@@ -181,6 +264,7 @@ class _Context:
         self.lookback = seconds_to_us(s["aftersale_lookback_days"]) * 86_400
         self.slow = seconds_to_us(s["slow_reply_seconds"])
         self.remind = seconds_to_us(s["reminder_window_seconds"])
+        self.hours: Mapping[str, Any] | None = s.get("business_hours")
         self.rules = rules
         self.watermark = max((event_time_us(e) for e in events), default=0)
         chats = [to_msg(e) for e in events if e["type"] == "chat.message"]
@@ -188,8 +272,13 @@ class _Context:
             (m for m in chats if m.sender in ("buyer", "agent") and m.agent is not None),
             key=lambda m: m.key,
         )
-        self.orders = fold_orders([to_order_ev(e) for e in events if e["type"] != "chat.message"])
+        self.orders = fold_orders(
+            [to_order_ev(e) for e in events if e["type"].startswith("order.")]
+        )
         self.placed = [o for o in self.orders.values() if o.placed is not None]
+        self.reviews = [to_review(e) for e in events if e["type"] == "review.posted"]
+        self.agents = {c.agent for c in chats if c.agent is not None}
+        self.attributed: dict[str, tuple[str, str, date] | None] = {}
         self.result = ShopResult()
 
     def day(self, t: int) -> date:
@@ -201,6 +290,7 @@ class _Context:
         self.session_metrics(sessions)
         self.consultation_metrics(sessions)
         self.reminders()
+        self.review_metrics()
 
     # -- messages and sessions ------------------------------------------------------------
 
@@ -225,8 +315,7 @@ class _Context:
             sessions.append(current)
         return sessions
 
-    @staticmethod
-    def questions(session: list[Msg]) -> list[Question]:
+    def questions(self, session: list[Msg]) -> list[Question]:
         out: list[Question] = []
         seen_buyer = False
         for i, m in enumerate(session):
@@ -236,7 +325,8 @@ class _Context:
             seen_buyer = True
             if is_q:
                 resp = next((r for r in session[i + 1 :] if r.sender == "agent"), None)
-                out.append(Question(m, resp))
+                opens = None if self.hours is None else next_open_us(m.t, self.tz, self.hours)
+                out.append(Question(m, resp, opens))
         return out
 
     def session_metrics(self, sessions: list[list[Msg]]) -> None:
@@ -253,6 +343,7 @@ class _Context:
                 qday = self.day(q.msg.t)
                 self.result.add(agent, qday, "responses")
                 self.result.add(agent, qday, "response_us_sum", rus)
+                self.result.add_time(agent, qday, rus, idx == 0)
                 if rus > self.slow:
                     self.result.add(agent, qday, "slow_responses")
                 if idx == 0:
@@ -283,25 +374,29 @@ class _Context:
             self.result.add(agent, day, "consultations")
             if not any(m.event_id in replied for m in bmsgs):
                 self.result.add(agent, day, "unreplied_buyers")
-            if self.is_presale(buyer, bmsgs[0].t):
+            kind = self.kind(buyer, bmsgs[0].t)
+            if kind == "presale":
                 inquiries[(agent, buyer, day)] = bmsgs
+            else:  # SPEC §11: after-sale and mid-sale both -> after-sale only
+                self.result.add(agent, day, f"{kind}_consultations")
         attributed = self.attribute(inquiries)
+        self.attributed = attributed
         self.inquiry_metrics(inquiries, attributed)
 
-    def is_presale(self, buyer: str, first: int) -> bool:
+    def kind(self, buyer: str, first: int) -> str:
+        """presale, aftersale or midsale (SPEC §4); after-sale wins when both hold (§11)."""
         lo = first - self.lookback
-        for o in self.placed:
-            if o.buyer != buyer:
-                continue
-            if o.paid is not None and lo <= o.paid <= first:
-                return False  # after-sale
+        mine = [o for o in self.placed if o.buyer == buyer]
+        if any(o.paid is not None and lo <= o.paid <= first for o in mine):
+            return "aftersale"
+        for o in mine:
             assert o.placed is not None
             if lo <= o.placed <= first:
                 paid_by_then = o.paid is not None and o.paid <= first
                 cancelled_by_then = o.cancelled is not None and o.cancelled <= first
                 if not paid_by_then and not cancelled_by_then:
-                    return False  # mid-sale
-        return True
+                    return "midsale"
+        return "presale"
 
     def attribute(
         self, inquiries: dict[tuple[str, str, date], list[Msg]]
@@ -388,6 +483,35 @@ class _Context:
         if not cands:
             return None
         return min(cands, key=lambda m: (m.t, m.agent or ""))
+
+    # -- reviews (§11) -----------------------------------------------------------------------
+
+    def review_metrics(self) -> None:
+        latest: dict[str, Review] = {}
+        for r in self.reviews:
+            best = latest.get(r.order_id)
+            if best is None or (r.t, r.event_id) > (best.t, best.event_id):
+                latest[r.order_id] = r
+        for order_id, r in latest.items():
+            o = self.orders.get(order_id)
+            if o is None or o.placed is None:
+                continue  # never placed: counts nowhere
+            day = self.day(r.t)
+            self.result.add_shop(day, "reviews_total")
+            if r.rating == "bad":
+                self.result.add_shop(day, "bad_reviews_total")
+            for key, score in r.dsr.items():
+                self.result.add_shop(day, f"dsr_{key}_sum", score)
+                self.result.add_shop(day, f"dsr_{key}_count")
+            inquiry = self.attributed.get(order_id)
+            if inquiry is not None:
+                self.result.add(inquiry[0], day, "reviews")
+                self.result.add(inquiry[0], day, f"{r.rating}_reviews")
+            if r.rating == "good":
+                for agent in self.agents:
+                    nick = agent.split(":")[-1]
+                    if char_count(nick) >= 2 and nick.casefold() in r.text.casefold():
+                        self.result.add(agent, day, "review_mentions")
 
 
 def sum_money(values: Iterable[Decimal]) -> Decimal:

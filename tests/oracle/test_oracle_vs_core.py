@@ -55,8 +55,11 @@ def test_simulated_streams_batch(seed: int, arrivals_per_hour: float) -> None:
     events = valid_events(config, 5000)
     seen = oracle_totals(events)
     assert seen["paid_orders"] and seen["reminded_orders"] and seen["v_slow_reply"]
-    if arrivals_per_hour < 10:  # several days: lost inquiries, refunds, midnights
+    if arrivals_per_hour < 10:  # several days: lost inquiries, refunds, midnights, reviews
         assert seen["lost_inquiries"] and seen["refund_amount"]
+        assert seen["aftersale_consultations"] and seen["midsale_consultations"]
+        assert seen["reviews"] and seen["review_mentions"] and seen["reviews_total"]
+        assert seen["dsr_service_count"]
     assert_same(events)
 
 
@@ -82,6 +85,14 @@ def test_simulated_stream_custom_settings_and_rules() -> None:
             "attribution_window_seconds": 3600,
             "aftersale_lookback_days": 1,
             "reminder_window_seconds": 600,
+        },
+        "shop-002": {  # SPEC §11: answers while closed time from the next opening
+            "business_hours": {
+                **{d: [["09:00", "12:00"], ["13:30", "18:00"]] for d in ("mon", "tue", "wed")},
+                "thu": [["10:00", "24:00"]],
+                "fri": [["00:00", "02:00"], ["20:00", "22:30"]],
+            },
+            "slow_reply_seconds": 20,
         },
     }
     rules: dict[str, dict[str, dict[str, Any]]] = {
@@ -312,3 +323,22 @@ def test_money_parts_are_decimals() -> None:
     row = next(iter(agents.values()))
     assert row["refund_amount"] == Decimal("0.5") and isinstance(row["refund_amount"], Decimal)
     assert next(iter(shops.values()))["placed_orders"] == 1
+
+
+def test_adversarial_streams_exercise_reviews() -> None:
+    """The streams above hold SPEC §11 reviews that count: served, named, bad, with DSR."""
+    from tests.oracle.compare import oracle_rows
+
+    agent_sums = dict.fromkeys(("reviews", "review_mentions", "bad_reviews"), 0)
+    shop_sums = dict.fromkeys(("reviews_total", "dsr_item_count"), 0)
+    for seed in range(100):
+        s, r = variant(seed)
+        agents, shops = oracle_rows(stream(seed, 50), {ADV_SHOP: s}, {ADV_SHOP: r})
+        for row in agents.values():
+            for name in agent_sums:
+                agent_sums[name] += int(row[name])
+        for row in shops.values():
+            for name in shop_sums:
+                shop_sums[name] += int(row[name])
+    assert all(agent_sums.values()), agent_sums
+    assert all(shop_sums.values()), shop_sums

@@ -15,7 +15,8 @@ from domain.qa_rules import QaRules
 from domain.settings import ShopSettings
 from services.scoring.core.contributions import diff
 from services.scoring.core.facts import BuyerFacts
-from services.scoring.core.model import Event, OrderEvent
+from services.scoring.core.model import ChatMessage, Event, OrderEvent, ReviewEvent
+from services.scoring.core.reviews import named_agents
 from services.scoring.core.totals import Totals
 from tests.scoring.recompute import BuyerKey, EventStore
 
@@ -32,23 +33,41 @@ class IncrementalScorer:
         """Apply new events; returns the buyers that were re-derived."""
         touched: set[BuyerKey] = set()
         orders: set[tuple[str, str]] = set()
+        new_agents: dict[str, set[str]] = {}
         for event in events:
+            known = self.store.agents.get(event.shop_id, set()).copy()
             if not self.store.add(event):
                 continue  # duplicate event_id: the first one wins
-            touched.add((event.shop_id, event.buyer_id))
-            if isinstance(event, OrderEvent):
+            if not isinstance(event, ReviewEvent):  # a review touches its order's buyers
+                touched.add((event.shop_id, event.buyer_id))
+            if isinstance(event, OrderEvent | ReviewEvent):
                 orders.add((event.shop_id, event.order_id))
+            if isinstance(event, ChatMessage) and event.agent_id and event.agent_id not in known:
+                new_agents.setdefault(event.shop_id, set()).add(event.agent_id)
+        orders |= self._named_orders(new_agents)
         touched |= self._order_buyers(orders)
         touched |= self._woken()
         for key in sorted(touched):
             self._rederive(key)
         return touched
 
+    def _named_orders(self, new_agents: Mapping[str, set[str]]) -> set[tuple[str, str]]:
+        """Orders whose good reviews name an agent first seen now: their mentions change."""
+        return {
+            (shop, oid)
+            for (shop, oid), reviews in self.store.reviews.items()
+            if shop in new_agents
+            for r in reviews
+            if r.rating == "good" and named_agents(r.text, frozenset(new_agents[shop]))
+        }
+
     def _order_buyers(self, orders: set[tuple[str, str]]) -> set[BuyerKey]:
         """Every buyer named by any event of a touched order: a late event may move the
         order from one buyer to another, and both must be re-derived."""
         return {
-            (shop, e.buyer_id) for shop, oid in orders for e in self.store.order_events[(shop, oid)]
+            (shop, e.buyer_id)
+            for shop, oid in orders
+            for e in self.store.order_events.get((shop, oid), ())
         }
 
     def _woken(self) -> set[BuyerKey]:

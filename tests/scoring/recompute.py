@@ -15,7 +15,7 @@ from domain.qa_rules import QaRules
 from domain.settings import ShopSettings
 from services.scoring.core.derive import derive_buyer
 from services.scoring.core.facts import BuyerFacts
-from services.scoring.core.model import ChatMessage, Event, OrderEvent, event_time
+from services.scoring.core.model import ChatMessage, Event, OrderEvent, ReviewEvent, event_time
 from services.scoring.core.totals import Totals
 
 BuyerKey = tuple[str, str]  # (shop_id, buyer_id)
@@ -29,6 +29,8 @@ class EventStore:
     messages: dict[BuyerKey, list[ChatMessage]] = field(default_factory=dict)
     order_events: dict[tuple[str, str], list[OrderEvent]] = field(default_factory=dict)
     buyer_orders: dict[BuyerKey, set[str]] = field(default_factory=dict)  # any event's buyer
+    reviews: dict[tuple[str, str], list[ReviewEvent]] = field(default_factory=dict)  # by order
+    agents: dict[str, set[str]] = field(default_factory=dict)  # agent_ids on chat messages
     watermarks: dict[str, datetime] = field(default_factory=dict)
 
     def add(self, event: Event) -> bool:
@@ -40,6 +42,10 @@ class EventStore:
         key = (event.shop_id, event.buyer_id)
         if isinstance(event, ChatMessage):
             self.messages.setdefault(key, []).append(event)
+            if event.agent_id is not None:  # any sender (SPEC §11 "the shop's agents")
+                self.agents.setdefault(event.shop_id, set()).add(event.agent_id)
+        elif isinstance(event, ReviewEvent):  # belongs to its order, not to its buyer_id
+            self.reviews.setdefault((event.shop_id, event.order_id), []).append(event)
         else:
             self.order_events.setdefault((event.shop_id, event.order_id), []).append(event)
             self.buyer_orders.setdefault(key, set()).add(event.order_id)
@@ -61,6 +67,15 @@ class EventStore:
             for e in self.order_events[(shop, order_id)]
         ]
 
+    def reviews_of(self, key: BuyerKey) -> list[ReviewEvent]:
+        """The reviews of every order any of whose events names this buyer."""
+        shop = key[0]
+        return [
+            r
+            for order_id in sorted(self.buyer_orders.get(key, ()))
+            for r in self.reviews.get((shop, order_id), ())
+        ]
+
     def derive(self, key: BuyerKey, settings: ShopSettings, rules: QaRules) -> BuyerFacts:
         return derive_buyer(
             self.messages.get(key, []),
@@ -69,6 +84,8 @@ class EventStore:
             rules,
             self.watermarks[key[0]],
             buyer_id=key[1],
+            reviews=self.reviews_of(key),
+            agents=frozenset(self.agents.get(key[0], ())),
         )
 
 

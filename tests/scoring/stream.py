@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -23,8 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from domain.parts import AgentDayParts, ShopDayParts
 from domain.qa_rules import QaRules
 from domain.settings import ShopSettings
+from domain.spread import decode
 from services.alerts import evaluate_after_batch
-from services.scoring.core.model import ChatMessage, Event, OrderEvent
+from services.scoring.core.model import ChatMessage, Event, OrderEvent, ReviewEvent
 from services.scoring.repository import driver
 from services.scoring.worker import ScoringWorker
 from shared import topics
@@ -85,7 +86,47 @@ def order(
     return body
 
 
+def review(
+    shop: str,
+    eid: str,
+    order_id: str,
+    buyer: str,
+    at: datetime,
+    rating: str = "good",
+    text: str = "",
+    dsr: dict[str, int] | None = None,
+) -> dict[str, Any]:
+    """A SPEC §11 review.posted."""
+    body: dict[str, Any] = {
+        "type": "review.posted",
+        "shop_id": shop,
+        "event_id": eid,
+        "order_id": order_id,
+        "buyer_id": buyer,
+        "posted_at": ts(at),
+        "rating": rating,
+        "text": text,
+    }
+    if dsr is not None:
+        body["dsr"] = dsr
+    return body
+
+
 def to_core(body: dict[str, Any]) -> Event:
+    if body["type"] == "review.posted":
+        dsr = body.get("dsr") or {}
+        return ReviewEvent(
+            body["shop_id"],
+            body["event_id"],
+            body["order_id"],
+            body["buyer_id"],
+            datetime.fromisoformat(body["posted_at"]),
+            body["rating"],
+            body["text"],
+            dsr.get("item"),
+            dsr.get("service"),
+            dsr.get("logistics"),
+        )
     if body["type"] == "chat.message":
         return ChatMessage(
             body["shop_id"],
@@ -132,7 +173,8 @@ async def register_shop(
 
 async def store_raw(engine: AsyncEngine, events: Sequence[dict[str, Any]]) -> None:
     chats = [e for e in events if e["type"] == "chat.message"]
-    orders = [e for e in events if e["type"] != "chat.message"]
+    orders = [e for e in events if e["type"].startswith("order.")]
+    reviews = [e for e in events if e["type"] == "review.posted"]
     async with engine.begin() as conn:
         pg = await driver(conn)
         async with pg.cursor() as cur:
@@ -177,6 +219,32 @@ async def store_raw(engine: AsyncEngine, events: Sequence[dict[str, Any]]) -> No
                             next(_offsets),
                         )
                         for e in orders
+                    ],
+                )
+            if reviews:
+                await cur.executemany(
+                    "INSERT INTO review_events (shop_id, event_id, order_id, buyer_id,"
+                    " posted_at, rating, text, dsr_item, dsr_service, dsr_logistics, body,"
+                    " src_topic, src_partition, src_offset)"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'cs.order.v1', 0, %s)"
+                    " ON CONFLICT (shop_id, event_id) DO NOTHING",
+                    [
+                        (
+                            e["shop_id"],
+                            e["event_id"],
+                            e["order_id"],
+                            e["buyer_id"],
+                            datetime.fromisoformat(e["posted_at"]),
+                            e["rating"],
+                            e["text"],
+                            *(
+                                (e.get("dsr") or {}).get(k)
+                                for k in ("item", "service", "logistics")
+                            ),
+                            orjson.dumps(e).decode(),
+                            next(_offsets),
+                        )
+                        for e in reviews
                     ],
                 )
 
@@ -331,6 +399,37 @@ async def read_rollups(engine: AsyncEngine, shop_id: str) -> tuple[AgentRows, Sh
     )
 
 
+SpreadRows = dict[tuple[str, str, date], tuple[list[int], list[int]]]
+
+
+async def read_spreads(engine: AsyncEngine, shop_id: str) -> SpreadRows:
+    """agent_responses: (shop, agent, day) -> (response µs, first response µs), sorted."""
+    async with engine.connect() as conn:
+        pg = await driver(conn)
+        cur = await pg.execute(
+            "SELECT shop_id, agent_id, day, response_us, first_response_us"
+            " FROM agent_responses WHERE shop_id = %s",
+            (shop_id,),
+        )
+        rows = {
+            (r[0], r[1], r[2]): (list(decode(r[3])), list(decode(r[4])))
+            for r in await cur.fetchall()
+        }
+        await conn.rollback()
+    return rows
+
+
+def expected_spreads(
+    events: Iterable[dict[str, Any]], shop_id: str, settings: dict[str, Any] | None = None
+) -> SpreadRows:
+    """The response times batch.recompute finds over the same events."""
+    mine = [to_core(e) for e in events if e["shop_id"] == shop_id]
+    totals = recompute(
+        mine, {shop_id: ShopSettings.from_dict(settings or {})}, {shop_id: QaRules()}
+    )
+    return {key: (t.to_json()["r"], t.to_json()["f"]) for key, t in totals.spreads.items()}
+
+
 def expected_rollups(
     events: Iterable[dict[str, Any]], shop_id: str, settings: dict[str, Any] | None = None
 ) -> tuple[AgentRows, ShopRows]:
@@ -351,6 +450,8 @@ async def read_facts(engine: AsyncEngine, shop_id: str) -> dict[str, set[tuple[A
         " occurrences, penalty FROM violations WHERE shop_id = %s",
         "inquiries": "SELECT buyer_id, agent_id, day, kind, status, order_ids FROM inquiries"
         " WHERE shop_id = %s",
+        "reviews": "SELECT buyer_id, order_id, event_id, day, rating, agent_id, mentions"
+        " FROM order_reviews WHERE shop_id = %s",
     }
     found: dict[str, set[tuple[Any, ...]]] = {}
     async with engine.connect() as conn:
@@ -374,6 +475,7 @@ def expected_facts(
         "sessions": set(),
         "violations": set(),
         "inquiries": set(),
+        "reviews": set(),
     }
     for (_, buyer), facts in derived.items():
         for s in facts.sessions:
@@ -404,6 +506,18 @@ def expected_facts(
                     orjson.dumps(list(c.order_ids)).decode(),
                 )
             )
+        for r in facts.reviews:
+            found["reviews"].add(
+                (
+                    buyer,
+                    r.order_id,
+                    r.event_id,
+                    r.day,
+                    r.rating,
+                    r.service_agent,
+                    orjson.dumps(list(r.mentions)).decode(),
+                )
+            )
     return found
 
 
@@ -423,6 +537,34 @@ PHRASES = (
 )
 
 
+def _reviews(
+    rng: random.Random,
+    shop_id: str,
+    prefix: str,
+    ids: Iterator[int],
+    oid: str,
+    buyer: str,
+    placed: datetime,
+    agent_ids: list[str],
+) -> list[dict[str, Any]]:
+    """One review of the order (sometimes changed later, sometimes of an order id that is
+    never placed), naming an agent in some case or nobody, with a partial DSR."""
+    found = []
+    at = placed + timedelta(seconds=rng.randint(60, 3 * 86400))
+    for _ in range(rng.choice((1, 1, 1, 2))):  # 改评: a second review replaces the first
+        rating = rng.choices(("good", "neutral", "bad"), (7, 1, 2))[0]
+        named = rng.choice(agent_ids)
+        text = rng.choice((f"{named}服务好", f"谢谢{named.upper()}", "还行", "", "差"))
+        keys = rng.sample(("item", "service", "logistics"), rng.randint(0, 3))
+        dsr = {k: rng.randint(1, 5) for k in keys} if keys else None
+        order_id = oid if rng.random() < 0.95 else f"{oid}-never"
+        found.append(
+            review(shop_id, f"{prefix}{next(ids)}", order_id, buyer, at, rating, text, dsr)
+        )
+        at += timedelta(seconds=rng.choice((0, 1, 3600, 86400)))
+    return found
+
+
 def generate(
     seed: int,
     shop_id: str,
@@ -433,9 +575,11 @@ def generate(
     start: datetime = datetime(2026, 11, 9, 9, 0, tzinfo=CST),
     days: float = 4.0,
     prefix: str = "e",
+    reviews: float = 0.0,
 ) -> list[dict[str, Any]]:
-    """About n valid events in journeys (chats, orders, payments, cancels, refunds), in
-    time order; callers shuffle, delay or duplicate them."""
+    """About n valid events in journeys (chats, orders, payments, cancels, refunds and,
+    for a share `reviews` of the orders, reviews: some changed, some naming the agent, some
+    of orders never placed), in time order; callers shuffle, delay or duplicate them."""
     rng = random.Random(seed)
     agent_ids = [f"agent-{i}" for i in range(agents)]
     events: list[dict[str, Any]] = []
@@ -457,6 +601,8 @@ def generate(
             amount = f"{rng.randint(10, 999)}.{rng.randint(0, 99):02d}"
             t += timedelta(seconds=rng.randint(10, 20000))
             events.append(order(shop_id, f"{prefix}{next(ids)}", "created", oid, buyer, t, amount))
+            if rng.random() < reviews:
+                events.extend(_reviews(rng, shop_id, prefix, ids, oid, buyer, t, agent_ids))
             roll = rng.random()
             if roll < 0.6:
                 t2 = t + timedelta(seconds=rng.randint(5, 90000))

@@ -57,6 +57,7 @@ class Recorder:
         changed_agent_days: set[tuple[str, date]],
         new_violations: Iterable[ViolationNotice],
         now: datetime,
+        review_notices: Iterable[object] = (),
     ) -> None:
         assert now.tzinfo is not None
         rows = await session.scalar(

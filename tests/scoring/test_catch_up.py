@@ -33,7 +33,8 @@ async def _covered(engine: AsyncEngine, shop: str) -> tuple[int, int, int]:
         cur = await pg.execute(
             "SELECT s.raw_covered_xid, min(x), max(x) FROM shops s, ("
             " SELECT ingest_xid AS x FROM chat_messages WHERE shop_id = %(s)s"
-            " UNION ALL SELECT ingest_xid FROM order_events WHERE shop_id = %(s)s) e"
+            " UNION ALL SELECT ingest_xid FROM order_events WHERE shop_id = %(s)s"
+            " UNION ALL SELECT ingest_xid FROM review_events WHERE shop_id = %(s)s) e"
             " WHERE s.shop_id = %(s)s GROUP BY s.raw_covered_xid",
             {"s": shop},
         )
@@ -49,7 +50,7 @@ async def test_stored_events_without_records_are_scored_in_bounded_steps(
     """Ingest-sized transactions and one bigger than a step's limit (read whole)."""
     shop = "shop-catch-up"
     await register_shop(engine, shop)
-    events = generate(41, shop, 2400, buyers=60, agents=4)
+    events = generate(41, shop, 2400, buyers=60, agents=4, reviews=0.5)  # reviews too
     random.Random(41).shuffle(events)
     for start in range(0, 1200, 150):
         await store_raw(engine, events[start : start + 150])

@@ -15,10 +15,12 @@ from tests.scoring.stream import (
     drain,
     expected_facts,
     expected_rollups,
+    expected_spreads,
     generate,
     ingest,
     read_facts,
     read_rollups,
+    read_spreads,
     register_shop,
 )
 
@@ -98,12 +100,15 @@ async def test_rescore_applies_new_settings_atomically(
     assert await read_rollups(engine, shop) == expected_rollups(events, shop, new_settings)
     assert await read_rollups(engine, shop) != old
     assert await read_facts(engine, shop) == expected_facts(events, shop, new_settings)
+    assert await read_spreads(engine, shop) == expected_spreads(events, shop, new_settings)
 
     # Streaming continues from the rescored state.
     more = generate(6, shop, 500, buyers=80, agents=4, prefix="late")
     await ingest(engine, settings, more)
     await drain(engine, settings, group)
     assert await read_rollups(engine, shop) == expected_rollups(events + more, shop, new_settings)
+    spreads = await read_spreads(engine, shop)
+    assert spreads and spreads == expected_spreads(events + more, shop, new_settings)
 
 
 async def test_rescore_of_unknown_shop_fails_the_job(engine: AsyncEngine) -> None:

@@ -85,6 +85,13 @@ def test_shop_level_silent_orders_and_cs_sales_share() -> None:
         "silent_orders": 2,
         "silent_sales": "50.00",
         "cs_sales_share": 2 / 3,
+        # SPEC §11: no review that day
+        "reviews_total": 0,
+        "bad_reviews_total": 0,
+        "bad_review_rate_total": None,
+        "avg_dsr_item": None,
+        "avg_dsr_service": None,
+        "avg_dsr_logistics": None,
     }
 
 

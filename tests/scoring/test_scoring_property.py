@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain.settings import ShopSettings
-from services.scoring.core import ChatMessage, OrderEvent
+from services.scoring.core import ChatMessage, OrderEvent, ReviewEvent
 from services.scoring.core.model import Event
 from tests.scoring.incremental import IncrementalScorer
 from tests.scoring.recompute import derive_all, recompute
@@ -36,6 +36,27 @@ SHOPS = {
         timedelta(days=1),
     ),
     "s2": (ShopSettings(), timedelta(minutes=15), timedelta(days=15)),
+    # s3: s1's windows with business hours (SPEC §11) whose edges sit on the grid: Wed
+    # closes at 23:57, Thu opens 00:01 (over midnight), Fri 23:56–24:00 only; questions
+    # asked while closed are timed from the next opening, answers before it take 0 s.
+    "s3": (
+        ShopSettings.from_dict(
+            {
+                "session_gap_seconds": 240,
+                "attribution_window_seconds": 300,
+                "aftersale_lookback_days": 1,
+                "slow_reply_seconds": 5,
+                "reminder_window_seconds": 120,
+                "business_hours": {
+                    "wed": [["09:00", "23:57"]],
+                    "thu": [["00:01", "00:02"], ["00:03", "23:00"]],
+                    "fri": [["23:56", "24:00"]],
+                },
+            }
+        ),
+        timedelta(seconds=30),
+        timedelta(days=1),
+    ),
 }
 SETTINGS = {shop: cfg[0] for shop, cfg in SHOPS.items()}
 BUYERS = st.sampled_from(["b1", "b1", "b1", "b2", "b3"])  # b1-heavy: more interactions
@@ -59,7 +80,7 @@ def chat(draw: st.DrawFn, shop: str, eid: str) -> ChatMessage:
         shop,
         eid,
         draw(BUYERS),
-        draw(st.sampled_from(["A", "a", "B", None])),
+        draw(st.sampled_from(["A", "a", "B", None, "s:小美", "x:AB", "小美美"])),
         draw(st.sampled_from(["buyer", "buyer", "agent", "agent", "bot", "system"])),
         draw(instants(shop)),
         draw(st.sampled_from(["text", "text", "emoji", "image"])),
@@ -86,16 +107,39 @@ def order_event(draw: st.DrawFn, shop: str, eid: str) -> OrderEvent:
     )
 
 
+# Review texts naming the agents' nicknames (小美, ab/AB case-folded, 小美美 nesting 小美)
+# or nobody; o9 is never placed (its review counts nowhere).
+REVIEW_TEXTS = ["小美很好", "Ab 棒", "小美美真好", "", "AB和小美", "b"]
+DSR = st.sampled_from([None, 1, 5])
+
+
+@st.composite
+def review(draw: st.DrawFn, shop: str, eid: str) -> ReviewEvent:
+    return ReviewEvent(
+        shop,
+        eid,
+        draw(st.sampled_from(["o1", "o2", "o3", "o9"])),
+        draw(BUYERS),
+        draw(instants(shop)),
+        draw(st.sampled_from(["good", "good", "neutral", "bad"])),
+        draw(st.sampled_from(REVIEW_TEXTS)),
+        draw(DSR),
+        draw(DSR),
+        draw(DSR),
+    )
+
+
 @st.composite
 def event_sets(draw: st.DrawFn) -> list[Event]:
     events: list[Event] = []
     for i in range(draw(st.integers(1, 22))):
-        shop = draw(st.sampled_from(["s1", "s1", "s2"]))
+        shop = draw(st.sampled_from(["s1", "s1", "s2", "s3", "s3"]))
         # Unique ids (the index) with a drawn leading digit, so that on equal timestamps
         # the event_id tie-break goes either way relative to generation order.
         eid = f"e{draw(st.integers(0, 9))}{i:02d}"
-        is_chat = draw(st.sampled_from([True, True, True, False, False]))
-        events.append(draw(chat(shop, eid)) if is_chat else draw(order_event(shop, eid)))
+        kind = draw(st.sampled_from(["chat", "chat", "chat", "order", "order", "review"]))
+        make = {"chat": chat, "order": order_event, "review": review}[kind]
+        events.append(draw(make(shop, eid)))
     return events
 
 
@@ -122,3 +166,4 @@ def test_incremental_equals_batch_for_any_order_batching_and_duplicates(
     assert scorer.facts == expected_facts
     # The totals are exactly the sum of the stored per-buyer contributions, no zero rows.
     assert all(not p.is_zero() for p in scorer.totals.agent_days.values())
+    assert all(not t.is_zero() for t in scorer.totals.spreads.values())

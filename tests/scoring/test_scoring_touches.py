@@ -95,3 +95,26 @@ def test_a_body_the_quick_reader_declines_goes_through_the_contract_parser() -> 
     assert touches["s1"].arrivals == [Arrival("s1", "m1", "b1", None)]
     assert touches["s1"].agents == {"a1"}
     assert touches["s1"].max_event_at == datetime(2026, 11, 11, 2, 0, 0, 500000, tzinfo=UTC)
+
+
+def test_a_review_touches_its_order_not_its_buyer_and_moves_the_watermark() -> None:
+    """SPEC §11: a review belongs to its order (its buyers are re-derived, not the buyer
+    the review names) and takes part in the watermark like every valid event."""
+    review = {
+        "type": "review.posted",
+        "event_id": "r1",
+        "shop_id": "s1",
+        "order_id": "o9",
+        "buyer_id": "somebody",
+        "posted_at": "2026-11-15T09:00:00+08:00",
+        "rating": "bad",
+        "text": "差",
+        "dsr": None,
+    }
+    chat = _chat("m1", "s1", "b1", "a1", "2026-11-11T10:00:00+08:00")
+    touched = read_touches(_records([orjson.dumps(chat), orjson.dumps(review)]))["s1"]
+    assert touched.buyers == {"b1"}
+    assert (touched.orders, touched.reviewed) == ({"o9"}, {"o9"})
+    assert touched.max_event_at == datetime(2026, 11, 15, 1, 0, tzinfo=UTC)
+    assert touched.events == 2
+    assert Arrival("s1", "r1", "somebody", "o9") in touched.arrivals

@@ -107,12 +107,34 @@ def check(raw: bytes, key: bytes, topic: str, shops: set[str]) -> list[str]:
                         and _money(it.get("price"))
                     ):
                         errors.append("item")
+    elif etype == "review.posted":
+        if topic != ORDER_TOPIC:
+            errors.append("review on the wrong topic")
+        for name in ("order_id", "buyer_id"):
+            if not _id(ev.get(name)):
+                errors.append(name)
+        if parse_ts(ev.get("posted_at")) is None:
+            errors.append("posted_at")
+        if ev.get("rating") not in ("good", "neutral", "bad"):
+            errors.append("rating")
+        if not isinstance(ev.get("text"), str) or len(ev["text"]) > 2000:
+            errors.append("text")
+        dsr = ev.get("dsr")
+        if dsr is not None and not (
+            isinstance(dsr, dict)
+            and all(
+                type(dsr[k]) is int and 1 <= dsr[k] <= 5
+                for k in ("item", "service", "logistics")
+                if k in dsr
+            )
+        ):
+            errors.append("dsr")
     else:
         errors.append("unknown type")
     return errors
 
 
 def timestamp_of(ev: dict[str, Any]) -> datetime:
-    dt = parse_ts(ev.get("sent_at") or ev.get("occurred_at"))
+    dt = parse_ts(ev.get("sent_at") or ev.get("occurred_at") or ev.get("posted_at"))
     assert dt is not None
     return dt

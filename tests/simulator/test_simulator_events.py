@@ -98,7 +98,7 @@ def test_valid_events_satisfy_spec_and_invalid_ones_do_not() -> None:
 def test_timestamps_have_offset_and_milliseconds() -> None:
     for ev in _messy()[:5000]:
         if ev.invalid_reason is None:
-            ts = ev.event.get("sent_at") or ev.event["occurred_at"]
+            ts = ev.event.get("sent_at") or ev.event.get("occurred_at") or ev.event["posted_at"]
             assert ts.endswith("+08:00")
             assert len(ts) == len("2026-11-11T10:00:03.120+08:00")
 
@@ -204,10 +204,22 @@ def test_the_mix_covers_every_case() -> None:
         for a in s.agents
     }
     chats = [e.event for e in events if e.event["type"] == "chat.message"]
-    orders = [e.event for e in events if e.event["type"] != "chat.message"]
+    orders = [e.event for e in events if e.event["type"].startswith("order.")]
+    reviews = [e.event for e in events if e.event["type"] == "review.posted"]
     assert {c["msg_type"] for c in chats} == set(MSG_TYPES)
     assert {c["sender"] for c in chats} == set(SENDERS)
     assert {o["type"] for o in orders} == set(ORDER_TYPES)
+    # SPEC §11: every rating; good reviews naming an agent by nickname (Latin ones also in
+    # another case); changed reviews (two of one order); partial, absent and null DSR.
+    assert {r["rating"] for r in reviews} == {"good", "neutral", "bad"}
+    nicks = {agent_id.rpartition(":")[2] for agent_id in shop_groups}
+    folded = [r["text"].casefold() for r in reviews if r["rating"] == "good"]
+    assert any(n.casefold() in text for n in nicks for text in folded)
+    assert any(n.isascii() and n.upper() in r["text"] for n in nicks for r in reviews)
+    per_order = Counter(r["order_id"] for r in reviews)
+    assert max(per_order.values()) >= 2
+    assert any(r.get("dsr") and len(r["dsr"]) < 3 for r in reviews)
+    assert any("dsr" not in r for r in reviews) and any(r.get("dsr", 0) is None for r in reviews)
     agent_texts = [c["text"] for c in chats if c["sender"] == "agent"]
     assert any("\u200d" in t for t in agent_texts)  # ZWJ sequences
     assert any(any(0x1F3FB <= ord(ch) <= 0x1F3FF for ch in t) for t in agent_texts)  # skin tones
@@ -300,3 +312,11 @@ def test_generation_stops_at_the_count_asked() -> None:
     # Its speed is measured by `make bench` (the producer ceiling), never in a test.
     cfg = SimConfig(seed=5, shops=10, late_fraction=0.01, duplicate_fraction=0.01)
     assert sum(1 for _ in generate(cfg, count=20_000)) == 20_000
+
+
+def test_the_demo_shop_hours_are_a_valid_setting() -> None:
+    from domain.settings import ShopSettings
+    from shared.simulator.demo import DEMO_HOURS
+
+    hours = ShopSettings.from_dict({"business_hours": DEMO_HOURS}).business_hours
+    assert hours is not None and all(hours.days)  # open every day, closed at night

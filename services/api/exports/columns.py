@@ -132,6 +132,19 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "gross": ("应发奖金", "gross"),
     "deductions_total": ("扣款合计", "deductions total"),
     "total": ("实发奖金", "total"),
+    # the bad-review list (SPEC §11)
+    "order_id": ("订单号", "order id"),
+    "placed_at": ("下单时间", "placed at"),
+    "inquiry_day": ("询单日期", "inquiry day"),
+    "review_event_id": ("评价事件ID", "review event id"),
+    "posted_at": ("评价时间", "posted at"),
+    "review_day": ("评价日期", "review day"),
+    "rating": ("评价", "rating"),
+    "review_text": ("评价内容", "review text"),
+    "dsr_item": ("DSR·宝贝描述", "DSR item"),
+    "dsr_service": ("DSR·卖家服务", "DSR service"),
+    "dsr_logistics": ("DSR·物流服务", "DSR logistics"),
+    "bad_review_cause": ("差评原因", "cause"),
 }
 
 

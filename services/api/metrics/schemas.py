@@ -17,6 +17,8 @@ from .fields import agent_metric_fields, shop_metric_fields
 _EXAMPLE_PARTS = AgentDayParts(
     consultations=40,
     inquiries=24,
+    aftersale_consultations=10,
+    midsale_consultations=6,
     ordered_buyers=12,
     paid_buyers=10,
     paid_orders=11,

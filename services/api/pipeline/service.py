@@ -23,6 +23,7 @@ INGEST_GROUP = "kefu-ingest"
 _RECENT = text(
     "SELECT (SELECT count(*) FROM chat_messages WHERE ingested_at > now() - interval '1 minute')"
     " + (SELECT count(*) FROM order_events WHERE ingested_at > now() - interval '1 minute')"
+    " + (SELECT count(*) FROM review_events WHERE ingested_at > now() - interval '1 minute')"
 )
 
 

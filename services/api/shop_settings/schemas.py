@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from domain.business_hours import BusinessHours
 from domain.settings import ShopSettings
 
 # Strict: "1800" or true for a number of seconds is a mistake, not something to coerce.
@@ -41,6 +42,22 @@ class ShopSettingsPatch(BaseModel):
     reminder_window_seconds: PositiveInt | None = None
     raw_retention_days: PositiveInt | None = None
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+    business_hours: dict[str, Any] | None = Field(
+        default=None,
+        description=(
+            "SPEC §11: optional weekday keys mon … sun, each a list of [start, end) "
+            'intervals "HH:MM" in the shop\'s time zone (end up to "24:00", no overlap in a '
+            "day); a missing key is a closed day; null = always open. A question asked "
+            "while closed is timed from the next opening."
+        ),
+        examples=[{"mon": [["09:00", "24:00"]], "sat": [["10:00", "18:00"]]}],
+    )
+
+    @field_validator("business_hours")
+    @classmethod
+    def _valid_hours(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        # The canonical form (sorted intervals): what is stored and shown back.
+        return None if value is None else BusinessHours.parse(value).to_json()
 
     @field_validator("timezone")
     @classmethod
@@ -62,3 +79,4 @@ class ShopSettingsOut(BaseModel):
     reminder_window_seconds: int
     raw_retention_days: int
     currency: str
+    business_hours: dict[str, list[list[str]]] | None

@@ -7,7 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-EventType = Literal["alert.breached", "alert.resolved", "qa.violation"]
+EventType = Literal[
+    "alert.breached", "alert.resolved", "qa.violation", "review.bad", "review.bad.withdrawn"
+]
 DeliveryStatus = Literal["pending", "delivering", "delivered", "failed"]
 
 _URL = Field(

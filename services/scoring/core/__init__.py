@@ -12,7 +12,7 @@ from .derive import derive_buyer
 from .emoji import EMOJI_PATTERN
 from .facts import BuyerFacts, Contributions, Session
 from .inquiries import Consultation
-from .model import ChatMessage, Event, OrderEvent, event_time
+from .model import ChatMessage, Event, OrderEvent, ReviewEvent, event_time
 from .orders import Order, fold_orders, order_buyers, order_event_buyers
 from .qa import QaResult, Violation
 from .reminders import Reminder
@@ -33,6 +33,7 @@ __all__ = [
     "QaResult",
     "Question",
     "Reminder",
+    "ReviewEvent",
     "Session",
     "Totals",
     "Violation",

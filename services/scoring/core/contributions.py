@@ -14,12 +14,14 @@ from typing import Any, Protocol, TypeVar
 
 from domain.parts import AgentDayParts, ShopDayParts
 from domain.qa_rules import RULES
+from domain.spread import ResponseTimes
 
-from .facts import AgentDays, Contributions, Session, ShopDays
+from .facts import AgentDays, Contributions, Session, ShopDays, Spreads
 from .inquiries import Consultation
 from .model import ChatMessage
 from .orders import Order
 from .reminders import Reminder
+from .reviews import OrderReview
 
 _VIOLATION_FIELDS = {rule: f"v_{rule}" for rule in RULES}
 
@@ -46,11 +48,16 @@ def _add_messages(
             parts.agent_messages += 1
 
 
-def _add_session(rows: AgentDays, s: Session, slow_reply_us: int) -> None:
+def _add_session(rows: AgentDays, spreads: Spreads, s: Session, slow_reply_us: int) -> None:
     _at(rows, s.agent_id, s.day).sessions += 1
     for q in s.questions:
         if q.response_us is None:
             continue
+        key = (s.agent_id, q.day)
+        times = spreads.get(key)
+        if times is None:
+            times = spreads[key] = ResponseTimes()
+        times.add(q.response_us, first=q.first)
         parts = _at(rows, s.agent_id, q.day)
         parts.responses += 1
         parts.response_us_sum += q.response_us
@@ -72,6 +79,11 @@ def _add_consultation(rows: AgentDays, c: Consultation, orders: Mapping[str, Ord
     parts.consultations += 1
     parts.unreplied_buyers += not c.replied
     if not c.is_inquiry:
+        # classify() already lets after-sale win when both hold (SPEC §11).
+        if c.kind == "aftersale":
+            parts.aftersale_consultations += 1
+        else:
+            parts.midsale_consultations += 1
         return
     parts.inquiries += 1
     parts.ordered_buyers += c.ordered
@@ -88,6 +100,35 @@ def _add_reminder(rows: AgentDays, r: Reminder) -> None:
     parts = _at(rows, r.agent_id, r.day)
     parts.reminded_orders += 1
     parts.reminder_successes += r.successful
+
+
+_RATING_FIELDS = {"good": "good_reviews", "neutral": "neutral_reviews", "bad": "bad_reviews"}
+
+
+def _add_review(rows: AgentDays, shop: ShopDays, r: OrderReview) -> None:
+    """SPEC §11, all on the review's posted_at day: the shop's review and DSR numbers, the
+    service agent's reviews by rating, a mention for every agent the good review names."""
+    parts = shop.get(r.day)
+    if parts is None:
+        parts = shop[r.day] = ShopDayParts()
+    parts.reviews_total += 1
+    parts.bad_reviews_total += r.rating == "bad"
+    if r.dsr_item is not None:
+        parts.dsr_item_sum += r.dsr_item
+        parts.dsr_item_count += 1
+    if r.dsr_service is not None:
+        parts.dsr_service_sum += r.dsr_service
+        parts.dsr_service_count += 1
+    if r.dsr_logistics is not None:
+        parts.dsr_logistics_sum += r.dsr_logistics
+        parts.dsr_logistics_count += 1
+    if r.service_agent is not None:
+        served = _at(rows, r.service_agent, r.day)
+        served.reviews += 1
+        field = _RATING_FIELDS[r.rating]
+        setattr(served, field, getattr(served, field) + 1)
+    for agent in r.mentions:
+        _at(rows, agent, r.day).review_mentions += 1
 
 
 def _shop_days(orders: Iterable[Order]) -> ShopDays:
@@ -113,25 +154,30 @@ def build(
     *,
     days: Mapping[datetime, date],
     slow_reply_us: int,
+    reviews: Sequence[OrderReview] = (),
 ) -> Contributions:
     """All of one buyer's parts. `messages` are the counting (buyer/agent) messages;
     `days`: instant -> local day (days.zone_days of the shop's zone).
 
     No row is ever zero: every row is made for a count it then increments (a message, a
     session, a response, a consultation, a reminder, a placed order), so unlike a diff
-    nothing needs filtering.
+    nothing needs filtering (a review adds to reviews_total).
     """
     rows: AgentDays = {}
+    spreads: Spreads = {}
     _add_messages(rows, messages, days)
     for s in sessions:
-        _add_session(rows, s, slow_reply_us)
+        _add_session(rows, spreads, s, slow_reply_us)
     if consultations:
         by_id = {o.order_id: o for o in orders}
         for c in consultations:
             _add_consultation(rows, c, by_id)
     for r in reminders:
         _add_reminder(rows, r)
-    return Contributions(rows, _shop_days(orders))
+    shop = _shop_days(orders)
+    for review in reviews:
+        _add_review(rows, shop, review)
+    return Contributions(rows, shop, spreads)
 
 
 class _HasParts(Protocol):
@@ -139,10 +185,12 @@ class _HasParts(Protocol):
     def agent_days(self) -> AgentDays: ...
     @property
     def shop_days(self) -> ShopDays: ...
+    @property
+    def spreads(self) -> Spreads: ...
 
 
 K = TypeVar("K")
-P = TypeVar("P", AgentDayParts, ShopDayParts)
+P = TypeVar("P", AgentDayParts, ShopDayParts, ResponseTimes)
 
 
 def _nonzero(rows: Mapping[K, P]) -> dict[K, P]:
@@ -156,16 +204,29 @@ def _diff(new: Mapping[K, P], old: Mapping[K, P], zero: P) -> dict[K, P]:
 def diff(new: _HasParts, old: _HasParts | None) -> Contributions:
     """new - old, row by row, zero rows dropped: what to add to the running totals."""
     before = old or Contributions()
-    if not before.agent_days and not before.shop_days:  # a first derivation: new itself
-        return Contributions(_nonzero(new.agent_days), _nonzero(new.shop_days))
+    if not before.agent_days and not before.shop_days and not before.spreads:
+        # a first derivation: new itself
+        return Contributions(
+            _nonzero(new.agent_days), _nonzero(new.shop_days), _nonzero(new.spreads)
+        )
     return Contributions(
         _diff(new.agent_days, before.agent_days, AgentDayParts()),
         _diff(new.shop_days, before.shop_days, ShopDayParts()),
+        _diff(new.spreads, before.spreads, ResponseTimes()),
     )
 
 
+def spreads_to_json(spreads: Spreads) -> list[dict[str, Any]]:
+    """[{agent_id, day, r: [µs...], f: [µs...]}] sorted by (agent_id, day)."""
+    return [
+        {"agent_id": agent, "day": day.isoformat(), **times.to_json()}
+        for (agent, day), times in sorted(spreads.items())
+    ]
+
+
 def contributions_to_json(facts: _HasParts) -> dict[str, Any]:
-    """{"agent_days": [{agent_id, day, <parts>}], "shop_days": [{day, <parts>}]}, sorted."""
+    """{"agent_days": [{agent_id, day, <parts>}], "shop_days": [{day, <parts>}],
+    "spreads": [{agent_id, day, r, f}]}, sorted."""
     return {
         "agent_days": [
             {"agent_id": agent, "day": day.isoformat(), **parts.to_json()}
@@ -175,6 +236,7 @@ def contributions_to_json(facts: _HasParts) -> dict[str, Any]:
             {"day": day.isoformat(), **parts.to_json()}
             for day, parts in sorted(facts.shop_days.items())
         ],
+        "spreads": spreads_to_json(facts.spreads),
     }
 
 
@@ -187,4 +249,9 @@ def contributions_from_json(data: Mapping[str, Any]) -> Contributions:
         date.fromisoformat(row["day"]): ShopDayParts.from_json(row)
         for row in data.get("shop_days", [])
     }
-    return Contributions(agent_days, shop_days)
+    # Stored before SPEC §11 had percentiles: no "spreads" (a re-derivation adds them all).
+    spreads = {
+        (row["agent_id"], date.fromisoformat(row["day"])): ResponseTimes.from_json(row)
+        for row in data.get("spreads", [])
+    }
+    return Contributions(agent_days, shop_days, spreads)

@@ -7,13 +7,13 @@ so the shell re-derives a whole buyer from scratch whenever any of those change 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 from operator import attrgetter
 from typing import NamedTuple
 
-from domain.days import ZoneDays, zone_days
+from domain.days import ZoneDays, zone, zone_days
 from domain.qa_rules import QaRules
 from domain.settings import ShopSettings
 
@@ -21,11 +21,12 @@ from .attribution import InquiryKey, attribute, finalize, touches
 from .contributions import build
 from .facts import BuyerFacts, Session
 from .inquiries import Consultation, ConsultationDraft, Kind, classify, collect
-from .model import ChatMessage, OrderEvent
+from .model import ChatMessage, OrderEvent, ReviewEvent
 from .orders import Order, fold_orders
 from .qa import score_session
 from .reminders import find_reminders
-from .responses import find_questions
+from .responses import Opens, find_questions
+from .reviews import order_reviews
 from .sessions import is_closed, split_sessions
 from .timeline import by_agent, scoring_messages
 
@@ -45,10 +46,12 @@ class Limits(NamedTuple):
     aftersale_lookback: timedelta
     reminder_window: timedelta
     slow_reply_us: int
+    opens: Opens  # business hours (SPEC §11): the next opening; None = always open
 
 
 @lru_cache(maxsize=256)
 def limits(s: ShopSettings) -> Limits:
+    hours = s.business_hours
     return Limits(
         zone_days(s.timezone),
         s.session_gap,
@@ -56,6 +59,7 @@ def limits(s: ShopSettings) -> Limits:
         s.aftersale_lookback,
         s.reminder_window,
         s.slow_reply_us,
+        None if hours is None else partial(hours.next_opening, tz=zone(s.timezone)),
     )
 
 
@@ -79,7 +83,7 @@ def _shop(messages: Sequence[ChatMessage], order_events: Sequence[OrderEvent]) -
 def _session(span: list[ChatMessage], lim: Limits, rules: QaRules, watermark: datetime) -> Session:
     first, last = span[0], span[-1]
     assert first.agent_id is not None
-    questions = find_questions(span, lim.days)
+    questions = find_questions(span, lim.days, lim.opens)
     closed = is_closed(last.sent_at, watermark, lim.session_gap)
     return Session(
         agent_id=first.agent_id,
@@ -161,6 +165,9 @@ def derive_buyer(
     rules: QaRules,
     watermark: datetime,
     buyer_id: str | None = None,
+    *,
+    reviews: Sequence[ReviewEvent] = (),
+    agents: Collection[str] = (),
 ) -> BuyerFacts:
     """All facts and rollup contributions of one buyer of one shop.
 
@@ -168,6 +175,9 @@ def derive_buyer(
     `order_events`: every event of every order touching the buyer; orders whose placing
     event belongs to another buyer are ignored. `buyer_id` is inferred from the messages
     when omitted -- pass it when the buyer may have no messages.
+    `reviews`: review.posted events of (at least) the buyer's orders; others are ignored.
+    `agents`: the shop's agents (agent_ids on its valid chat messages), whom good reviews
+    may name (SPEC §11).
     """
     lim = limits(settings)
     buyer = _identify(messages, order_events, buyer_id)
@@ -178,6 +188,9 @@ def derive_buyer(
     sessions = [_session(span, lim, rules, watermark) for span in spans]
     consultations = _consultations(collect(spans, lim.days), orders, lim, watermark)
     reminders = find_reminders(orders, timeline, lim.reminder_window, lim.days)
+    reviewed = (
+        order_reviews(orders, reviews, agents, lim.days, lim.aftersale_lookback) if reviews else []
+    )
     parts = build(
         timeline,
         sessions,
@@ -186,6 +199,7 @@ def derive_buyer(
         reminders,
         days=lim.days,
         slow_reply_us=lim.slow_reply_us,
+        reviews=reviewed,
     )
     return BuyerFacts(
         shop_id=_shop(messages, order_events),
@@ -197,4 +211,6 @@ def derive_buyer(
         agent_days=parts.agent_days,
         shop_days=parts.shop_days,
         wake_at=_wake_at(sessions, consultations, lim),
+        reviews=tuple(reviewed),
+        spreads=parts.spreads,
     )

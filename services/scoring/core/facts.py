@@ -6,12 +6,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from domain.parts import AgentDayParts, ShopDayParts
+from domain.spread import ResponseTimes
 
 from .inquiries import Consultation
 from .orders import Order
 from .qa import QaResult
 from .reminders import Reminder
 from .responses import Question
+from .reviews import OrderReview
 
 
 @dataclass(slots=True, unsafe_hash=True)  # not frozen: see responses.Question
@@ -38,6 +40,8 @@ class Session:
 
 AgentDays = dict[tuple[str, date], AgentDayParts]
 ShopDays = dict[date, ShopDayParts]
+# Response times per (agent, question's day): what the percentiles read (SPEC §11).
+Spreads = dict[tuple[str, date], ResponseTimes]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +50,7 @@ class Contributions:
 
     agent_days: AgentDays = field(default_factory=dict)
     shop_days: ShopDays = field(default_factory=dict)
+    spreads: Spreads = field(default_factory=dict)
 
 
 @dataclass(slots=True, unsafe_hash=True)  # not frozen: see responses.Question
@@ -60,10 +65,12 @@ class BuyerFacts:
     shop_days: ShopDays
     # Re-derive once the shop watermark is strictly greater than this; None = never needed.
     wake_at: datetime | None
+    reviews: tuple[OrderReview, ...] = ()  # the reviews of this buyer's placed orders
+    spreads: Spreads = field(default_factory=dict)
 
     @property
     def contributions(self) -> Contributions:
-        return Contributions(self.agent_days, self.shop_days)
+        return Contributions(self.agent_days, self.shop_days, self.spreads)
 
     @property
     def inquiries(self) -> tuple[Consultation, ...]:

@@ -54,9 +54,30 @@ class OrderEvent(NamedTuple):
     amount: Decimal | None
 
 
-Event = ChatMessage | OrderEvent
+Rating = Literal["good", "neutral", "bad"]
+
+
+class ReviewEvent(NamedTuple):
+    """A `review.posted` event (SPEC §11); a DSR score is None when the buyer gave none.
+    `buyer_id` is kept but never used: the review belongs to its order."""
+
+    shop_id: str
+    event_id: str
+    order_id: str
+    buyer_id: str
+    posted_at: datetime
+    rating: Rating
+    text: str
+    dsr_item: int | None
+    dsr_service: int | None
+    dsr_logistics: int | None
+
+
+Event = ChatMessage | OrderEvent | ReviewEvent
 
 
 def event_time(event: Event) -> datetime:
-    """The timestamp that moves the shop's watermark (sent_at or occurred_at)."""
-    return event.sent_at if isinstance(event, ChatMessage) else event.occurred_at
+    """The timestamp that moves the shop's watermark (sent_at, occurred_at, posted_at)."""
+    if isinstance(event, ChatMessage):
+        return event.sent_at
+    return event.posted_at if isinstance(event, ReviewEvent) else event.occurred_at

@@ -7,7 +7,7 @@ session, so they neither separate nor create questions.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -40,15 +40,21 @@ def _micros(later: datetime, earlier: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * _US + delta.microseconds
 
 
+# Business hours (SPEC §11): question time -> when its clock starts (the next opening when
+# asked while closed, else the question time itself). None: always open.
+Opens = Callable[[datetime], datetime] | None
+
+
 def find_questions(
-    messages: Sequence[ChatMessage], days: Mapping[datetime, date]
+    messages: Sequence[ChatMessage], days: Mapping[datetime, date], opens: Opens = None
 ) -> tuple[Question, ...]:
     """Questions of one session (messages in canonical order) with their responses.
 
     A question is the session's first buyer message or a buyer message right after an
     agent message; its response is the next agent message. So at most one question waits
     for a response at any time: one forward pass answers it at the next agent message.
-    `days`: instant -> local day (days.zone_days of the shop's zone).
+    `days`: instant -> local day (days.zone_days of the shop's zone). With business
+    hours (`opens`), response_us = max(0, response − next opening) (SPEC §11).
     """
     questions: list[Question] = []
     waiting: ChatMessage | None = None  # the question without a response yet
@@ -58,22 +64,29 @@ def find_questions(
         sender = message.sender
         if sender == "agent":
             if waiting is not None:
-                questions.append(_question(waiting, days, not questions, message))
+                questions.append(_question(waiting, days, not questions, message, opens))
                 waiting = None
         elif sender == "buyer" and (not seen_buyer or previous == "agent"):
             waiting = message
             seen_buyer = True
         previous = sender
     if waiting is not None:
-        questions.append(_question(waiting, days, not questions, None))
+        questions.append(_question(waiting, days, not questions, None, opens))
     return tuple(questions)
 
 
 def _question(
-    asked: ChatMessage, days: Mapping[datetime, date], first: bool, response: ChatMessage | None
+    asked: ChatMessage,
+    days: Mapping[datetime, date],
+    first: bool,
+    response: ChatMessage | None,
+    opens: Opens,
 ) -> Question:
     at = asked.sent_at
     if response is None:
         return Question(asked.event_id, at, days[at], first, None, None)
-    response_us = _micros(response.sent_at, at)
+    if opens is None:
+        response_us = _micros(response.sent_at, at)
+    else:  # timed from the next opening; a response before it took no time
+        response_us = max(0, _micros(response.sent_at, opens(at)))
     return Question(asked.event_id, at, days[at], first, response.event_id, response_us)

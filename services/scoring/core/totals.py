@@ -7,6 +7,7 @@ from datetime import date
 from typing import TypeVar
 
 from domain.parts import AgentDayParts, ShopDayParts
+from domain.spread import ResponseTimes
 
 from .facts import Contributions
 
@@ -15,6 +16,8 @@ from .facts import Contributions
 class Totals:
     agent_days: dict[tuple[str, str, date], AgentDayParts] = field(default_factory=dict)
     shop_days: dict[tuple[str, date], ShopDayParts] = field(default_factory=dict)
+    # Response-time multisets per (shop_id, agent_id, day) (SPEC §11 percentiles).
+    spreads: dict[tuple[str, str, date], ResponseTimes] = field(default_factory=dict)
 
     def add(self, shop_id: str, delta: Contributions) -> None:
         """Add a buyer's contribution (or a new-minus-old diff); rows reaching zero vanish."""
@@ -29,10 +32,15 @@ class Totals:
             skey = (shop_id, day)
             current_shop = shop_days.get(skey)
             _put(shop_days, skey, shop_parts if current_shop is None else current_shop + shop_parts)
+        spreads = self.spreads
+        for (agent, day), times in delta.spreads.items():
+            key = (shop_id, agent, day)
+            current_times = spreads.get(key)
+            _put(spreads, key, times if current_times is None else current_times + times)
 
 
 K = TypeVar("K")
-P = TypeVar("P", AgentDayParts, ShopDayParts)
+P = TypeVar("P", AgentDayParts, ShopDayParts, ResponseTimes)
 
 
 def _put(rows: dict[K, P], key: K, value: P) -> None:
