@@ -27,7 +27,7 @@ from services.scoring.offsets import load_offsets
 from services.scoring.positions import Positions
 from services.scoring.repository import Pg, driver
 from services.scoring.settings import GROUP_ID
-from services.scoring.timeline_cache import TimelineCache
+from services.scoring.timeline_cache import EVENT_CAPACITY, TimelineCache
 from shared import topics
 from shared.kafka import create_consumer
 from shared.logging import get_logger
@@ -69,6 +69,7 @@ class ScoringWorker:
         batch_delay_s: float = 0.0,
         catch_up: CatchUpPlan | None = None,
         after_batch: Sequence[AfterBatch] = (),
+        timeline_cache_events: int = EVENT_CAPACITY,
     ) -> None:
         """`partitions`: a static assignment instead of group membership (tests, benches,
         a single-process deployment); positions still come from Postgres. `batch_delay_s`:
@@ -88,7 +89,7 @@ class ScoringWorker:
         # Inputs of this worker's committed derivations, to skip unchanged buyers.
         self.memo = InputMemo()
         # Raw timelines of buyers this worker derived (valid while it owns their shops).
-        self.timelines = TimelineCache()
+        self.timelines = TimelineCache(event_capacity=timeline_cache_events)
         options: dict[str, object] = {
             "max_partition_fetch_bytes": 8 * 1024 * 1024,
             "fetch_max_wait_ms": FETCH_MAX_WAIT_MS,
