@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench install clean format
+.PHONY: run test lint bench soak install clean format browser
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,11 +19,20 @@ install: $(STAMP)
 run: $(STAMP)
 	@$(BIN)/python -m shared.launcher
 
+## The console's browser tests drive Debian's chromium (with CJK fonts); installed here
+## when missing (CI runs as root on Debian; elsewhere install them yourself).
+browser:
+	@{ test -x /usr/bin/chromium && test -d /usr/share/fonts/opentype/noto; } || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (export DEBIAN_FRONTEND=noninteractive; apt-get install -y chromium fonts-noto-cjk || \
+	      { apt-get update && apt-get install -y chromium fonts-noto-cjk; }) >/dev/null; \
+	  else echo "install chromium and fonts-noto-cjk (apt-get) for the console's browser tests"; fi; }
+
 ## Every test, against real Postgres and Kafka started by fixtures. TEST_WORKERS processes
 ## (pytest-xdist; each starts its own Postgres and broker): most of the suite waits on
 ## brokers, services and subprocesses, so two workers overlap the waiting on two cores.
 TEST_WORKERS ?= 2
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -38,6 +47,11 @@ format: $(STAMP)
 ## Benchmarks: prints one table.
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+## Soak (not part of `make test`): the stack for SOAK_MINUTES (20) at SOAK_RATE events/s
+## (2000) with API load; RSS per service, freshness p99 per minute, errors.
+soak: $(STAMP)
+	$(BIN)/python -m bench.soak
 
 clean:
 	rm -rf .data .pytest_cache .mypy_cache .ruff_cache

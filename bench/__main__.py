@@ -63,7 +63,9 @@ async def optional_rows(table: Table, context: dict[str, Any]) -> None:
         "bench.scoring_bench",
         "bench.api_bench",
         "bench.export_bench",
+        "bench.webhook_bench",
         "bench.memory_bench",
+        "bench.console_bench",
     ):
         try:
             module = importlib.import_module(module_name)

@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
+import psycopg
+import sqlalchemy.exc
 from sqlalchemy import Executable
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -17,6 +19,17 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from shared.settings import Settings
+
+# What the database being away looks like (server down or restarting, a connection lost
+# mid-statement, the pool unable to connect in time): worth a retry, never a crash or a
+# 500 (docs/operations.md, "Outages").
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.TimeoutError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+)
 
 
 def create_engine(settings: Settings, *, pool_size: int = 10) -> AsyncEngine:

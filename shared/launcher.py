@@ -56,6 +56,7 @@ SERVICES = (
     ("webhooks", "services.webhooks", "webhook_dispatcher_started"),
 )
 DEMO_KEY_LINE = "API key for "
+CONSOLE_LINE = "console sign-in "  # shared/simulator/console_users.py prints these
 UP_TIMEOUT_S = 180.0
 
 
@@ -114,6 +115,7 @@ class Stack:
     children: list[Child] = field(default_factory=list)
     stopping: bool = False
     demo_key: str | None = None
+    console_sign_ins: list[str] = field(default_factory=list)
     automatic_ports: set[str] = field(default_factory=set)
 
     def prepare(self) -> dict[str, str]:
@@ -171,6 +173,8 @@ class Stack:
         def note_key(text: str) -> None:
             if DEMO_KEY_LINE in text:
                 self.demo_key = text.split(":", 1)[1].strip()
+            elif CONSOLE_LINE in text:
+                self.console_sign_ins.append(text.split(CONSOLE_LINE, 1)[1].strip())
 
         return Child("demo", argv, "streaming ", on_line=note_key)
 
@@ -299,6 +303,8 @@ def banner(env: dict[str, str], stack: Stack) -> str:
     ]
     if stack.demo_key:
         lines.append(f"    demo API key   {stack.demo_key}")
+    lines.append(f"    console        {api}/console")
+    lines += [f"      sign in as   {sign_in}" for sign_in in stack.console_sign_ins]
     lines += [
         f"    Postgres       {'embedded, ' if stack.postgres else ''}{env['DATABASE_URL']}",
         f"    Kafka          {'embedded, ' if stack.kafka else ''}{env['KAFKA_BOOTSTRAP_SERVERS']}",

@@ -167,13 +167,15 @@ def _agent_statement(
 
 @lru_cache(maxsize=64)
 def _spread_statement(
-    granularity: Granularity, group_by: GroupBy, by_agents: bool, by_group: bool
+    granularity: Granularity, group_by: GroupBy, by_agents: bool, by_group: bool, ordered: bool
 ) -> Select[Any]:
     """The agent_responses rows of the query, each with its period label and key: the
     sorted runs that the row's percentiles merge (domain/spread.py)."""
     r = agent_responses
     stmt, period_key, key = _scope(r, granularity, group_by, by_agents, by_group, agents_array=True)
     stmt = stmt.add_columns(r.c.response_us, r.c.first_response_us)
+    if not ordered:  # sorting the wide rows would cost more than grouping them here
+        return stmt
     # In _agent_statement's row order, so that a stream of both can walk them in step.
     by_period = [period_key] if period_key is not None else []
     if group_by == "shop":
@@ -207,9 +209,9 @@ def _agent_statement_of(query: AgentQuery) -> Select[Any]:
     )
 
 
-def _spread_statement_of(query: AgentQuery) -> Select[Any]:
+def _spread_statement_of(query: AgentQuery, *, ordered: bool = False) -> Select[Any]:
     return _spread_statement(
-        query.granularity, query.group_by, bool(query.agent_ids), query.group is not None
+        query.granularity, query.group_by, bool(query.agent_ids), query.group is not None, ordered
     )
 
 
@@ -263,7 +265,9 @@ async def stream_agent_sums(
 ) -> AsyncIterator[AgentRow]:
     """agent_sums, yielded as the rows arrive, `batch` at a time from a server-side
     cursor (inside a transaction): memory stays flat however many rows there are."""
-    times = stream_rows(session, _spread_statement_of(query), query.params(), batch=batch)
+    times = stream_rows(
+        session, _spread_statement_of(query, ordered=True), query.params(), batch=batch
+    )
     pending: Any = await anext(times, None)
     async for r in stream_rows(session, _agent_statement_of(query), query.params(), batch=batch):
         parts = AgentDayParts(*r[2:])

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Identity,
     Index,
     Integer,
     LargeBinary,
@@ -480,6 +481,26 @@ webhook_deliveries = Table(
     Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
     Index("ix_webhook_deliveries_event", "shop_id", "event_id", "subscription_id", unique=True),
     Index("ix_webhook_deliveries_list", "shop_id", "created_at", "delivery_id"),
+    # The dispatcher's fair claim (claims.py): one subscription's due rows, its leased
+    # rows; and the clean-up of delivered rows (0011).
+    Index(
+        "ix_webhook_deliveries_sub_due",
+        "shop_id",
+        "subscription_id",
+        "next_attempt_at",
+        postgresql_where=text("status = 'pending'"),
+    ),
+    Index(
+        "ix_webhook_deliveries_leased",
+        "shop_id",
+        "subscription_id",
+        postgresql_where=text("lease_until IS NOT NULL"),
+    ),
+    Index(
+        "ix_webhook_deliveries_delivered",
+        "finished_at",
+        postgresql_where=text("status = 'delivered'"),
+    ),
 )
 
 webhook_attempts = Table(
@@ -583,4 +604,95 @@ bad_review_marks = Table(
     Column("order_id", Text, nullable=False),
     *_mark_columns(),
     PrimaryKeyConstraint("shop_id", "order_id"),
+)
+
+
+# --- notices and the audit trail (0011) ----------------------------------------------
+
+# One per violation identity ever notified (SPEC §8): (shop, rule, message, occurrence).
+# message_key is the message's event_id, or "session:<agent>:<start>" for a rule judged on
+# the whole session (min_emojis). state: notified | withdrawn; generation counts the times
+# a withdrawn violation appeared again (each a new notice).
+qa_notices = Table(
+    "qa_notices",
+    metadata,
+    Column("shop_id", Text, nullable=False),
+    Column("rule", Text, nullable=False),
+    Column("message_key", Text, nullable=False),
+    Column("occurrence", Integer, nullable=False),
+    Column("buyer_id", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("generation", Integer, nullable=False, server_default="0"),
+    Column("data", JSONB, nullable=False),
+    _ts("updated_at", default=True),
+    PrimaryKeyConstraint("shop_id", "rule", "message_key", "occurrence"),
+    Index("ix_qa_notices_buyer", "shop_id", "buyer_id"),
+)
+
+# Append-only (a trigger refuses UPDATE and DELETE): every admin action that changed
+# something, with who, when, what and the before/after. shop_id "" = not a shop's.
+admin_audit = Table(
+    "admin_audit",
+    metadata,
+    Column("shop_id", Text, nullable=False),
+    Column("audit_id", BigInteger, Identity(always=True), nullable=False),
+    _ts("at", default=True),
+    Column("actor", Text, nullable=False),
+    Column("action", Text, nullable=False),
+    Column("target", Text, nullable=False),
+    Column("before", JSONB),
+    Column("after", JSONB),
+    PrimaryKeyConstraint("shop_id", "audit_id"),
+    Index("ix_admin_audit_time", "at", "audit_id"),
+)
+
+
+# --- manager console (services/api/console; 0013) ---------------------------------------
+
+# People who sign in to /console: a manager sees the shop, an agent only its agent_id.
+console_users = Table(
+    "console_users",
+    metadata,
+    Column("shop_id", Text, nullable=False),
+    Column("user_id", Text, nullable=False),
+    Column("email", Text, nullable=False),  # stored lower-cased; unique across shops
+    Column("display_name", Text, nullable=False),
+    Column("role", Text, nullable=False),  # manager | agent
+    Column("agent_id", Text),
+    Column("password_hash", Text, nullable=False),  # argon2id (argon2-cffi)
+    _now(),
+    PrimaryKeyConstraint("shop_id", "user_id"),
+    Index("ix_console_users_email", "email", unique=True),
+)
+
+# A signed-in browser: the cookie holds the token, this table its SHA-256.
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("shop_id", Text, nullable=False),
+    Column("token_hash", LargeBinary, nullable=False),
+    Column("user_id", Text, nullable=False),
+    Column("csrf_token", Text, nullable=False),
+    _now(),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("shop_id", "token_hash"),
+    Index("ix_console_sessions_token_hash", "token_hash", unique=True),
+)
+
+
+# Raw-event retention (migration 0012): one row per purge of a shop
+# (services/scoring/retention.py); GET /admin/pipeline shows the latest per shop.
+raw_purges = Table(
+    "raw_purges",
+    metadata,
+    Column("shop_id", Text, nullable=False),
+    Column("id", BigInteger, Identity(), nullable=False),
+    Column("purged_at", DateTime(timezone=True), nullable=False),
+    Column("before", DateTime(timezone=True), nullable=False),
+    Column("buyers", Integer, nullable=False),
+    Column("chat_rows", BigInteger, nullable=False),
+    Column("order_rows", BigInteger, nullable=False),
+    Column("review_rows", BigInteger, nullable=False),
+    PrimaryKeyConstraint("shop_id", "id"),
+    Index("ix_raw_purges_latest", "shop_id", "purged_at"),
 )

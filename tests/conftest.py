@@ -5,6 +5,7 @@ tests/e2e (the whole pipeline). A test that uses the real Postgres or broker is 
 
 from __future__ import annotations
 
+import hypothesis
 import pytest
 
 from tests.fixtures.infra import (  # noqa: F401  (pytest fixtures)
@@ -16,6 +17,16 @@ from tests.fixtures.infra import (  # noqa: F401  (pytest fixtures)
     postgres_url,
     settings,
 )
+
+# Hypothesis times each example (200 ms deadline) and each strategy's generation (the
+# too_slow health check) by the wall clock: on a loaded machine or beside another xdist
+# worker that races the code, not the property. Examples stay as many and as varied.
+hypothesis.settings.register_profile(
+    "kefu",
+    deadline=None,
+    suppress_health_check=[hypothesis.HealthCheck.too_slow],
+)
+hypothesis.settings.load_profile("kefu")
 
 _REAL_SERVICES = {"postgres_url", "kafka_bootstrap"}
 

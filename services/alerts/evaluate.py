@@ -14,12 +14,13 @@ from datetime import date, datetime
 from typing import Any
 
 from domain.review_notices import ReviewNotice
-from domain.violations import ViolationNotice
+from domain.violations import ViolationReport
 from services.webhooks.outbox import OutboxEvent, enqueue_events
 from shared import rollup_reader
 
 from . import store
 from .judge import judge
+from .notices import ledger_events
 from .reviews import review_outbox_events
 from .rules import AlertRule, window_days
 from .values import Observation, observe
@@ -37,15 +38,16 @@ async def evaluate_after_batch(
     session: store.Session,
     shop_id: str,
     changed_agent_days: set[tuple[str, date]],
-    new_violations: Iterable[ViolationNotice],
+    violations: ViolationReport,
     now: datetime,
     review_notices: Iterable[ReviewNotice] = (),
 ) -> int:
     """Judge the shop's alert rules after a batch and queue the resulting webhooks.
 
     `changed_agent_days`: (agent_id, local day) pairs whose agent_daily rows the batch
-    changed (already written in this transaction). `new_violations`: violations the batch
-    stored (those with notify off are skipped; the same violation is notified once, ever).
+    changed (already written in this transaction). `violations`: the violations of the
+    buyers the batch re-derived (notices.py: each violation with notify on is notified
+    once, ever; a notified one that is gone is withdrawn).
     `now`: the batch's wall-clock time, for event timestamps and cooldowns.
     `review_notices`: re-derived orders whose review is bad (review.bad, once per order and
     review event) or replaced bad ones (review.bad.withdrawn for those notified). Returns how
@@ -53,11 +55,7 @@ async def evaluate_after_batch(
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    notices = [
-        OutboxEvent("qa.violation", n.data(), n.event_id(shop_id))
-        for n in new_violations
-        if n.notify
-    ]
+    notices = await ledger_events(session=session, shop_id=shop_id, report=violations, now=now)
     notices += await review_outbox_events(session, shop_id, review_notices)
     # One statement for all of them: a batch can carry hundreds of notices.
     stored = await enqueue_events(session=session, shop_id=shop_id, events=notices, now=now)

@@ -6,8 +6,9 @@ Every router is listed here: SHOP_ROUTERS under /v1 (shop API key), ADMIN_ROUTER
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 
 from fastapi import APIRouter, FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -18,14 +19,18 @@ from shared.settings import Settings
 from .agents.endpoints import router as agents_router
 from .alerts.endpoints import router as alerts_router
 from .api_keys.endpoints import router as api_keys_router
+from .audit.endpoints import router as audit_router
 from .auth.cache import CallerCache
 from .bad_reviews.endpoints import router as bad_reviews_router
 from .cache_listener import CacheListener
+from .console.routes import install_console
+from .console.users.endpoints import router as console_users_router
 from .dead_letters.endpoints import router as dead_letters_router
 from .deps import AdminDep
 from .health.endpoints import router as health_router
 from .inquiries.endpoints import router as inquiries_router
 from .kafka import KafkaLink
+from .limits import AbuseGuard, Limits
 from .metric_definitions.endpoints import router as metric_definitions_router
 from .metrics.cache import MetricsCache
 from .metrics.endpoints import router as metrics_router
@@ -38,6 +43,7 @@ from .prometheus import PrometheusMiddleware, RequestMetrics
 from .qa_rules.endpoints import router as qa_rules_router
 from .rescore.endpoints import router as rescore_router
 from .review_marks.endpoints import router as review_marks_router
+from .settings import ApiSettings
 from .shop_settings.endpoints import router as settings_router
 from .shops.endpoints import router as shops_router
 from .transcripts.endpoints import router as transcripts_router
@@ -69,6 +75,8 @@ ADMIN_ROUTERS: list[APIRouter] = [
     dead_letters_router,
     rescore_router,
     pipeline_router,
+    audit_router,
+    console_users_router,
 ]
 
 
@@ -76,7 +84,14 @@ def create_app(
     settings: Settings,
     *,
     engine: AsyncEngine | None = None,
+    limits: Limits | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> FastAPI:
+    """`limits`: the abuse limits (limits.py); by default ApiSettings' (from the
+    environment: what `python -m services.api` runs with), none for the shared Settings
+    (tests and tools that build an app in-process give the limits they test)."""
+    if limits is None:
+        limits = settings.limits() if isinstance(settings, ApiSettings) else Limits.off()
     settings.require_admin_token()  # refuse to start with a missing or well-known token
     # Beyond the pool, overflow connections are opened and closed per request (a Postgres
     # backend fork each): size the pool for the expected concurrency.
@@ -127,9 +142,13 @@ def create_app(
             dependencies=[AdminDep],
             responses=problem_responses(401, 403, 422, 500),
         )
+    install_console(app, clock)  # /console; `clock`: the console's now (tests fix it)
     install_openapi(app)
     # Inside the Prometheus middleware (added after it wraps it), so fast answers count.
     app.add_middleware(MetricsFastPath, callers=callers, metrics=metrics_cache)
+    # Outside the fast path (a cached answer is limited too), inside the metrics (429s
+    # and 413s are counted).
+    app.add_middleware(AbuseGuard, limits=limits)
     app.add_middleware(
         PrometheusMiddleware,
         metrics=app.state.request_metrics,

@@ -93,14 +93,21 @@ async def _current_shop(
 CurrentShop = Annotated[ShopCaller, Depends(_current_shop)]
 
 
+ADMIN_ACTOR = "admin"  # who the ADMIN_TOKEN is, in the audit trail
+
+
 async def _admin(
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_admin_bearer)],
-) -> None:
+) -> str:
+    """The acting operator (for the audit trail), once the token checks out."""
     token = _bearer(credentials)
     if token.startswith(KEY_PREFIX):
         raise Forbidden("shop API keys cannot use /admin; use the operator's ADMIN_TOKEN")
     check_admin_token(presented=token, expected=settings.require_admin_token())
+    return ADMIN_ACTOR
 
 
 AdminDep = Depends(_admin)
+# The same dependency (resolved once per request): who acts, for audit.record.
+ActorDep = Annotated[str, Depends(_admin)]

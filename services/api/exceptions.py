@@ -58,4 +58,10 @@ class Unprocessable(ApiError):
 
 
 class ServiceUnavailable(ApiError):
+    """A dependency (the database, the broker) is away for a moment: retry later."""
+
     status, title, slug = 503, "Service Unavailable", "unavailable"
+    retry_after_s: ClassVar[int] = 5
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, headers={"Retry-After": str(self.retry_after_s)})

@@ -10,19 +10,22 @@ from http import HTTPStatus
 from typing import Any
 
 import orjson
+from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from shared.db import DATABASE_UNAVAILABLE
 from shared.logging import get_logger
 
-from .exceptions import ApiError
+from .exceptions import ApiError, ServiceUnavailable
 
 log = get_logger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+RETRY_AFTER_S = ServiceUnavailable.retry_after_s
 TYPE_BASE = "https://kefu-scorecard.dev/problems/"
 
 
@@ -128,6 +131,34 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _database_unavailable(request: Request, exc: Exception) -> Response:
+    log.warning(
+        "database_unavailable", path=request.url.path, method=request.method, error=repr(exc)[:200]
+    )
+    return problem_response(
+        request,
+        status=503,
+        slug="unavailable",
+        title="Service Unavailable",
+        detail="the database is unavailable for a moment; retry after the Retry-After seconds",
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+    )
+
+
+async def _broker_unavailable(request: Request, exc: Exception) -> Response:
+    log.warning(
+        "broker_unavailable", path=request.url.path, method=request.method, error=repr(exc)[:200]
+    )
+    return problem_response(
+        request,
+        status=503,
+        slug="unavailable",
+        title="Service Unavailable",
+        detail="the Kafka broker is unavailable for a moment; retry after the Retry-After seconds",
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.error("unhandled_error", path=request.url.path, method=request.method, exc_info=exc)
     return problem_response(
@@ -143,6 +174,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    for database_error in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(database_error, _database_unavailable)
+    app.add_exception_handler(KafkaError, _broker_unavailable)
     app.add_exception_handler(Exception, _unexpected)
 
 

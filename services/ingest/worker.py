@@ -21,7 +21,6 @@ from typing import TypeVar
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.ingest import batch, metrics
@@ -31,7 +30,7 @@ from services.ingest.offsets import InputLogs
 from services.ingest.processor import BatchProcessor, Parsed, Raced
 from services.ingest.shops import ShopCache
 from shared import topics
-from shared.db import create_engine, session_factory
+from shared.db import DATABASE_UNAVAILABLE, create_engine, session_factory
 from shared.kafka import create_consumer, create_producer
 from shared.logging import get_logger
 
@@ -40,7 +39,7 @@ _T = TypeVar("_T")
 
 # Errors worth retrying the whole batch for (it is idempotent): the broker or the
 # database is away for a moment.
-_TRANSIENT = (KafkaError, OperationalError, OSError, asyncio.TimeoutError)
+_TRANSIENT = (KafkaError, *DATABASE_UNAVAILABLE, OSError, asyncio.TimeoutError)
 
 
 class _Stopping(Exception):
@@ -178,9 +177,9 @@ class IngestWorker:
         if self._newly_assigned:
             assigned = list(self._newly_assigned)
             self._newly_assigned.clear()
-            await self.logs.assigned(assigned)
+            await self._retrying(self.logs.assigned, assigned)
         if self.logs.check_due():
-            await self.logs.check()
+            await self._retrying(self.logs.check)
         epochs = dict(self.logs.epochs)
         fetched = await self.consumer.getmany(
             timeout_ms=self.settings.ingest_poll_timeout_ms,
@@ -234,9 +233,10 @@ class IngestWorker:
         try:
             await self.consumer.commit(offsets)
             self.committed.update(offsets)
-        except (CommitFailedError, IllegalStateError) as exc:
-            # A rebalance took the partition: its new owner re-reads the batch, which is
-            # idempotent, so this is not fatal.
+        except (CommitFailedError, IllegalStateError, KafkaError, OSError) as exc:
+            # A rebalance took the partition, or the broker is away: the batch is read
+            # again (by its new owner, or after the outage), which is idempotent, so this
+            # is not fatal.
             metrics.COMMIT_FAILURES.inc()
             log.warning("ingest_commit_failed", error=repr(exc), partitions=len(offsets))
 

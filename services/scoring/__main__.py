@@ -50,7 +50,12 @@ async def main(settings: ScoringSettings) -> None:
     )
     tasks = [asyncio.create_task(worker.run(stop), name="worker")]
     if settings.rescore:
-        tasks.append(asyncio.create_task(poll_jobs(engine=engine, stop=stop), name="rescore"))
+        tasks.append(
+            asyncio.create_task(
+                poll_jobs(engine=engine, stop=stop, after_batch=[evaluate_after_batch]),
+                name="rescore",
+            )
+        )
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
         for task in done:

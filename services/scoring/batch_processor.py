@@ -20,6 +20,7 @@ from aiokafka import TopicPartition
 from aiokafka.structs import ConsumerRecord
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from domain.violations import ViolationReport
 from services.scoring.catch_up import Seen, Uncovered, merge, read_uncovered, store_covered
 from services.scoring.hooks import AfterBatch
 from services.scoring.input_memo import InputMemo, Inputs
@@ -133,7 +134,7 @@ async def _after_rollups(
                 session=conn,
                 shop_id=shop_id,
                 changed_agent_days=changed.get(shop_id, set()),
-                new_violations=derived.notices.get(shop_id, []),
+                violations=ViolationReport(tuple(derived.violations.get(shop_id, ()))),
                 review_notices=derived.reviews.get(shop_id, []),
                 now=now,
             )

@@ -2,18 +2,18 @@
 
 The core derives one buyer from its whole timeline; this module runs it over many
 timelines (one failing buyer never stalls the rest), tells which timelines need it at all
-(the input memo), and picks the qa.violation notices out of the facts.
+(the input memo), and picks the QA violations (qa.violation identities) out of the facts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 
 from domain.review_notices import ReviewNotice
-from domain.violations import ViolationNotice
+from domain.violations import BuyerViolations, ViolationNotice, session_key
 from services.scoring.core.derive import derive_buyer
-from services.scoring.core.facts import BuyerFacts
+from services.scoring.core.facts import BuyerFacts, Session
 from services.scoring.facts_store import FactRows
 from services.scoring.input_memo import InputMemo, digest
 from services.scoring.repository import BuyerKey, ShopContext
@@ -60,26 +60,55 @@ def derive_all(
     return rows, results
 
 
-def notify_worthy(buyer_id: str, facts: BuyerFacts) -> list[ViolationNotice]:
-    """The buyer's violations under rules with notify on (SPEC §8 qa.violation)."""
-    return [
-        ViolationNotice(
-            agent_id=s.agent_id,
-            buyer_id=buyer_id,
-            session_started_at=s.first_at,
-            day=s.day,
-            rule=v.rule,
-            message_event_id=v.message_event_id,
-            occurrences=v.count,
-            penalty=v.penalty,
-            notify=v.notify,
-            detail=v.detail,
-        )
-        for s in facts.sessions
-        if s.qa is not None
-        for v in s.qa.violations
-        if v.notify
-    ]
+def buyer_violations(buyer_id: str, facts: BuyerFacts) -> BuyerViolations:
+    """The buyer's violation notices (rules with notify on) and, lazily, the identities of
+    all its violations and the message keys of its open sessions (SPEC §8 qa.violation
+    identities; the alerts hook keeps the ledger)."""
+    sessions = facts.sessions
+    notices: list[ViolationNotice] = []
+    for s in sessions:
+        if s.qa is not None and any(v.notify for v in s.qa.violations):
+            notices.extend(_occurrences(buyer_id, s, notify_only=True))
+    return BuyerViolations(
+        buyer_id,
+        notices,
+        lambda: (n.identity for s in sessions if s.qa for n in _occurrences(buyer_id, s)),
+        lambda: _pending(sessions),
+    )
+
+
+def _occurrences(
+    buyer_id: str, s: Session, *, notify_only: bool = False
+) -> Iterator[ViolationNotice]:
+    """One notice per occurrence, numbered from 1 per (rule, message) in the session."""
+    assert s.qa is not None
+    seen: dict[tuple[str, str | None], int] = {}
+    for v in s.qa.violations:
+        if notify_only and not v.notify:
+            continue  # notify is per rule: the rule's numbering is unaffected
+        first = seen.get((v.rule, v.message_event_id), 0)
+        seen[(v.rule, v.message_event_id)] = first + v.count
+        each = v.penalty // v.count if v.count else v.penalty
+        for k in range(1, v.count + 1):
+            yield ViolationNotice(
+                agent_id=s.agent_id,
+                buyer_id=buyer_id,
+                session_started_at=s.first_at,
+                day=s.day,
+                rule=v.rule,
+                message_event_id=v.message_event_id,
+                occurrence=first + k,
+                penalty=each,
+                notify=v.notify,
+                detail=v.detail,
+            )
+
+
+def _pending(sessions: Iterable[Session]) -> Iterator[str]:
+    for s in sessions:
+        if s.qa is None:
+            yield from s.message_ids
+            yield session_key(s.agent_id, s.first_at)
 
 
 def changed(

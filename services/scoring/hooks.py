@@ -17,7 +17,7 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.review_notices import ReviewNotice
-from domain.violations import ViolationNotice
+from domain.violations import ViolationReport
 
 
 class AfterBatch(Protocol):
@@ -27,12 +27,13 @@ class AfterBatch(Protocol):
         session: AsyncConnection,
         shop_id: str,
         changed_agent_days: set[tuple[str, date]],
-        new_violations: Iterable[ViolationNotice],
+        violations: ViolationReport,
         now: datetime,
         review_notices: Iterable[ReviewNotice] = (),
     ) -> object:
         """`changed_agent_days`: (agent_id, local day) whose agent_daily rows the batch
-        changed (already written); `new_violations`: the violations the batch stored;
+        changed (already written); `violations`: the violations of the buyers the batch
+        re-derived (a rescore: of the whole shop);
         `review_notices`: the re-derived orders whose review is bad or replaced bad ones;
         `now`: the batch's wall-clock time. Never commits."""
         ...

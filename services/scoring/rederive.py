@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from domain.review_notices import ReviewNotice
-from domain.violations import ViolationNotice
+from domain.violations import BuyerViolations
 from services.scoring.core.contributions import diff
 from services.scoring.core.facts import Contributions
-from services.scoring.derivation import changed, derive_one, notify_worthy, review_notices
+from services.scoring.derivation import buyer_violations, changed, derive_one, review_notices
 from services.scoring.facts_store import FactRows, delete_facts, insert_facts, load_contributions
 from services.scoring.input_memo import InputMemo, Inputs
 from services.scoring.lane import Lane
@@ -46,8 +46,9 @@ class Derived:
     events: int = 0
     # The rollup differences applied, for alert evaluation and the metrics cache.
     deltas: RollupDeltas = field(default_factory=RollupDeltas)
-    # Violations of rules with notify on, by shop: alerts dedupe them by a stable id.
-    notices: dict[str, list[ViolationNotice]] = field(default_factory=dict)
+    # The re-derived buyers' violations, by shop: the alerts hook notifies the new ones
+    # and withdraws the notified ones gone (its ledger, by violation identity).
+    violations: dict[str, list[BuyerViolations]] = field(default_factory=dict)
     # Reviewed orders whose review is bad or replaced bad ones (review.bad, withdrawn).
     reviews: dict[str, list[ReviewNotice]] = field(default_factory=dict)
     # Buyers whose stored results already matched their inputs (not re-derived).
@@ -104,9 +105,7 @@ async def _derive(
             (key, Inputs(chunk.digests[key], shop.settings, shop.rules, facts.wake_at))
         )
         derived.deltas.add(key[0], diff(facts, chunk.stored.get(key)))
-        notices = notify_worthy(key[1], facts)
-        if notices:
-            derived.notices.setdefault(key[0], []).extend(notices)
+        derived.violations.setdefault(key[0], []).append(buyer_violations(key[1], facts))
         if facts.reviews:
             bad = review_notices(key[1], facts)
             if bad:

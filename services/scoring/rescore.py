@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from domain.violations import BuyerViolations, ViolationReport
 from services.scoring import metrics
 from services.scoring.core.contributions import diff
-from services.scoring.derivation import derive_all
+from services.scoring.derivation import buyer_violations, derive_all
 from services.scoring.facts_store import delete_shop, insert_facts
+from services.scoring.hooks import AfterBatch
 from services.scoring.repository import (
     Pg,
     ShopContext,
@@ -33,6 +35,7 @@ from services.scoring.repository import (
 )
 from services.scoring.rollups import RollupDeltas, apply_deltas
 from services.scoring.timeline_loader import load_timelines, shop_buyers
+from shared.db import DATABASE_UNAVAILABLE
 from shared.logging import get_logger
 from shared.rollup_version import bump_rollup_version
 
@@ -86,7 +89,11 @@ async def _with_stored_agents(pg: Pg, shop: ShopContext) -> ShopContext:
     return replace(shop, agents=shop.agents | stored)
 
 
-async def _rebuild(engine: AsyncEngine, pg: Pg, shop: ShopContext, job_id: str) -> None:
+async def _rebuild(
+    engine: AsyncEngine, pg: Pg, shop: ShopContext, job_id: str
+) -> tuple[RollupDeltas, list[BuyerViolations]]:
+    """Delete and rebuild the shop's derived rows; the rollups written and every buyer's
+    violations (for the after-batch hooks)."""
     shop_id = shop.shop_id
     buyers = await shop_buyers(pg=pg, shop_id=shop_id)
     events_total = await _totals(pg, shop_id)
@@ -101,9 +108,10 @@ async def _rebuild(engine: AsyncEngine, pg: Pg, shop: ShopContext, job_id: str) 
     watermark = await _watermark(pg, shop)
     shop = await _with_stored_agents(pg, shop)
     await delete_shop(pg=pg, shop_id=shop_id)
-    if watermark is None:
-        return
     deltas = RollupDeltas()
+    violations: list[BuyerViolations] = []
+    if watermark is None:
+        return deltas, violations
     done_buyers = done_events = 0
     for start in range(0, len(buyers), CHUNK_BUYERS):
         keys = [(shop_id, b) for b in buyers[start : start + CHUNK_BUYERS]]
@@ -111,6 +119,7 @@ async def _rebuild(engine: AsyncEngine, pg: Pg, shop: ShopContext, job_id: str) 
         rows, results = derive_all(timelines, {shop_id: shop}, {shop_id: watermark})
         for key, facts in results:
             deltas.add(key[0], diff(facts, None))
+            violations.append(buyer_violations(key[1], facts))
         await insert_facts(pg=pg, rows=rows)
         done_buyers += len(results)
         done_events += sum(timelines[key].size for key, _ in results)
@@ -123,10 +132,17 @@ async def _rebuild(engine: AsyncEngine, pg: Pg, shop: ShopContext, job_id: str) 
         )
         metrics.RESCORE_BUYERS_DONE.labels(shop_id).set(done_buyers)
     await apply_deltas(pg=pg, deltas=deltas)
+    return deltas, violations
 
 
-async def run_rescore(*, engine: AsyncEngine, shop_id: str, job_id: str) -> None:
+async def run_rescore(
+    *, engine: AsyncEngine, shop_id: str, job_id: str, after_batch: Sequence[AfterBatch] = ()
+) -> None:
     """Recompute every buyer of the shop and swap the results in atomically.
+
+    `after_batch`: the scoring batch's hooks, run in the rebuild's transaction with the
+    whole shop's violations (so that notified violations a rescore removed are withdrawn)
+    and every agent day rebuilt.
 
     Marks the job running, then done (or failed with the error); never raises for a
     failure of the rebuild itself, which is recorded on the job instead.
@@ -146,8 +162,19 @@ async def run_rescore(*, engine: AsyncEngine, shop_id: str, job_id: str) -> None
             shop = (await load_shops(pg=pg, shop_ids=[shop_id])).get(shop_id)
             if shop is None:
                 raise LookupError(f"shop {shop_id!r} is not registered")
-            await _rebuild(engine, pg, shop, job_id)
+            deltas, violations = await _rebuild(engine, pg, shop, job_id)
             await bump_rollup_version(session=conn, shop_ids=[shop_id])
+            report = ViolationReport(tuple(violations), whole_shop=True)
+            days = {(agent, day) for _, agent, day in deltas.agent_days}
+            now = datetime.now(UTC)
+            for hook in after_batch:
+                await hook(
+                    session=conn,
+                    shop_id=shop_id,
+                    changed_agent_days=days,
+                    violations=report,
+                    now=now,
+                )
     except Exception as exc:
         log.exception("rescore_failed", shop_id=shop_id, job_id=job_id)
         await _progress(
@@ -227,16 +254,24 @@ async def _try_lock(pg: Pg, key: dict[str, Any]) -> bool:
 
 
 async def poll_jobs(
-    *, engine: AsyncEngine, stop: asyncio.Event, interval: float = POLL_SECONDS
+    *,
+    engine: AsyncEngine,
+    stop: asyncio.Event,
+    interval: float = POLL_SECONDS,
+    after_batch: Sequence[AfterBatch] = (),
 ) -> None:
     """Run queued rescore jobs one at a time until `stop` is set."""
     while not stop.is_set():
         try:
             async with claimed_job(engine=engine) as job:
                 if job is not None:
-                    await run_rescore(engine=engine, shop_id=job[0], job_id=job[1])
+                    await run_rescore(
+                        engine=engine, shop_id=job[0], job_id=job[1], after_batch=after_batch
+                    )
             if job is not None:
                 continue
+        except DATABASE_UNAVAILABLE as exc:  # restarting: one line, poll again later
+            log.warning("rescore_poll_failed", database_unavailable=repr(exc)[:200])
         except Exception:
             log.exception("rescore_poll_failed")
         with contextlib.suppress(TimeoutError):

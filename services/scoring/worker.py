@@ -11,24 +11,28 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from typing import TypeVar
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.scoring import metrics
+from services.scoring import metrics, retention
 from services.scoring.batch_processor import BatchResult, CatchUp, process_records
 from services.scoring.catch_up_plan import CatchUpPlan
 from services.scoring.collector import Collector
 from services.scoring.hooks import AfterBatch
 from services.scoring.input_memo import InputMemo
-from services.scoring.offsets import load_offsets
+from services.scoring.offsets import Stored, load_offsets
 from services.scoring.positions import Positions
-from services.scoring.repository import Pg, driver
+from services.scoring.repository import Pg, driver, load_shops
 from services.scoring.settings import GROUP_ID
 from services.scoring.timeline_cache import EVENT_CAPACITY, TimelineCache
 from shared import topics
+from shared.db import DATABASE_UNAVAILABLE
 from shared.kafka import create_consumer
 from shared.logging import get_logger
 from shared.settings import Settings
@@ -38,6 +42,7 @@ log = get_logger(__name__)
 # How long the broker may hold a fetch while no new record is there (aiokafka's default is
 # 500 ms). Every batch waits for the next fetch, so this bounds freshness when idle-ish.
 FETCH_MAX_WAIT_MS = 100
+_T = TypeVar("_T")
 Records = dict[TopicPartition, list[ConsumerRecord]]  # type: ignore[type-arg]
 
 
@@ -69,13 +74,16 @@ class ScoringWorker:
         batch_delay_s: float = 0.0,
         catch_up: CatchUpPlan | None = None,
         after_batch: Sequence[AfterBatch] = (),
+        purge_every_s: float | None = retention.INTERVAL_S,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         timeline_cache_events: int = EVENT_CAPACITY,
     ) -> None:
         """`partitions`: a static assignment instead of group membership (tests, benches,
         a single-process deployment); positions still come from Postgres. `batch_delay_s`:
         a test-only wait inside each batch's transaction (SCORING_BATCH_DELAY_MS).
         `after_batch`: hooks run inside every batch's transaction (alert evaluation:
-        __main__.py)."""
+        __main__.py). `purge_every_s`: how often the raw events the owned shops no longer
+        keep are purged (retention.py; None: never); `clock` is its "now"."""
         self.engine = engine
         self.group_id = group_id
         self.topic = topic
@@ -103,6 +111,9 @@ class ScoringWorker:
         )
         self.positions = Positions(self.consumer, self.bootstrap)
         self.catch_up = catch_up or CatchUpPlan()
+        self.purge_every_s = purge_every_s
+        self.clock = clock
+        self._purge_at = time.monotonic()  # the first purge once the worker runs
 
     async def seek_stored(self, assigned: list[TopicPartition]) -> None:
         """Resume every assigned partition where Postgres says its results end (in the
@@ -111,11 +122,7 @@ class ScoringWorker:
             self.memo.clear()
             self.timelines.clear()
             self.catch_up.clear()
-            async with self.engine.connect() as conn:
-                pg = await driver(conn)
-                stored = await load_offsets(pg=pg, group_id=self.group_id, partitions=assigned)
-                shops = await _shop_ids(pg)
-                await conn.rollback()
+            stored, shops = await _until_reachable(lambda: self._load_stored(assigned))
             # A partition read from its start (another log, or nothing stored) has its
             # shops caught up: what its old log held beyond the stored offset.
             restarted = await self.positions.resume(assigned, stored)
@@ -125,6 +132,16 @@ class ScoringWorker:
             partitions=sorted(tp.partition for tp in assigned),
             stored={tp.partition: s.offset for tp, s in stored.items()},
         )
+
+    async def _load_stored(
+        self, assigned: list[TopicPartition]
+    ) -> tuple[dict[TopicPartition, Stored], list[str]]:
+        async with self.engine.connect() as conn:
+            pg = await driver(conn)
+            stored = await load_offsets(pg=pg, group_id=self.group_id, partitions=assigned)
+            shops = await _shop_ids(pg)
+            await conn.rollback()
+        return stored, shops
 
     def _shops_of(self, shops: list[str], partitions: Iterable[TopicPartition]) -> list[str]:
         """The shops whose events the partitions carry (all, if the count is unknown)."""
@@ -164,8 +181,8 @@ class ScoringWorker:
                 try:
                     step = CatchUp(stepped, self.catch_up.rows_per_step, self.catch_up.seen)
                     result = await self._commit({}, step)
-                except Exception:
-                    log.exception("catch_up_failed_will_retry", shops=len(stepped))
+                except Exception as exc:
+                    _failed("catch_up_failed_will_retry", exc, shops=len(stepped))
                     await asyncio.sleep(1.0)  # as a failed batch: no tight retry loop
                     return
             # Shops no longer owned leave the queue: their new owner catches them up.
@@ -184,6 +201,53 @@ class ScoringWorker:
                 buyers=result.buyers,
             )
 
+    def _purge_due(self) -> bool:
+        if self.purge_every_s is None or time.monotonic() < self._purge_at:
+            return False
+        self._purge_at = time.monotonic() + self.purge_every_s
+        return True
+
+    async def _purge_step(self) -> None:
+        """A failed purge never stops scoring: it is tried again at the next interval."""
+        try:
+            await self.purge()
+        except Exception as exc:
+            _failed("retention_purge_failed", exc)
+
+    async def purge(self) -> list[retention.Purged]:
+        """Purge the raw events the owned shops no longer keep (retention.py), one
+        transaction per shop under its lock; purged buyers leave the in-memory caches."""
+        async with self.busy:
+            async with self.engine.connect() as conn:
+                shops = self._shops_of(
+                    await _shop_ids(await driver(conn)), self.consumer.assignment()
+                )
+                await conn.rollback()
+            done = []
+            for shop_id in shops:
+                async with self.engine.begin() as conn:
+                    pg = await driver(conn)
+                    shop = (await load_shops(pg=pg, shop_ids=[shop_id])).get(shop_id)
+                    if shop is None:
+                        continue
+                    purged = await retention.purge_shop(
+                        pg=pg, shop_id=shop_id, settings=shop.settings, now=self.clock()
+                    )
+                for key in retention.purged_keys(purged):
+                    self.timelines.evict(key)
+                if purged.buyers:
+                    self.memo.clear()
+                    log.info(
+                        "raw_events_purged",
+                        shop_id=shop_id,
+                        before=purged.before.isoformat(),
+                        buyers=len(purged.buyers),
+                        chat_rows=purged.chat_rows,
+                        order_rows=purged.order_rows,
+                    )
+                done.append(purged)
+            return done
+
     async def run(self, stop: asyncio.Event) -> None:
         self.collector.start()
         if self.partitions is None:
@@ -197,14 +261,16 @@ class ScoringWorker:
         log.info("scoring_worker_started", group_id=self.group_id, topic=self.topic)
         try:
             while not stop.is_set():
-                await self._check_logs()
+                await _tolerating_outage(self._check_logs(), "check_logs")
                 batch = await self.consumer.getmany(timeout_ms=200, max_records=self.max_records)
                 if batch:
                     await self._handle(batch)
                 if self.catch_up.sweep_due():
-                    await self._sweep()
+                    await _tolerating_outage(self._sweep(), "sweep")
                 if self.catch_up.step_due(idle=not batch):
                     await self._catch_up_step()
+                if self._purge_due():
+                    await self._purge_step()
         finally:
             await self.consumer.stop()  # leaves the group: partitions move at once
             await self.positions.close()
@@ -220,9 +286,9 @@ class ScoringWorker:
             try:
                 with self.collector.batch():
                     result = await self._commit(batch)
-            except Exception:
+            except Exception as exc:
                 firsts = {tp.partition: recs[0].offset for tp, recs in batch.items()}
-                log.exception("batch_failed_will_retry", partitions=firsts)
+                _failed("batch_failed_will_retry", exc, partitions=firsts)
                 for tp, recs in batch.items():
                     self.consumer.seek(tp, recs[0].offset)
                 await asyncio.sleep(1.0)
@@ -268,6 +334,39 @@ class ScoringWorker:
             timeline_events=result.timeline_events,
             seconds=round(elapsed, 4),
         )
+
+
+def _failed(event: str, exc: Exception, **fields: object) -> None:
+    """The database away: one line (an outage repeats it every second); anything else
+    with its traceback."""
+    if isinstance(exc, DATABASE_UNAVAILABLE):
+        log.warning(event, database_unavailable=repr(exc)[:200], **fields)
+    else:
+        log.exception(event, **fields)
+
+
+async def _until_reachable(load: Callable[[], Awaitable[_T]]) -> _T:
+    """`load()` retried while the database is away (an outage during an assignment: the
+    partitions are not read before their stored positions are known)."""
+    delay = 0.2
+    while True:
+        try:
+            return await load()
+        except DATABASE_UNAVAILABLE as exc:
+            log.warning("database_unavailable_will_retry", error=repr(exc)[:200], retry_in=delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+async def _tolerating_outage(step: Awaitable[object], what: str) -> None:
+    """A housekeeping step that fails while the database or the broker is away is
+    skipped; the loop runs it again on its next turn (record batches retry on their own:
+    `_handle`)."""
+    try:
+        await step
+    except (*DATABASE_UNAVAILABLE, KafkaError, OSError, TimeoutError) as exc:
+        log.warning("outage_step_skipped", step=what, error=repr(exc)[:200])
+        await asyncio.sleep(1.0)
 
 
 async def _shop_ids(pg: Pg) -> list[str]:

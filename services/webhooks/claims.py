@@ -18,15 +18,40 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+# Fair claim: per subscription (deleted ones' rows are failed by housekeeping.py), its
+# due rows in next_attempt_at order, at most `per_sub` minus what is in flight for it
+# (leased by any dispatcher): a subscription whose receiver hangs holds at most `per_sub`
+# of the dispatchers' slots, and its backlog (however long) is never scanned past them.
+# Across subscriptions, turn by turn: every subscription's most overdue row before any
+# subscription's second (then by age), so a backlog never crowds the others out. Every
+# step is an index range scan (ix_webhook_deliveries_sub_due, _leased).
 _CLAIM = text(
     """
-    WITH due AS (
-        SELECT shop_id, delivery_id FROM webhook_deliveries
-        WHERE status = 'pending' AND next_attempt_at <= clock_timestamp()
-          AND (lease_until IS NULL OR lease_until < clock_timestamp())
-        ORDER BY next_attempt_at
+    WITH room AS (
+        SELECT s.shop_id, s.subscription_id,
+               CAST(:per_sub AS int) - (
+                   SELECT count(*) FROM webhook_deliveries f
+                   WHERE f.shop_id = s.shop_id AND f.subscription_id = s.subscription_id
+                     AND f.lease_until IS NOT NULL AND f.lease_until >= clock_timestamp()
+                     AND f.status = 'pending') AS free
+        FROM webhook_subscriptions s
+    ), due AS (
+        SELECT d.shop_id, d.delivery_id
+        FROM room CROSS JOIN LATERAL (
+            SELECT y.*, row_number() OVER (ORDER BY y.next_attempt_at) AS turn
+            FROM (
+                SELECT x.shop_id, x.delivery_id, x.next_attempt_at FROM webhook_deliveries x
+                WHERE x.shop_id = room.shop_id AND x.subscription_id = room.subscription_id
+                  AND x.status = 'pending' AND x.next_attempt_at <= clock_timestamp()
+                  AND (x.lease_until IS NULL OR x.lease_until < clock_timestamp())
+                ORDER BY x.next_attempt_at
+                LIMIT greatest(room.free, 0)
+                FOR UPDATE SKIP LOCKED
+            ) y
+        ) d
+        WHERE room.free > 0
+        ORDER BY d.turn, d.next_attempt_at
         LIMIT :limit
-        FOR UPDATE SKIP LOCKED
     ), claimed AS (
         UPDATE webhook_deliveries d SET
             lease_until = clock_timestamp() + make_interval(secs => CAST(:lease AS float8)),
@@ -50,19 +75,21 @@ _CLAIM = text(
     """
 )
 
-# A previous attempt still open belonged to a dispatcher that died mid-attempt.
-_CLOSE_INTERRUPTED = text(
+# For every claimed delivery at once: a previous attempt still open belonged to a
+# dispatcher that died mid-attempt (closed as interrupted); then this attempt's row.
+_OPEN_ATTEMPTS = text(
     """
-    UPDATE webhook_attempts SET finished_at = clock_timestamp(),
-        error = 'interrupted: the dispatcher stopped before recording the result'
-    WHERE shop_id = :shop_id AND delivery_id = :delivery_id AND finished_at IS NULL
-    """
-)
-
-_OPEN_ATTEMPT = text(
-    """
+    WITH k AS (
+        SELECT * FROM unnest(CAST(:shop_ids AS text[]), CAST(:delivery_ids AS text[]),
+                             CAST(:attempt_nos AS int[])) AS k(shop_id, delivery_id, attempt_no)
+    ), interrupted AS (
+        UPDATE webhook_attempts a SET finished_at = clock_timestamp(),
+            error = 'interrupted: the dispatcher stopped before recording the result'
+        FROM k WHERE a.shop_id = k.shop_id AND a.delivery_id = k.delivery_id
+          AND a.finished_at IS NULL AND a.attempt_no < k.attempt_no
+    )
     INSERT INTO webhook_attempts (shop_id, delivery_id, attempt_no, started_at)
-    VALUES (:shop_id, :delivery_id, :attempt_no, clock_timestamp())
+    SELECT shop_id, delivery_id, attempt_no, clock_timestamp() FROM k
     ON CONFLICT DO NOTHING
     """
 )
@@ -132,16 +159,35 @@ class Outcome:
 
 
 async def claim_due(
-    *, session: AsyncSession, token: str, limit: int, lease_seconds: float, max_age: float
+    *,
+    session: AsyncSession,
+    token: str,
+    limit: int,
+    lease_seconds: float,
+    max_age: float,
+    per_subscription: int = 4,
 ) -> list[Claimed]:
-    """Claim up to `limit` due deliveries and open an attempt row for each (no commit)."""
-    params = {"limit": limit, "lease": lease_seconds, "token": token, "max_age": max_age}
+    """Claim up to `limit` due deliveries, at most `per_subscription` in flight per
+    subscription, and open an attempt row for each (no commit)."""
+    params = {
+        "limit": limit,
+        "lease": lease_seconds,
+        "token": token,
+        "max_age": max_age,
+        "per_sub": per_subscription,
+    }
     rows = (await session.execute(_CLAIM, params)).mappings().all()
+    if rows:
+        await session.execute(
+            _OPEN_ATTEMPTS,
+            {
+                "shop_ids": [r["shop_id"] for r in rows],
+                "delivery_ids": [r["delivery_id"] for r in rows],
+                "attempt_nos": [r["attempt_no"] for r in rows],
+            },
+        )
     claimed = []
     for r in rows:
-        key = {"shop_id": r["shop_id"], "delivery_id": r["delivery_id"]}
-        await session.execute(_CLOSE_INTERRUPTED, key)
-        await session.execute(_OPEN_ATTEMPT, {**key, "attempt_no": r["attempt_no"]})
         secrets = tuple(s for s in (r["secret"], r["previous_secret"]) if s)
         claimed.append(
             Claimed(

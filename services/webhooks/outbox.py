@@ -20,14 +20,16 @@ EVENT_TYPES = (
     "alert.breached",
     "alert.resolved",
     "qa.violation",
+    "qa.violation.withdrawn",
     "review.bad",
     "review.bad.withdrawn",
 )
 
 # Stores the events (an id already stored is skipped: its fact was notified before) and
 # fans each new one out to the shop's live subscriptions for its type: one statement for
-# any number of events. Deliveries are made in the events' order, so their
-# next_attempt_at (clock_timestamp) order is the order the events were given in.
+# any number of events (a subscriber of qa.violation also gets qa.violation.withdrawn).
+# Deliveries are made in the events' order, so their next_attempt_at (clock_timestamp)
+# order is the order the events were given in.
 _ENQUEUE = text(
     """
     WITH given AS (
@@ -48,7 +50,9 @@ _ENQUEUE = text(
         JOIN given g ON g.event_id = st.event_id
         JOIN webhook_subscriptions s
           ON s.shop_id = :shop_id AND s.enabled
-         AND s.event_types @> jsonb_build_array(st.type)
+         AND (s.event_types @> jsonb_build_array(st.type)
+              OR (st.type = 'qa.violation.withdrawn'
+                  AND s.event_types @> '["qa.violation"]'::jsonb))
         ORDER BY g.n, s.subscription_id
         ON CONFLICT DO NOTHING
     )

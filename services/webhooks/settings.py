@@ -28,7 +28,15 @@ class WebhookSettings(Settings):
     # so that a live dispatcher's attempt is never taken over (a dead one's is, after it).
     lease_seconds: float = Field(default=60.0, gt=0)
     poll_seconds: float = Field(default=1.0, gt=0)
+    # Deliveries in flight at once in this dispatcher (its slots; claimed as they free up).
     batch_size: int = Field(default=20, ge=1, le=500)
+    # In flight at once per subscription, over all dispatchers: a receiver that hangs
+    # holds at most this many slots, the others go on (no head-of-line blocking).
+    per_subscription: int = Field(default=4, ge=1, le=500)
+    # Delivered rows (and their attempts, and events left with no delivery) are deleted
+    # this many days after delivery; failed ones stay for redelivery. 0 = keep forever.
+    delivered_retention_days: float = Field(default=7.0, ge=0)
+    housekeeping_seconds: float = Field(default=300.0, gt=0)
     # Port for this dispatcher's own /metrics (0 = none; the API's /metrics shows backlog).
     metrics_port: int = Field(default=0, ge=0, le=65535)
 

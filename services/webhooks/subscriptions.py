@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Interval, delete, func, literal, select, update
+from sqlalchemy import Interval, delete, func, literal, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from shared.schema import webhook_subscriptions as subs
@@ -167,11 +167,23 @@ async def rotate_secret(
 
 
 async def delete_subscription(*, session: Session, shop_id: str, subscription_id: str) -> bool:
-    """Pending deliveries to it end failed ('subscription deleted') at their next attempt."""
+    """Its pending deliveries end failed ('subscription deleted'), in the same transaction
+    (the dispatcher's fair claim walks subscriptions; housekeeping.py fails any left)."""
     result = await session.execute(
         delete(subs).where(subs.c.shop_id == shop_id, subs.c.subscription_id == subscription_id)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return False
+    await session.execute(
+        text(
+            "UPDATE webhook_deliveries SET status = 'failed', finished_at = clock_timestamp(),"
+            " last_error = 'subscription deleted', updated_at = clock_timestamp()"
+            " WHERE shop_id = :shop_id AND subscription_id = :subscription_id"
+            " AND status = 'pending' AND (lease_until IS NULL OR lease_until < clock_timestamp())"
+        ),
+        {"shop_id": shop_id, "subscription_id": subscription_id},
+    )
+    return True
 
 
 __all__ = [

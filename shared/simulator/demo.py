@@ -23,6 +23,8 @@ from urllib.parse import quote
 
 import httpx
 
+from shared.simulator.console_users import create_console_users
+from shared.simulator.demo_plans import create_demo_plans
 from shared.simulator.generator import EVENTS_PER_ARRIVAL, generate, scenario_of
 from shared.simulator.model import (
     CHAT_TOPIC,
@@ -337,6 +339,13 @@ async def run(args: argparse.Namespace) -> int:
             key = str(api_key["key"])
             print(f"\nAPI key for {shops[0].shop_id} (shown once): {key}\n", flush=True)
             for line in example_calls(args.public_api or args.api, key, now):
+                print(line, flush=True)
+            shop0 = shops[0]
+            for line in await create_console_users(
+                client, shop0.shop_id, shop0.agents[0].agent_id, args.admin_token
+            ):
+                print(line, flush=True)
+            for line in await create_demo_plans(client, key):
                 print(line, flush=True)
             print(flush=True)
         if not args.no_create_topics:

@@ -8,6 +8,7 @@ from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from domain.violations import ViolationReport
 from services.alerts import evaluate_after_batch
 from shared.schema import agent_daily, shops
 from tests.fixtures.clock import NOW
@@ -86,7 +87,7 @@ async def test_state_shows_after_evaluation(engine: AsyncEngine, database_url: s
                 session=conn,
                 shop_id=shop_id,
                 changed_agent_days={("小美", today)},
-                new_violations=[],
+                violations=ViolationReport(),
                 now=NOW,
             )
         assert queued == 1

@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from domain.violations import ViolationNotice
+from domain.violations import BuyerViolations, ViolationNotice, ViolationReport
 from services.alerts import evaluate_after_batch
 from shared.schema import agent_daily, alert_rules, shops, webhook_deliveries, webhook_events
 
@@ -76,7 +76,7 @@ async def _run(
         session=conn,
         shop_id=SHOP,
         changed_agent_days=changed,
-        new_violations=violations or [],
+        violations=ViolationReport((BuyerViolations.of("b1", tuple(violations or ())),)),
         now=now,
     )
 
@@ -171,7 +171,7 @@ def _violation(notify: bool, message: str = "m1") -> ViolationNotice:
         day=TODAY,
         rule="forbidden_words",
         message_event_id=message,
-        occurrences=1,
+        occurrence=1,
         penalty=10,
         notify=notify,
         detail="滚",
@@ -183,11 +183,45 @@ async def test_forbidden_word_with_notify_yields_one_qa_violation(db: AsyncConne
     assert await _run(db, set(), violations=[_violation(True)]) == 1
     # The same violation re-derived (a late event re-scores the session): not again.
     assert await _run(db, set(), violations=[_violation(True)]) == 0
-    assert await _run(db, set(), violations=[_violation(False, "m2")]) == 0
+    assert await _run(db, set(), violations=[_violation(True), _violation(False, "m2")]) == 0
     ((kind, data),) = await _events(db)
     assert kind == "qa.violation"
     assert data["rule"] == "forbidden_words" and data["detail"] == "滚"
     assert data["message_event_id"] == "m1" and data["agent_id"] == "a1"
+    assert data["occurrence"] == 1
+
+
+async def _event_ids(conn: AsyncConnection) -> list[tuple[str, str]]:
+    rows = await conn.execute(
+        select(webhook_events.c.type, webhook_events.c.event_id)
+        .where(webhook_events.c.shop_id == SHOP)
+        .order_by(webhook_events.c.created_at, webhook_events.c.event_id)
+    )
+    return [(r.type, r.event_id) for r in rows]
+
+
+async def test_a_violation_gone_is_withdrawn_once_and_new_if_it_returns(
+    db: AsyncConnection,
+) -> None:
+    await _shop(db)
+    assert await _run(db, set(), violations=[_violation(True)]) == 1
+    # Its session reopened by a late message: not judged yet, so not withdrawn.
+    pending = ViolationReport((BuyerViolations.of("b1", (), frozenset({"m1"})),))
+    assert (
+        await evaluate_after_batch(
+            session=db, shop_id=SHOP, changed_agent_days=set(), violations=pending, now=T0
+        )
+        == 0
+    )
+    later = [T0 + timedelta(minutes=n) for n in (1, 2, 3)]
+    assert await _run(db, set(), later[0], violations=[]) == 1  # re-scored without it
+    assert await _run(db, set(), later[1], violations=[]) == 0  # withdrawn once
+    assert await _run(db, set(), later[2], violations=[_violation(True)]) == 1  # a new one
+    (t1, first), (t2, withdrawn), (t3, again) = await _event_ids(db)
+    assert (t1, t2, t3) == ("qa.violation", "qa.violation.withdrawn", "qa.violation")
+    assert len({first, withdrawn, again}) == 3
+    (_, data), (_, wdata), _ = await _events(db)
+    assert wdata == data  # the withdrawal carries the notified violation's identity
 
 
 async def test_rolled_back_batch_queues_nothing(engine: AsyncEngine) -> None:
@@ -215,7 +249,7 @@ async def test_rolled_back_batch_queues_nothing(engine: AsyncEngine) -> None:
             session=conn,
             shop_id="shop-rb",
             changed_agent_days={("a1", TODAY)},
-            new_violations=[notice],
+            violations=ViolationReport((BuyerViolations.of("b1", (notice,)),)),
             now=T0,
         )
         assert queued == 2
@@ -304,7 +338,7 @@ async def test_review_bad_once_per_review_and_withdrawn_when_no_longer_bad(
             session=db,
             shop_id=SHOP,
             changed_agent_days=set(),
-            new_violations=[],
+            violations=ViolationReport(),
             now=T0,
             review_notices=found,
         )

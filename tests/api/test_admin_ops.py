@@ -15,7 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared import topics
-from shared.schema import consumer_offsets, dead_letters, rescore_jobs
+from shared.schema import consumer_offsets, dead_letters, raw_purges, rescore_jobs
+from tests.fixtures.clock import NOW
 
 from .conftest import make_shop, new_shop_id
 from .test_admin_and_auth import assert_problem
@@ -228,3 +229,28 @@ async def test_concurrent_rescore_requests_queue_exactly_one_job(
             await conn.execute(
                 insert(rescore_jobs).values(shop_id=shop_id, job_id="second", status="running")
             )
+
+
+async def test_pipeline_health_shows_the_latest_raw_purge_per_shop(
+    client: httpx.AsyncClient, admin: dict[str, str], api_engine: AsyncEngine
+) -> None:
+    shop_id, _ = await make_shop(client, admin)
+    first = NOW - timedelta(hours=2)
+    async with api_engine.begin() as conn:
+        for at, buyers, chats, orders in ((first, 3, 40, 5), (NOW, 1, 7, 2)):
+            await conn.execute(
+                insert(raw_purges).values(
+                    shop_id=shop_id,
+                    purged_at=at,
+                    before=at - timedelta(days=415),
+                    buyers=buyers,
+                    chat_rows=chats,
+                    order_rows=orders,
+                    review_rows=1,
+                )
+            )
+    health = (await client.get("/admin/pipeline", headers=admin)).json()
+    (mine,) = [p for p in health["raw_purges"] if p["shop_id"] == shop_id]
+    assert mine["last_purged_at"] == NOW.isoformat().replace("+00:00", "Z")
+    assert (mine["buyers"], mine["chat_rows"], mine["order_rows"]) == (1, 7, 2)
+    assert mine["total_rows"] == 40 + 5 + 7 + 2 + 2

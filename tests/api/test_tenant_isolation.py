@@ -10,6 +10,7 @@ parameters or body this file cannot fill fails the test, so new routes get cover
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -22,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.api.app import create_app
+from services.api.console.routes import ROUTERS as CONSOLE_ROUTERS
 from services.webhooks.outbox import enqueue_event
 from shared.schema import metadata, webhook_deliveries
 from shared.settings import Settings
@@ -379,3 +381,97 @@ async def test_a_revoked_key_is_refused_everywhere(
             )
             assert r.status_code == 401, f"{call.method} {call.url}: {r.status_code}"
             assert r.headers["content-type"] == "application/problem+json"
+
+
+# --- the console (/console, HTML outside the OpenAPI document) ---------------------------
+
+CONSOLE_PUBLIC = {"/console/sign-in", "/console/static"}
+
+
+def _console_routes() -> list[tuple[str, str]]:
+    """(method, path) of every console route but the public ones."""
+    out = []
+    for router in CONSOLE_ROUTERS:
+        for route in router.routes:
+            path = "/console" + getattr(route, "path", "")
+            if path in CONSOLE_PUBLIC:
+                continue
+            methods = sorted(getattr(route, "methods", None) or ())
+            out.extend((m, path) for m in methods if m != "HEAD")
+    return out
+
+
+async def test_every_console_route_keeps_shops_apart(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    api_engine: AsyncEngine,
+    shop_b: ShopB,
+) -> None:
+    """Shop A's manager, signed in to the console, asks every console route for B's ids:
+    nothing of B is shown and B's rows stay as they were."""
+    shop_a, _ = await make_shop(client, admin)
+    await insert_agents(api_engine, shop_a, [{"agent_id": A_AGENT}])
+    email = f"a-manager-{shop_a}@example.com"
+    password = "a manager's passphrase"
+    created = await client.post(
+        f"/admin/shops/{shop_a}/console-users",
+        json={"email": email, "display_name": "A", "role": "manager", "password": password},
+        headers=admin,
+    )
+    assert created.status_code == 201, created.text
+    before = await _snapshot(api_engine, shop_b.shop_id)
+    query = {
+        "buyer_id": B_BUYER,
+        "agent_id": B_AGENT,
+        "agent": B_AGENT,
+        "day": "2026-11-11",
+        "from": "2026-11-01",
+        "to": "2026-11-30",
+        "group": B_GROUP,
+        "period": "custom",
+        "plan_id": shop_b.ids[("bonus-plans", "plan_id")],
+    }
+    path_values = {"agent_id": [B_AGENT], "report": ["metrics", "lost-inquiries", "bonus"]}
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    walked = 0
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as console:
+        form = await console.get("/console/sign-in")
+        token = re.search(r'name="csrf" value="([^"]+)"', form.text)
+        assert token is not None
+        signed = await console.post(
+            "/console/sign-in",
+            data={"email": email, "password": password, "csrf": token.group(1)},
+        )
+        assert signed.status_code == 303, signed.text
+        home = await console.get("/console")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', home.text)
+        assert csrf is not None
+        routes = sorted(_console_routes(), key=lambda r: r[1] == "/console/sign-out")
+        for method, path in routes:
+            names = re.findall(r"{(\w+)}", path)
+            assert all(n in path_values for n in names), f"{method} {path}: fill {names}"
+            urls = [path]
+            for name in names:
+                urls = [u.replace("{" + name + "}", v) for u in urls for v in path_values[name]]
+            for url in urls:
+                walked += 1
+                data = {**query, "cause": "price", "csrf": csrf.group(1)}
+                params = {**query, "format": "csv"} if "/export/" in url else query
+                r = await console.request(
+                    method, url, params=params, data=data if method == "POST" else None
+                )
+                where = f"{method} {url}"
+                assert r.status_code in {200, 303, 404}, f"{where}: {r.status_code} {r.text}"
+                seen = r.text + r.headers.get("location", "")
+                sent = set(query.values())
+                shown = shop_b.secrets - sent if r.status_code == 404 else shop_b.secrets
+                for secret in shown:
+                    if secret in sent and secret in seen and r.status_code == 200:
+                        # An echo of the filter the caller typed (a form field) is its own
+                        # words; the page must still show none of B's rows.
+                        assert f">{secret}<" not in seen, f"{where} showed {secret!r}"
+                        continue
+                    assert secret not in seen, f"{where} leaked {secret!r}"
+    assert walked >= 10
+    assert await _snapshot(api_engine, shop_b.shop_id) == before, "A's calls changed B's rows"

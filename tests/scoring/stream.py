@@ -31,6 +31,7 @@ from services.scoring.worker import ScoringWorker
 from shared import topics
 from shared.kafka import create_producer, log_end_offsets
 from shared.settings import Settings
+from tests.fixtures.clock import NOW
 from tests.scoring.recompute import derive_all, recompute
 
 CST = timezone(timedelta(hours=8))
@@ -343,9 +344,10 @@ async def wait_covered(engine: AsyncEngine, shop_ids: Iterable[str], limit: floa
 
 @asynccontextmanager
 async def running_worker(
-    engine: AsyncEngine, settings: Settings, group_id: str
+    engine: AsyncEngine, settings: Settings, group_id: str, *, purge_every_s: float | None = None
 ) -> AsyncIterator[tuple[ScoringWorker, asyncio.Task[None]]]:
-    """An in-process worker on every partition, stopped (batch committed) on exit."""
+    """An in-process worker on every partition, stopped (batch committed) on exit; with
+    `purge_every_s`, purging raw events past retention as of NOW (once at start)."""
     # Static assignment: joining a group costs seconds on Tansu; the group path has its own
     # (slow) tests.
     worker = ScoringWorker(
@@ -354,6 +356,8 @@ async def running_worker(
         group_id=group_id,
         partitions=sorted(await end_offsets(settings)),
         after_batch=[evaluate_after_batch],  # wired as the scoring process wires it
+        purge_every_s=purge_every_s,
+        clock=lambda: NOW,  # the retention purge's "now": never the wall clock
     )
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))

@@ -18,7 +18,7 @@ from aiokafka.structs import ConsumerRecord
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from domain.violations import ViolationNotice
+from domain.violations import ViolationReport
 from services.scoring.batch_processor import process_records
 from tests.scoring.stream import (
     expected_rollups,
@@ -55,7 +55,7 @@ class Recorder:
         session: AsyncConnection,
         shop_id: str,
         changed_agent_days: set[tuple[str, date]],
-        new_violations: Iterable[ViolationNotice],
+        violations: ViolationReport,
         now: datetime,
         review_notices: Iterable[object] = (),
     ) -> None:

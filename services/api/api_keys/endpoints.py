@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Response
 
-from ..deps import SessionDep
+from ..deps import ActorDep, SessionDep
 from ..pagination import Page, PageDep
 from ..problems import problem_responses
 from . import service
@@ -29,10 +29,11 @@ async def issue_key(
     shop_id: ShopIdPath,
     session: SessionDep,
     response: Response,
+    actor: ActorDep,
     body: Annotated[ApiKeyCreate | None, Body()] = None,
 ) -> ApiKeyCreated:
     created = await service.issue_key(
-        session=session, shop_id=shop_id, name=body.name if body else ""
+        session=session, shop_id=shop_id, name=body.name if body else "", actor=actor
     )
     response.headers["Location"] = f"/admin/shops/{shop_id}/api-keys/{created.id}"
     return created
@@ -56,8 +57,10 @@ async def list_keys(shop_id: ShopIdPath, session: SessionDep, page: PageDep) -> 
     summary="Revoke a key (idempotent)",
     responses=problem_responses(404),
 )
-async def revoke_key(shop_id: ShopIdPath, key_id: KeyIdPath, session: SessionDep) -> ApiKeyOut:
-    return await service.revoke_key(session=session, shop_id=shop_id, key_id=key_id)
+async def revoke_key(
+    shop_id: ShopIdPath, key_id: KeyIdPath, session: SessionDep, actor: ActorDep
+) -> ApiKeyOut:
+    return await service.revoke_key(session=session, shop_id=shop_id, key_id=key_id, actor=actor)
 
 
 @router.post(
@@ -66,5 +69,7 @@ async def revoke_key(shop_id: ShopIdPath, key_id: KeyIdPath, session: SessionDep
     summary="Revoke a key (same as DELETE)",
     responses=problem_responses(404),
 )
-async def revoke_key_post(shop_id: ShopIdPath, key_id: KeyIdPath, session: SessionDep) -> ApiKeyOut:
-    return await service.revoke_key(session=session, shop_id=shop_id, key_id=key_id)
+async def revoke_key_post(
+    shop_id: ShopIdPath, key_id: KeyIdPath, session: SessionDep, actor: ActorDep
+) -> ApiKeyOut:
+    return await service.revoke_key(session=session, shop_id=shop_id, key_id=key_id, actor=actor)

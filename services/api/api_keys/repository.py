@@ -45,6 +45,16 @@ async def fetch_keys(
     return list((await session.execute(stmt)).all())
 
 
+async def fetch_key(session: AsyncSession, *, shop_id: str, key_id: str) -> Any | None:
+    """The key (locked until the transaction ends), or None."""
+    result = await session.execute(
+        select(*_COLUMNS)
+        .where(api_keys.c.shop_id == shop_id, api_keys.c.key_id == key_id)
+        .with_for_update()
+    )
+    return result.one_or_none()
+
+
 async def revoke_key(session: AsyncSession, *, shop_id: str, key_id: str) -> Any | None:
     """Revoke (idempotently: the first revocation time is kept); None if no such key."""
     result = await session.execute(

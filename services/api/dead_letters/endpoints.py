@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from ..deps import KafkaDep, SessionDep
+from ..deps import ActorDep, KafkaDep, SessionDep
 from ..pagination import Page, PageDep
 from ..problems import problem_responses
 from . import service
@@ -58,6 +58,8 @@ async def get_dead_letter(
     "503 when the broker is unreachable (nothing is marked).",
     responses=problem_responses(503),
 )
-async def replay(request: ReplayRequest, session: SessionDep, kafka: KafkaDep) -> ReplayOut:
+async def replay(
+    request: ReplayRequest, session: SessionDep, kafka: KafkaDep, actor: ActorDep
+) -> ReplayOut:
     producer = await kafka.producer()
-    return await service.replay(session=session, producer=producer, request=request)
+    return await service.replay(session=session, producer=producer, request=request, actor=actor)

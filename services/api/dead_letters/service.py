@@ -9,6 +9,7 @@ from datetime import datetime
 from aiokafka import AIOKafkaProducer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..audit.service import record, snapshot
 from ..exceptions import NotFound
 from ..pagination import Page, decode_cursor, page_of
 from . import repository
@@ -55,7 +56,7 @@ async def get_dead_letter(*, session: AsyncSession, letter_id: int) -> DeadLette
 
 
 async def replay(
-    *, session: AsyncSession, producer: AIOKafkaProducer, request: ReplayRequest
+    *, session: AsyncSession, producer: AIOKafkaProducer, request: ReplayRequest, actor: str
 ) -> ReplayOut:
     # Imported here: ingest is another service; the API only needs it for this call.
     from services.ingest.replay import replay_dead_letters
@@ -67,4 +68,15 @@ async def replay(
         reasons=request.reasons,
         ids=request.ids,
     )
-    return ReplayOut(**asdict(result))
+    out = ReplayOut(**asdict(result))
+    if out.ids:  # nothing left to replay: nothing changed, nothing to record
+        await record(
+            session=session,
+            actor=actor,
+            action="dead_letters.replayed",
+            shop_id=request.shop_id,
+            target=f"shop/{request.shop_id}/dead-letters",
+            before={"reasons": request.reasons, "ids": request.ids, "replayed": False},
+            after={**snapshot(out), "replayed": True},
+        )
+    return out

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from shared.rollup_reader import Granularity
 
@@ -27,7 +27,9 @@ def check_range(start: date, end: date, max_days: int = MAX_RANGE_DAYS) -> int:
     days = (end - start).days + 1
     if days > max_days:
         raise Unprocessable.field(
-            ["query", "to"], f"the range holds {days} days; at most {max_days} per request"
+            ["query", "to"],
+            f"the range holds {days} days; at most {max_days} per request: split it "
+            f"(from={start}&to={start + timedelta(max_days - 1)} first, then the rest)",
         )
     return days
 

@@ -145,6 +145,18 @@ async def _dead_letter_counts(session: AsyncSession) -> list[dict[str, Any]]:
     return [r._asdict() for r in rows]
 
 
+_PURGES = text(
+    "SELECT DISTINCT ON (shop_id) shop_id, purged_at AS last_purged_at, before, buyers,"
+    " chat_rows, order_rows, review_rows,"
+    " sum(chat_rows + order_rows + review_rows) OVER (PARTITION BY shop_id) AS total_rows"
+    " FROM raw_purges ORDER BY shop_id, purged_at DESC, id DESC"
+)
+
+
+async def _raw_purges(session: AsyncSession) -> list[dict[str, Any]]:
+    return [dict(r._mapping) for r in await session.execute(_PURGES)]
+
+
 async def pipeline_health(*, session: AsyncSession, kafka: KafkaLink) -> PipelineHealth:
     """Broker trouble is reported in the body (this endpoint is how one finds out)."""
     groups: list[dict[str, Any]] = []
@@ -163,5 +175,6 @@ async def pipeline_health(*, session: AsyncSession, kafka: KafkaLink) -> Pipelin
             "consumer_groups": groups,
             "events_per_second": recent / 60,
             "dead_letters": await _dead_letter_counts(session),
+            "raw_purges": await _raw_purges(session),
         }
     )

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
-from ..deps import SessionDep
+from ..deps import ActorDep, SessionDep
 from ..pagination import Page, PageDep
 from ..problems import problem_responses
 from . import service
@@ -26,9 +26,9 @@ ShopIdPath = Annotated[str, Path(max_length=128)]
     responses=problem_responses(404, 409),
 )
 async def queue_rescore(
-    shop_id: ShopIdPath, session: SessionDep, response: Response
+    shop_id: ShopIdPath, session: SessionDep, response: Response, actor: ActorDep
 ) -> RescoreJobOut:
-    job = await service.queue_rescore(session=session, shop_id=shop_id)
+    job = await service.queue_rescore(session=session, shop_id=shop_id, actor=actor)
     response.headers["Location"] = f"/admin/shops/{shop_id}/rescore-jobs/{job.job_id}"
     return job
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..audit.service import record, snapshot
 from ..exceptions import Conflict, NotFound
 from ..pagination import Page, decode_cursor, page_of
 from ..shops.repository import fetch_shop
@@ -31,7 +32,7 @@ def progress(job: dict[str, Any], now: datetime) -> RescoreJobOut:
     )
 
 
-async def queue_rescore(*, session: AsyncSession, shop_id: str) -> RescoreJobOut:
+async def queue_rescore(*, session: AsyncSession, shop_id: str, actor: str) -> RescoreJobOut:
     if await fetch_shop(session, shop_id) is None:
         raise NotFound(f"shop {shop_id!r} does not exist")
     row = await repository.insert_job(session, shop_id=shop_id)
@@ -41,7 +42,17 @@ async def queue_rescore(*, session: AsyncSession, shop_id: str) -> RescoreJobOut
             f"rescore job {active} of shop {shop_id!r} is not finished yet; "
             "wait for it (GET its status) before queueing another"
         )
-    return progress(row._asdict(), await repository.database_now(session))
+    job = progress(row._asdict(), await repository.database_now(session))
+    await record(
+        session=session,
+        actor=actor,
+        action="rescore.queued",
+        shop_id=shop_id,
+        target=f"shop/{shop_id}/rescore-job/{job.job_id}",
+        before=None,
+        after=snapshot(job, include={"job_id", "status", "created_at"}),
+    )
+    return job
 
 
 async def get_job(*, session: AsyncSession, shop_id: str, job_id: str) -> RescoreJobOut:

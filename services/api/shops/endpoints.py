@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
-from ..deps import SessionDep
+from ..deps import ActorDep, SessionDep
 from ..pagination import Page, PageDep
 from ..problems import problem_responses
 from . import service
@@ -24,8 +24,10 @@ ShopIdPath = Annotated[str, Path(description="The shop's id", max_length=128)]
     summary="Register a shop",
     responses=problem_responses(409),
 )
-async def create_shop(shop: ShopCreate, session: SessionDep, response: Response) -> ShopOut:
-    created = await service.create_shop(session=session, shop=shop)
+async def create_shop(
+    shop: ShopCreate, session: SessionDep, response: Response, actor: ActorDep
+) -> ShopOut:
+    created = await service.create_shop(session=session, shop=shop, actor=actor)
     response.headers["Location"] = f"/admin/shops/{created.shop_id}"
     return created
 
@@ -48,5 +50,7 @@ async def get_shop(shop_id: ShopIdPath, session: SessionDep) -> ShopOut:
     summary="Rename a shop or change its settings (null resets a setting)",
     responses=problem_responses(404),
 )
-async def update_shop(shop_id: ShopIdPath, change: ShopUpdate, session: SessionDep) -> ShopOut:
-    return await service.update_shop(session=session, shop_id=shop_id, change=change)
+async def update_shop(
+    shop_id: ShopIdPath, change: ShopUpdate, session: SessionDep, actor: ActorDep
+) -> ShopOut:
+    return await service.update_shop(session=session, shop_id=shop_id, change=change, actor=actor)

@@ -33,10 +33,15 @@ async def insert_shop(
     return result.one_or_none()
 
 
-async def fetch_shop(session: AsyncSession, shop_id: str) -> Any | None:
-    return (
-        await session.execute(select(*_COLUMNS).where(shops.c.shop_id == shop_id))
-    ).one_or_none()
+async def fetch_shop(
+    session: AsyncSession, shop_id: str, *, for_update: bool = False
+) -> Any | None:
+    """`for_update`: lock the row, so that concurrent changes are audited one after the
+    other with the right before/after."""
+    stmt = select(*_COLUMNS).where(shops.c.shop_id == shop_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).one_or_none()
 
 
 async def fetch_shops(session: AsyncSession, *, after: str | None, limit: int) -> list[Any]:

@@ -6,11 +6,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..audit.service import record, snapshot
 from ..exceptions import Conflict, NotFound
 from ..pagination import Page, decode_cursor, page_of
 from ..shop_settings.service import effective, merged
 from . import repository
 from .schemas import ShopCreate, ShopOut, ShopUpdate
+
+_CHANGEABLE = {"name", "settings"}  # what an update can change: the audit's before/after
 
 
 def _view(row: Any) -> ShopOut:
@@ -19,14 +22,24 @@ def _view(row: Any) -> ShopOut:
     return ShopOut(**shop)
 
 
-async def create_shop(*, session: AsyncSession, shop: ShopCreate) -> ShopOut:
+async def create_shop(*, session: AsyncSession, shop: ShopCreate, actor: str) -> ShopOut:
     overrides = merged({}, shop.settings) if shop.settings else {}
     row = await repository.insert_shop(
         session, shop_id=shop.shop_id, name=shop.name, overrides=overrides
     )
     if row is None:
         raise Conflict(f"shop {shop.shop_id!r} exists already; PATCH it to change it")
-    return _view(row)
+    created = _view(row)
+    await record(
+        session=session,
+        actor=actor,
+        action="shop.created",
+        shop_id=shop.shop_id,
+        target=f"shop/{shop.shop_id}",
+        before=None,
+        after=snapshot(created),
+    )
+    return created
 
 
 async def get_shop(*, session: AsyncSession, shop_id: str) -> ShopOut:
@@ -43,10 +56,13 @@ async def list_shops(*, session: AsyncSession, cursor: str | None, limit: int) -
     return Page(items=[_view(r) for r in page], next_cursor=next_cursor)
 
 
-async def update_shop(*, session: AsyncSession, shop_id: str, change: ShopUpdate) -> ShopOut:
-    row = await repository.fetch_shop(session, shop_id)
+async def update_shop(
+    *, session: AsyncSession, shop_id: str, change: ShopUpdate, actor: str
+) -> ShopOut:
+    row = await repository.fetch_shop(session, shop_id, for_update=True)
     if row is None:
         raise NotFound(f"shop {shop_id!r} does not exist")
+    before = snapshot(_view(row), include=_CHANGEABLE)
     values: dict[str, Any] = {}
     if change.name is not None:
         values["name"] = change.name
@@ -54,4 +70,16 @@ async def update_shop(*, session: AsyncSession, shop_id: str, change: ShopUpdate
         values["settings"] = merged(dict(row.settings), change.settings)
     if values:
         await repository.update_shop(session, shop_id, values)
-    return await get_shop(session=session, shop_id=shop_id)
+    shop = await get_shop(session=session, shop_id=shop_id)
+    after = snapshot(shop, include=_CHANGEABLE)
+    if after != before:  # a change that changes nothing is no action to record
+        await record(
+            session=session,
+            actor=actor,
+            action="shop.updated",
+            shop_id=shop_id,
+            target=f"shop/{shop_id}",
+            before=before,
+            after=after,
+        )
+    return shop

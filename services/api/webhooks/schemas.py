@@ -8,7 +8,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 EventType = Literal[
-    "alert.breached", "alert.resolved", "qa.violation", "review.bad", "review.bad.withdrawn"
+    "alert.breached",
+    "alert.resolved",
+    "qa.violation",
+    "qa.violation.withdrawn",
+    "review.bad",
+    "review.bad.withdrawn",
 ]
 DeliveryStatus = Literal["pending", "delivering", "delivered", "failed"]
 

@@ -1,0 +1,332 @@
+"""`make soak`: the whole stack for SOAK_MINUTES (default 20) at SOAK_RATE events/s (default
+2 000) with API load; one row per minute, then each service's RSS at start and end.
+
+The stack is `make run`'s (shared.launcher.Stack: embedded Postgres and broker unless
+DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS are set, the four services supervised and
+restarted as under `make run`) in a fresh data folder, with the demo producer streaming
+simulator traffic at the rate. Measured beside it:
+
+- *freshness*: SOAK_PROBES_PER_S marker messages per second (a probe shop of their own,
+  each from a new agent) produced to cs.chat.v1; the time until the marker's agent_daily
+  row exists, i.e. through ingest and scoring and committed. p50/p99 per minute of the
+  markers sent in it (a marker not seen by the end counts as the run's length).
+- *events/s*: raw rows stored during the minute (ingest's throughput at the input).
+- *API load*: SOAK_API_CONCURRENCY loops of GET /v1/metrics (demo shop, last 7 days) and
+  GET /v1/agents; requests/s and p99 per minute.
+- *errors*: API answers other than 200 or failed requests, service log lines at level
+  error, service restarts, dead letters stored.
+- *RSS*: of each service process, at the first minute and at the end.
+
+Aim (issue #18): RSS within ±10 %, p99 flat, zero errors. The service logs are written to
+`services.log` in the data folder, kept when SOAK_KEEP=1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, TextIO
+
+import httpx
+import orjson
+import psutil
+import psycopg
+from aiokafka import AIOKafkaProducer
+
+from shared import topics
+from shared.children import Child, Relay
+from shared.db import libpq_conninfo
+from shared.launcher import LauncherSettings, Stack
+
+MINUTES = float(os.environ.get("SOAK_MINUTES", "20"))
+RATE = float(os.environ.get("SOAK_RATE", "2000"))
+API_CONCURRENCY = int(os.environ.get("SOAK_API_CONCURRENCY", "4"))
+PROBES_PER_S = int(os.environ.get("SOAK_PROBES_PER_S", "5"))
+MINUTE_S = float(os.environ.get("SOAK_MINUTE_SECONDS", "60"))  # a row's length
+SERVICES = ("ingest", "scoring", "api", "webhooks")
+PROBE_SHOP = "soak-probe"
+
+
+class CountingRelay(Relay):
+    """The services' output to a file, counting error lines per service."""
+
+    def __init__(self, out: TextIO) -> None:
+        super().__init__(out)
+        self.errors: dict[str, int] = {}
+
+    def line(self, name: str, text: str) -> None:
+        compact = text.replace(" ", "")
+        if '"level":"error"' in compact or '"level":"critical"' in compact or "Traceback" in text:
+            self.errors[name] = self.errors.get(name, 0) + 1
+        super().line(name, text)
+
+
+@dataclass
+class Minute:
+    """What one row measures; reset every minute."""
+
+    sent: dict[str, float] = field(default_factory=dict)  # marker agent -> sent at
+    api_latencies: list[float] = field(default_factory=list)
+    api_errors: int = 0
+
+
+@dataclass
+class Probe:
+    seen: dict[str, float] = field(default_factory=dict)
+    pending: dict[str, float] = field(default_factory=dict)
+
+
+def pct(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def ms(value: float | None) -> str:
+    return "-" if value is None else f"{value * 1000:.0f}"
+
+
+def rss_mb(stack: Stack) -> dict[str, float]:
+    out = {}
+    for child in stack.children:
+        if child.name in SERVICES and child.process is not None:
+            with contextlib.suppress(psutil.Error):
+                out[child.name] = psutil.Process(child.process.pid).memory_info().rss / 2**20
+    return out
+
+
+def marker(k: str, now: datetime) -> dict[str, Any]:
+    return {
+        "type": "chat.message",
+        "shop_id": PROBE_SHOP,
+        "event_id": f"probe-{k}",
+        "buyer_id": f"probe-buyer-{k}",
+        "agent_id": f"probe-{k}",
+        "sender": "buyer",
+        "sent_at": now.isoformat(timespec="milliseconds"),
+        "msg_type": "text",
+        "text": "在吗",
+    }
+
+
+async def send_markers(
+    bootstrap: str, minute: list[Minute], probe: Probe, stop: asyncio.Event
+) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0)
+    await producer.start()
+    try:
+        while not stop.is_set():
+            k = uuid.uuid4().hex[:12]
+            body = orjson.dumps(marker(k, datetime.now(UTC)))
+            at = time.perf_counter()
+            with contextlib.suppress(Exception):  # the broker restarting: a gap in probes
+                await producer.send_and_wait(topics.CHAT, body, key=PROBE_SHOP.encode())
+                minute[0].sent[f"probe-{k}"] = at
+                probe.pending[f"probe-{k}"] = at
+            await asyncio.sleep(1 / PROBES_PER_S)
+    finally:
+        await producer.stop()
+
+
+async def poll_markers(conninfo: str, probe: Probe, stop: asyncio.Event) -> None:
+    async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
+        while not stop.is_set():
+            if probe.pending:
+                cur = await conn.execute(
+                    "SELECT agent_id FROM agent_daily WHERE shop_id = %s AND agent_id = ANY(%s)",
+                    (PROBE_SHOP, list(probe.pending)),
+                )
+                now = time.perf_counter()
+                for (agent,) in await cur.fetchall():
+                    sent = probe.pending.pop(agent, None)
+                    if sent is not None:
+                        probe.seen[agent] = now - sent
+            await asyncio.sleep(0.02)
+
+
+async def api_load(
+    client: httpx.AsyncClient, key: str, minute: list[Minute], stop: asyncio.Event
+) -> None:
+    today = date.today()
+    paths = (
+        f"/v1/metrics?from={today - timedelta(days=7)}&to={today}",
+        "/v1/agents",
+    )
+    headers = {"Authorization": f"Bearer {key}"}
+    n = 0
+    while not stop.is_set():
+        n += 1
+        started = time.perf_counter()
+        try:
+            response = await client.get(paths[n % 2], headers=headers)
+            ok = response.status_code == 200
+        except httpx.HTTPError:
+            ok = False
+        minute[0].api_latencies.append(time.perf_counter() - started)
+        if not ok:
+            minute[0].api_errors += 1
+
+
+async def count(conninfo: str, sql: str) -> int:
+    async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
+        row = await (await conn.execute(sql)).fetchone()
+    return int(row[0]) if row else 0
+
+
+STORED = (
+    "SELECT (SELECT count(*) FROM chat_messages WHERE ingested_at > now() - interval '{s} s')"
+    " + (SELECT count(*) FROM order_events WHERE ingested_at > now() - interval '{s} s')"
+)
+DEAD = "SELECT count(*) FROM dead_letters"
+
+
+def header() -> str:
+    rss = " ".join(f"{s + ' MB':>12}" for s in SERVICES)
+    return (
+        f"{'min':>4} {'events/s':>9} {'fresh p50':>10} {'fresh p99':>10} {'api rps':>8}"
+        f" {'api p99':>8} {'errors':>7} {rss}"
+    )
+
+
+async def measure(env: dict[str, str], stack: Stack, relay: CountingRelay) -> int:
+    api = f"http://127.0.0.1:{env['API_PORT']}"
+    conninfo = libpq_conninfo(env["DATABASE_URL"])
+    admin = {"Authorization": f"Bearer {env['ADMIN_TOKEN']}"}
+    assert stack.demo_key, "the demo printed no API key"
+    async with httpx.AsyncClient(base_url=api, timeout=30) as client:
+        created = await client.post(
+            "/admin/shops", json={"shop_id": PROBE_SHOP, "name": "soak probe"}, headers=admin
+        )
+        assert created.status_code in (201, 409), created.text
+        minute = [Minute()]
+        probe = Probe()
+        stop = asyncio.Event()
+        tasks = [
+            asyncio.create_task(send_markers(env["KAFKA_BOOTSTRAP_SERVERS"], minute, probe, stop)),
+            asyncio.create_task(poll_markers(conninfo, probe, stop)),
+            *(
+                asyncio.create_task(api_load(client, stack.demo_key, minute, stop))
+                for _ in range(API_CONCURRENCY)
+            ),
+        ]
+        rss_start: dict[str, float] = {}
+        rss_end: dict[str, float] = {}
+        p99s: list[float] = []
+        totals = {"api errors": 0, "error lines": 0, "restarts": 0, "dead letters": 0}
+        dead_before = await count(conninfo, DEAD)
+        print(header(), flush=True)
+        try:
+            rows = max(1, round(MINUTES * 60 / MINUTE_S))
+            for row in range(1, rows + 1):
+                await asyncio.sleep(MINUTE_S)
+                done, minute[0] = minute[0], Minute()
+                stored = await count(conninfo, STORED.format(s=int(MINUTE_S)))
+                # A marker of the minute not seen yet counts as its wait so far.
+                latencies = [
+                    probe.seen[a] if a in probe.seen else time.perf_counter() - t
+                    for a, t in done.sent.items()
+                ]
+                rss = rss_mb(stack)
+                rss_start = rss_start or rss
+                rss_end = rss
+                errors_now = sum(relay.errors.values())
+                restarts = sum(c.restarts for c in stack.children)
+                row_errors = done.api_errors + errors_now - totals["error lines"]
+                totals["api errors"] += done.api_errors
+                totals["error lines"] = errors_now
+                totals["restarts"] = restarts
+                p99 = pct(latencies, 0.99)
+                if p99 is not None:
+                    p99s.append(p99)
+                print(
+                    f"{row:>4} {stored / MINUTE_S:>9.0f} {ms(pct(latencies, 0.5)):>10}"
+                    f" {ms(p99):>10} {len(done.api_latencies) / MINUTE_S:>8.0f}"
+                    f" {ms(pct(done.api_latencies, 0.99)):>8} {row_errors:>7} "
+                    + " ".join(f"{rss.get(s, 0):>12.0f}" for s in SERVICES),
+                    flush=True,
+                )
+        finally:
+            stop.set()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        totals["dead letters"] = await count(conninfo, DEAD) - dead_before
+    return report(rss_start, rss_end, p99s, totals)
+
+
+def report(
+    start: dict[str, float], end: dict[str, float], p99s: list[float], totals: dict[str, int]
+) -> int:
+    print("\nRSS (MB)      start      end   change", flush=True)
+    worst = 0.0
+    for name in SERVICES:
+        a, b = start.get(name), end.get(name)
+        if not a or b is None:
+            print(f"{name:<10} {'-':>8} {'-':>8}")
+            continue
+        change = (b - a) / a * 100
+        worst = max(worst, abs(change))
+        print(f"{name:<10} {a:>8.0f} {b:>8.0f} {change:>+7.1f} %")
+    print(
+        "\nfreshness p99 per minute (ms): "
+        + ", ".join(f"{p * 1000:.0f}" for p in p99s)
+        + "\nerrors: "
+        + ", ".join(f"{k} {v}" for k, v in totals.items()),
+        flush=True,
+    )
+    ok = worst <= 10.0 and not any(totals.values())
+    print(f"\naim (RSS within ±10 %, zero errors): {'met' if ok else 'NOT met'}", flush=True)
+    return 0
+
+
+def traffic(stack: Stack, env: dict[str, str]) -> Child:
+    """`make run`'s demo producer at the soak's rate, streaming from the start (no
+    back-filled history: every event is live, so freshness is the pipeline's)."""
+    demo = stack.demo(env)
+    demo.argv += ["--warmup-minutes", "0"]
+    return demo
+
+
+def main() -> int:
+    data_dir = Path(tempfile.mkdtemp(prefix="kefu-soak-"))
+    settings = LauncherSettings(data_dir=str(data_dir), demo=True, demo_rate=RATE)
+    log_file = (data_dir / "services.log").open("w")
+    relay = CountingRelay(log_file)
+    stack = Stack(settings, data_dir, relay)
+    print(
+        f"soak: {MINUTES:g} min at {RATE:g} events/s, {API_CONCURRENCY} API loops, "
+        f"{PROBES_PER_S} freshness probes/s; logs in {data_dir}/services.log",
+        flush=True,
+    )
+    supervisor: threading.Thread | None = None
+    try:
+        env = stack.prepare()
+        env["LOG_FORMAT"] = "json"
+        stack.start_services(env)
+        stack.wait_until_up(env)
+        stack.start(traffic(stack, env), env)
+        stack.wait_until_up(env)
+        supervisor = threading.Thread(target=stack.supervise, args=(env,), daemon=True)
+        supervisor.start()
+        return asyncio.run(measure(env, stack, relay))
+    finally:
+        stack.stopping = True
+        if supervisor is not None:
+            supervisor.join(5)
+        stack.stop()
+        log_file.close()
+        if os.environ.get("SOAK_KEEP") != "1":
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
