@@ -41,6 +41,7 @@ async def main(settings: ScoringSettings) -> None:
         settings=settings,
         group_id=settings.group_id,
         max_records=settings.max_records,
+        timeline_cache_events=settings.timeline_cache_events,
         partitions=settings.partitions,
         consumer_options=settings.consumer_options(),
         batch_delay_s=settings.batch_delay_ms / 1000,

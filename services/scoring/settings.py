@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from services.scoring.timeline_cache import EVENT_CAPACITY
 from shared.settings import Settings
 
 GROUP_ID = "kefu-scoring"
@@ -18,6 +19,9 @@ class ScoringSettings(Settings):
     group_id: str = Field(default=GROUP_ID, min_length=1)
     # Records per batch: one transaction with its offsets.
     max_records: int = Field(default=20_000, ge=1)
+    # Events the timeline cache holds across all cached timelines (~1 KB each): the
+    # knob of the process's memory (docs/throughput.md).
+    timeline_cache_events: int = Field(default=EVENT_CAPACITY, ge=0)
     # Run the rescore job poller in this process (false: another process does).
     rescore: bool = True
     # A static assignment ("0,1") instead of group membership (a single-process

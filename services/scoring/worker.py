@@ -30,7 +30,7 @@ from services.scoring.offsets import Stored, load_offsets
 from services.scoring.positions import Positions
 from services.scoring.repository import Pg, driver, load_shops
 from services.scoring.settings import GROUP_ID
-from services.scoring.timeline_cache import TimelineCache
+from services.scoring.timeline_cache import EVENT_CAPACITY, TimelineCache
 from shared import topics
 from shared.db import DATABASE_UNAVAILABLE
 from shared.kafka import create_consumer
@@ -76,6 +76,7 @@ class ScoringWorker:
         after_batch: Sequence[AfterBatch] = (),
         purge_every_s: float | None = retention.INTERVAL_S,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        timeline_cache_events: int = EVENT_CAPACITY,
     ) -> None:
         """`partitions`: a static assignment instead of group membership (tests, benches,
         a single-process deployment); positions still come from Postgres. `batch_delay_s`:
@@ -96,7 +97,7 @@ class ScoringWorker:
         # Inputs of this worker's committed derivations, to skip unchanged buyers.
         self.memo = InputMemo()
         # Raw timelines of buyers this worker derived (valid while it owns their shops).
-        self.timelines = TimelineCache()
+        self.timelines = TimelineCache(event_capacity=timeline_cache_events)
         options: dict[str, object] = {
             "max_partition_fetch_bytes": 8 * 1024 * 1024,
             "fetch_max_wait_ms": FETCH_MAX_WAIT_MS,

@@ -37,6 +37,10 @@ def _appended() -> float:
     return REGISTRY.get_sample_value("scoring_timeline_events_appended_total") or 0.0
 
 
+def _misses() -> float:
+    return REGISTRY.get_sample_value("scoring_timeline_cache_misses_total") or 0.0
+
+
 def _cross_buyer(events: list[dict[str, Any]], rng: random.Random) -> list[dict[str, Any]]:
     """Give a third of the non-placing order events another buyer's id: the order still
     belongs to the buyer of its placing event, whose timeline must take them in."""
@@ -71,7 +75,7 @@ async def _stored_ahead_rounds(
     events = _cross_buyer(generate(23, shop, 2500, buyers=40, agents=3), rng)
     rng.shuffle(events)
     rounds = [events[i : i + 500] for i in range(0, len(events), 500)]
-    appended_before = _appended()
+    appended_before, misses_before = _appended(), _misses()
     async with running_worker(engine, settings, group) as (worker, _):
         if cache is not None:
             worker.timelines = cache  # before any record: nothing was cached yet
@@ -84,7 +88,10 @@ async def _stored_ahead_rounds(
             await wait_caught_up(engine, settings, group)
         assert len(worker.timelines) > 0
         assert worker.timelines.events <= worker.timelines.event_capacity
-    assert _appended() > appended_before  # records were taken into cached timelines
+    if cache is None:
+        assert _appended() > appended_before  # records were taken into cached timelines
+    else:  # evicted timelines were read whole again: more reads than there are buyers
+        assert _misses() - misses_before > len({e["buyer_id"] for e in events})
     agents, shops = await read_rollups(engine, shop)
     assert (agents, shops) == expected_rollups(events, shop)
     assert await read_facts(engine, shop) == expected_facts(events, shop)
