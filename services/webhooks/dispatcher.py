@@ -136,6 +136,8 @@ class Dispatcher:
                         delivered_deleted=swept.delivered_deleted,
                         events_deleted=swept.events_deleted,
                     )
+            except DATABASE_UNAVAILABLE as exc:  # restarting: one line, next time
+                log.warning("webhook_housekeeping_failed", database_unavailable=repr(exc)[:200])
             except Exception:
                 log.exception("webhook_housekeeping_failed")
             with contextlib.suppress(TimeoutError):
@@ -155,6 +157,12 @@ class Dispatcher:
         logged; its lease runs out and it is attempted again."""
         try:
             await self._deliver(claimed)
+        except DATABASE_UNAVAILABLE as exc:  # one line each: an outage fails many at once
+            log.warning(
+                "webhook_delivery_not_recorded",
+                delivery_id=claimed.delivery_id,
+                database_unavailable=repr(exc)[:200],
+            )
         except Exception:
             log.exception("webhook_delivery_not_recorded", delivery_id=claimed.delivery_id)
 
