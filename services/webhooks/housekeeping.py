@@ -3,8 +3,11 @@
 - pending deliveries whose subscription was deleted end failed ('subscription deleted'):
   the fair claim (claims.py) walks subscriptions, so it would never reach them;
 - delivered rows older than the retention are deleted with their attempts, then events
-  (older than the retention) left with no delivery at all. Failed deliveries stay: the
-  shop may redeliver them.
+  (older than the retention) left with no delivery at all — except the types whose
+  stored event is their own dedupe record (review.bad and its withdrawal look their ids
+  up in webhook_events: services/alerts/reviews.py); qa.violation keeps its own ledger
+  (qa_notices), alerts have fresh ids. Failed deliveries stay: the shop may redeliver
+  them.
 
 Any number of dispatchers may run it at once: every statement is idempotent.
 """
@@ -56,6 +59,7 @@ _PURGE_EVENTS = text(
     DELETE FROM webhook_events WHERE (shop_id, event_id) IN (
         SELECT e.shop_id, e.event_id FROM webhook_events e
         WHERE e.created_at < clock_timestamp() - make_interval(secs => CAST(:age AS float8))
+          AND e.type NOT IN ('review.bad', 'review.bad.withdrawn')
           AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d
                           WHERE d.shop_id = e.shop_id AND d.event_id = e.event_id)
         LIMIT :batch)

@@ -155,6 +155,15 @@ async def test_housekeeping_deletes_old_delivered_rows_only(engine: AsyncEngine)
     (orphan,) = await enqueue(engine, "shop-orphan", 1)
     async with engine.begin() as conn:
         await conn.execute(text("DELETE FROM webhook_subscriptions WHERE shop_id = 'shop-orphan'"))
+    # A review.bad event is its own dedupe record (services/alerts/reviews.py): it stays.
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO webhook_events (shop_id, event_id, type, data, created_at)"
+                " VALUES ('shop-sweep', 'evt_review_old', 'review.bad', '{}',"
+                " now() - interval '30 days')"
+            )
+        )
     swept = await sweep(factory=session_factory(engine), retention_seconds=7 * 86400)
     assert swept.delivered_deleted >= 3 and swept.events_deleted >= 3
     assert swept.orphans_failed >= 1
@@ -185,7 +194,8 @@ async def test_housekeeping_deletes_old_delivered_rows_only(engine: AsyncEngine)
                 " WHERE d.shop_id = a.shop_id AND d.delivery_id = a.delivery_id)"
             )
         )
-    assert events == {*recent, failed} and attempts == {*recent, failed} and strays == 0
+    assert events == {*recent, failed, "evt_review_old"}
+    assert attempts == {*recent, failed} and strays == 0
     assert await statuses(engine, "shop-orphan") == {orphan: "failed"}
     assert sub.subscription_id  # the live subscription's rows were judged by age only
     again = await sweep(factory=session_factory(engine), retention_seconds=7 * 86400)
