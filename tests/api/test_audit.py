@@ -48,6 +48,14 @@ async def test_each_admin_action_leaves_exactly_one_entry(
             "/admin/dead-letters/replay", headers=admin, json={"shop_id": shop}
         )
         assert replay.status_code == 200
+    user = {
+        "email": f"boss@{shop}.example",
+        "display_name": "王经理",
+        "role": "manager",
+        "password": "a long passphrase",
+    }
+    made_user = await client.post(f"/admin/shops/{shop}/console-users", headers=admin, json=user)
+    assert made_user.status_code == 201
     # Reads change nothing.
     await client.get(f"/admin/shops/{shop}", headers=admin)
     await client.get(f"/admin/shops/{shop}/api-keys", headers=admin)
@@ -60,10 +68,13 @@ async def test_each_admin_action_leaves_exactly_one_entry(
         "api_key.revoked",
         "rescore.queued",
         "dead_letters.replayed",
+        "console_user.created",
     ]
     assert {e["actor"] for e in trail} == {"admin"}
     assert all(e["shop_id"] == shop and e["at"] for e in trail)
-    made, changed, issued, revoked_, queued, replayed = trail
+    made, changed, issued, revoked_, queued, replayed, console_user = trail
+    assert console_user["after"]["email"] == user["email"]
+    assert user["password"] not in str(trail) and "hash" not in str(console_user["after"])
     assert made["before"] is None and made["after"]["name"] == "A"
     assert made["target"] == f"shop/{shop}"
     assert changed["before"]["settings"]["slow_reply_seconds"] == 30

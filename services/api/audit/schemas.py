@@ -14,6 +14,7 @@ Action = Literal[
     "api_key.revoked",
     "rescore.queued",
     "dead_letters.replayed",
+    "console_user.created",
 ]
 
 

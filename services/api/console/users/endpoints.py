@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
-from ...deps import SessionDep
+from ...deps import ActorDep, SessionDep
 from ...problems import problem_responses
 from . import service
 from .schemas import ConsoleUserIn, ConsoleUserOut
@@ -26,9 +26,13 @@ ShopIdPath = Annotated[str, Path(description="The shop's id", max_length=128)]
     responses=problem_responses(404, 409),
 )
 async def create_console_user(
-    shop_id: ShopIdPath, body: ConsoleUserIn, session: SessionDep, response: Response
+    shop_id: ShopIdPath,
+    body: ConsoleUserIn,
+    session: SessionDep,
+    response: Response,
+    actor: ActorDep,
 ) -> ConsoleUserOut:
-    created = await service.create_user(session=session, shop_id=shop_id, body=body)
+    created = await service.create_user(session=session, shop_id=shop_id, body=body, actor=actor)
     response.headers["Location"] = f"/admin/shops/{shop_id}/console-users"
     return created
 

@@ -6,6 +6,7 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ...audit.service import record, snapshot
 from ...exceptions import Conflict, NotFound
 from ...shops import repository as shops
 from ..passwords import hash_password
@@ -23,7 +24,7 @@ async def _require_shop(session: AsyncSession, shop_id: str) -> None:
 
 
 async def create_user(
-    *, session: AsyncSession, shop_id: str, body: ConsoleUserIn
+    *, session: AsyncSession, shop_id: str, body: ConsoleUserIn, actor: str
 ) -> ConsoleUserOut:
     await _require_shop(session, shop_id)
     row = await repository.insert_user(
@@ -40,7 +41,17 @@ async def create_user(
     )
     if row is None:
         raise Conflict(f"a console user with email {body.email!r} exists already")
-    return ConsoleUserOut(**row._asdict())
+    created = ConsoleUserOut(**row._asdict())
+    await record(
+        session=session,
+        actor=actor,
+        action="console_user.created",
+        shop_id=shop_id,
+        target=f"shop/{shop_id}/console-user/{created.user_id}",
+        before=None,
+        after=snapshot(created),  # never the password (nor its hash)
+    )
+    return created
 
 
 async def list_users(*, session: AsyncSession, shop_id: str) -> list[ConsoleUserOut]:
