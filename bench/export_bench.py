@@ -19,7 +19,6 @@ import random
 import secrets
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -29,11 +28,12 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import psycopg
 
+from bench.infra import database_and_broker
 from domain.parts import AgentDayParts
 from services.api.auth.keys import generate_key, hash_key, new_key_id, visible_prefix
 from shared import migrate
 from shared.db import libpq_conninfo
-from shared.embedded import EmbeddedKafka, EmbeddedPostgres, free_port, wait_for_port
+from shared.embedded import free_port, wait_for_port
 
 if TYPE_CHECKING:
     from bench.table import Table
@@ -174,20 +174,8 @@ async def rows(table: Table, context: dict[str, Any]) -> None:
 
 def main() -> None:
     """Alone: an embedded Postgres and broker unless DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS."""
-    database_url = os.environ.get("DATABASE_URL")
-    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
-    with tempfile.TemporaryDirectory(prefix="kefu-export-bench-") as tmp:
-        postgres = None if database_url else EmbeddedPostgres(Path(tmp) / "pg")
-        kafka = None if bootstrap else EmbeddedKafka()
-        try:
-            database_url = database_url or postgres.start()  # type: ignore[union-attr]
-            bootstrap = bootstrap or kafka.start()  # type: ignore[union-attr]
-            print(json.dumps(run(database_url, bootstrap), indent=2))
-        finally:
-            if kafka:
-                kafka.stop()
-            if postgres:
-                postgres.stop()
+    with database_and_broker("kefu-export-bench-") as (database_url, bootstrap):
+        print(json.dumps(run(database_url, bootstrap), indent=2))
 
 
 if __name__ == "__main__":

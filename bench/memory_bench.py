@@ -19,18 +19,17 @@ import asyncio
 import itertools
 import os
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.databases import bench_databases
+from bench.infra import database
 from bench.scoring_bench import _committed, _produce, _valid, store_raw
 from bench.table import Table
 from bench.traffic import bench_config
@@ -151,14 +150,8 @@ async def rows(table: Table, context: dict[str, Any]) -> None:
 
 
 async def _standalone(count: int) -> None:
-    from shared.embedded import EmbeddedPostgres
-
-    with tempfile.TemporaryDirectory(prefix="kefu-mem-") as tmp:
-        postgres = EmbeddedPostgres(Path(tmp) / "pg")
-        try:
-            result = await run(postgres.start(), count, 8)
-        finally:
-            postgres.stop()
+    with database("kefu-mem-") as database_url:
+        result = await run(database_url, count, 8)
     print(result)
     table = Table()
     add_row(table, result)

@@ -15,16 +15,15 @@ import asyncio
 import itertools
 import os
 import sys
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bench.databases import bench_databases
+from bench.infra import database
 from bench.scoring_bench import _valid, store_raw
 from bench.table import Table
 from services.scoring.repository import driver
@@ -170,14 +169,8 @@ async def rows(table: Table, context: dict[str, Any]) -> None:
 
 
 async def _standalone(count: int) -> None:
-    from shared.embedded import EmbeddedPostgres
-
-    with tempfile.TemporaryDirectory(prefix="kefu-rescore-") as tmp:
-        postgres = EmbeddedPostgres(Path(tmp) / "pg")
-        try:
-            result = await run(postgres.start(), count)
-        finally:
-            postgres.stop()
+    with database("kefu-rescore-") as database_url:
+        result = await run(database_url, count)
     print(result)
     table = Table()
     add_row(table, result)

@@ -19,11 +19,9 @@ import json
 import multiprocessing
 import os
 import socket
-import tempfile
 import time
 from datetime import UTC, datetime
 from multiprocessing.process import BaseProcess
-from pathlib import Path
 from statistics import median
 from typing import TYPE_CHECKING, Any
 
@@ -32,13 +30,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.databases import bench_databases
+from bench.infra import database
 from services.webhooks.dispatcher import Dispatcher, http_client
 from services.webhooks.metrics import DispatchMetrics
 from services.webhooks.outbox import OutboxEvent, enqueue_events
 from services.webhooks.settings import WebhookSettings
 from services.webhooks.subscriptions import create_subscription
 from shared.db import create_engine, session_factory
-from shared.embedded import EmbeddedPostgres
 from shared.settings import Settings
 
 if TYPE_CHECKING:
@@ -192,15 +190,8 @@ async def rows(table: Table, context: dict[str, Any]) -> None:
 
 
 def main() -> None:
-    database_url = os.environ.get("DATABASE_URL")
-    with tempfile.TemporaryDirectory(prefix="kefu-webhook-bench-") as tmp:
-        postgres = None if database_url else EmbeddedPostgres(Path(tmp) / "pg")
-        try:
-            database_url = database_url or postgres.start()  # type: ignore[union-attr]
-            print(json.dumps(run(database_url), indent=2))
-        finally:
-            if postgres:
-                postgres.stop()
+    with database("kefu-webhook-bench-") as database_url:
+        print(json.dumps(run(database_url), indent=2))
 
 
 if __name__ == "__main__":
