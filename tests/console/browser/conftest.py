@@ -51,7 +51,9 @@ def live_url(settings: Settings) -> Iterator[str]:
     port = _free_port()
     app = create_app(settings, clock=lambda: NOW)
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        # No logging config and no log level: either would change uvicorn's loggers (detach
+        # them from the root, raise their level) for the rest of this test process.
+        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on", log_config=None)
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
