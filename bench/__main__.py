@@ -65,6 +65,7 @@ async def optional_rows(table: Table, context: dict[str, Any]) -> None:
         "bench.export_bench",
         "bench.webhook_bench",
         "bench.memory_bench",
+        "bench.rescore_bench",
         "bench.console_bench",
     ):
         try:
