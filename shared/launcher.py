@@ -37,6 +37,7 @@ from shared.embedded import EmbeddedKafka, EmbeddedPostgres, free_port, port_is_
 from shared.kafka import ensure_topics, group_lag
 from shared.logging import configure_logging, get_logger, resolve_format
 from shared.settings import Settings
+from shared.simulator.demo import HISTORY_DAYS
 from shared.startup import (
     EXIT_MISCONFIGURED,
     StartupError,
@@ -65,6 +66,7 @@ class LauncherSettings(Settings):
     data_dir: str = ".data"
     demo: bool = True
     demo_rate: float = Field(default=20.0, gt=0)
+    demo_history_days: float = Field(default=HISTORY_DAYS, ge=0)
     # Unset: the default port when it is free, another free port otherwise.
     ingest_metrics_port: int | None = Field(default=None, ge=0, le=65535)
     scoring_metrics_port: int | None = Field(default=None, ge=0, le=65535)
@@ -169,6 +171,7 @@ class Stack:
     def demo(self, env: dict[str, str]) -> Child:
         argv = [sys.executable, "-m", "shared.simulator", "--api", _api_url(env)]
         argv += ["--admin-token", env["ADMIN_TOKEN"], "--rate", f"{self.settings.demo_rate:g}"]
+        argv += ["--history-days", f"{self.settings.demo_history_days:g}"]
 
         def note_key(text: str) -> None:
             if DEMO_KEY_LINE in text:

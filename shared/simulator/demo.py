@@ -227,6 +227,19 @@ def build_parser() -> argparse.ArgumentParser:
         "(default $SIMULATOR_RECORD; tests recompute from it)",
     )
     p.add_argument(
+        "--history-days",
+        type=float,
+        default=HISTORY_DAYS,
+        help="live mode: first send this many days of history before the warm-up, so that "
+        "weeks, bonuses, honour levels and lost inquiries have content (0: none)",
+    )
+    p.add_argument(
+        "--history-events",
+        type=int,
+        default=30_000,
+        help="about how many events the history holds (its arrivals are spread to fit)",
+    )
+    p.add_argument(
         "--warmup-minutes",
         type=float,
         default=30.0,
@@ -234,6 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     return p
 
+
+#: days of history a live demo sends first (make run: DEMO_HISTORY_DAYS)
+HISTORY_DAYS = 28.0
 
 #: events per arrival sent within the first days of a live run (measured)
 LIVE_EVENTS_PER_ARRIVAL = 8.0
@@ -259,6 +275,25 @@ class _Split:
         if self.held is not None:
             yield self.held
         yield from self.events
+
+
+def history_config(args: argparse.Namespace, live: SimConfig) -> SimConfig | None:
+    """The days before a live run's warm-up, sparser than live traffic: the same shops,
+    agents and buyers (returning buyers), ids of their own, ending where the warm-up
+    starts; None without history."""
+    if args.count is not None or args.history_days <= 0:
+        return None
+    hours = args.history_days * 24.0
+    shops = len(live.resolved_shop_ids())
+    per_hour = args.history_events / (EVENTS_PER_ARRIVAL * shops * hours)
+    return replace(
+        live,
+        start=live.start - timedelta(hours=hours),
+        now=live.start,
+        diurnal=True,
+        arrivals_per_hour=max(per_hour, 0.01),
+        id_prefix=f"{live.id_prefix}h",
+    )
 
 
 def make_config(args: argparse.Namespace, now: datetime) -> tuple[SimConfig, float | None]:
@@ -382,11 +417,22 @@ async def run(args: argparse.Namespace) -> int:
         events = generate(config, args.count)
         record = _recorder(args.record, stack)
         sent = 0
+        history = history_config(args, config)
+        if history is not None:
+            sent = await stream(
+                generate(history, None), args.bootstrap, None, stop=stop, record=record
+            )
+            print(
+                f"sent {sent} events of {args.history_days:g} days of history "
+                f"in {time.monotonic() - started:.1f} s",
+                flush=True,
+            )
         if live and config.start < now:
             split = _Split(events, int(now.timestamp() * 1000))
-            sent = await stream(split.head(), args.bootstrap, None, stop=stop, record=record)
+            warm = await stream(split.head(), args.bootstrap, None, stop=stop, record=record)
+            sent += warm
             print(
-                f"sent {sent} events of the last {args.warmup_minutes:g} minutes "
+                f"sent {warm} events of the last {args.warmup_minutes:g} minutes "
                 f"in {time.monotonic() - started:.1f} s",
                 flush=True,
             )

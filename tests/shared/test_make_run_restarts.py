@@ -36,6 +36,7 @@ def _launch(data_dir: Path, record: Path, *, demo: bool) -> Launcher:
         API_PORT=str(free_port()),
         DEMO="1" if demo else "0",
         DEMO_RATE="20",
+        DEMO_HISTORY_DAYS="0",  # the weeks of history: tests/simulator (here only live traffic)
         SIMULATOR_RECORD=str(record),
         LOG_FORMAT="json",
         INGEST_METRICS_PORT="0",

@@ -20,6 +20,7 @@ from shared.simulator.demo import (
     build_parser,
     create_api_key,
     example_calls,
+    history_config,
     make_config,
     register_shop,
     set_agent_groups,
@@ -219,6 +220,32 @@ def test_make_config_live_and_count() -> None:
     events = list(generate(cfg, 3000))
     assert len(events) == 3000
     assert all(e.at_ms <= int(now.timestamp() * 1000) for e in events)
+
+
+def test_the_demo_history_is_weeks_of_returning_buyers_before_the_warm_up() -> None:
+    now = NOW.astimezone(SHANGHAI)
+    args = build_parser().parse_args(
+        ["--rate", "20", "--seed", "4", "--history-days", "28", "--history-events", "4000"]
+    )
+    live, _ = make_config(args, now)
+    history = history_config(args, live)
+    assert history is not None
+    assert history.start == live.start - timedelta(days=28) and history.now == live.start
+    events = list(generate(history))
+    start_ms, end_ms = (int(t.timestamp() * 1000) for t in (history.start, live.start))
+    assert 2000 < len(events) < 8000  # about the events asked for
+    assert all(start_ms <= e.at_ms <= end_ms for e in events)
+    days = {e.at_ms // 86_400_000 for e in events}
+    assert len(days) >= 27  # spread over the weeks, not bunched
+    live_buyers = {e.event["buyer_id"] for e in generate(live, 500) if e.event}
+    history_buyers = {e.event["buyer_id"] for e in events if e.event}
+    assert live_buyers & history_buyers  # the same shop's buyers come back
+    live_ids = {e.event["event_id"] for e in generate(live, 500) if e.event}
+    assert not live_ids & {e.event["event_id"] for e in events if e.event}
+
+    for none in (["--history-days", "0"], ["--count", "100"]):
+        args = build_parser().parse_args(["--seed", "4", *none])
+        assert history_config(args, make_config(args, now)[0]) is None
 
 
 async def test_set_agent_groups_patches_each_agent() -> None:
