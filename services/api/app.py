@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.db import create_engine, libpq_conninfo, session_factory
 from shared.settings import Settings
+from shared.shutdown import bounded
 
 from .agents.endpoints import router as agents_router
 from .alerts.endpoints import router as alerts_router
@@ -110,9 +111,9 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         listener.start()
         yield
-        await listener.stop()
-        await kafka.close()
-        await engine.dispose()
+        await bounded("cache_listener", listener.stop())
+        await bounded("kafka", kafka.close())
+        await bounded("database", engine.dispose())
 
     app = FastAPI(
         title="kefu-scorecard API",
