@@ -204,7 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the shops' business_hours setting as JSON (SPEC §11); 'null': always open",
     )
     p.add_argument("--agents", type=int, default=12, help="agents per shop")
-    p.add_argument("--buyers", type=int, default=400, help="buyers per shop")
+    p.add_argument("--buyers", type=int, default=3000, help="buyers per shop")
     p.add_argument("--seed", type=int, default=None, help="default: from the clock")
     p.add_argument("--late", type=float, default=0.01, help="fraction of late events")
     p.add_argument("--duplicates", type=float, default=0.005, help="fraction of exact duplicates")
