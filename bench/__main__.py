@@ -11,15 +11,13 @@ import asyncio
 import importlib
 import os
 import sys
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from bench.ceilings import consume_rate, produce_rate
+from bench.infra import database_and_broker
 from bench.table import Table, median
 from bench.traffic import simulator_events
 from shared import topics
-from shared.embedded import EmbeddedKafka, EmbeddedPostgres
 from shared.kafka import ensure_topics
 from shared.settings import Settings
 from shared.simulator import SimEvent
@@ -82,38 +80,22 @@ async def optional_rows(table: Table, context: dict[str, Any]) -> None:
 
 
 async def main() -> int:
-    settings = Settings()
-    with tempfile.TemporaryDirectory(prefix="kefu-bench-") as tmp:
-        postgres = kafka = None
-        database_url = settings.database_url
-        bootstrap = settings.kafka_bootstrap_servers
-        if not database_url:
-            postgres = EmbeddedPostgres(Path(tmp) / "pg")
-            database_url = postgres.start()
-        if not bootstrap:
-            kafka = EmbeddedKafka()
-            bootstrap = kafka.start()
-        try:
-            print(f"generating {EVENTS:,} simulator events …", flush=True)
-            events = simulator_events(EVENTS)
-            table = Table()
-            ceiling = await ceilings(table, bootstrap, events)
-            context: dict[str, Any] = {
-                "bootstrap": bootstrap,
-                "database_url": database_url,
-                "events": events,
-                "partitions": PARTITIONS,
-                "repeats": REPEATS,
-                "ceilings": ceiling,
-            }
-            await optional_rows(table, context)
-            print()
-            print(table.render())
-        finally:
-            if kafka:
-                kafka.stop()
-            if postgres:
-                postgres.stop()
+    with database_and_broker("kefu-bench-") as (database_url, bootstrap):
+        print(f"generating {EVENTS:,} simulator events …", flush=True)
+        events = simulator_events(EVENTS)
+        table = Table()
+        ceiling = await ceilings(table, bootstrap, events)
+        context: dict[str, Any] = {
+            "bootstrap": bootstrap,
+            "database_url": database_url,
+            "events": events,
+            "partitions": PARTITIONS,
+            "repeats": REPEATS,
+            "ceilings": ceiling,
+        }
+        await optional_rows(table, context)
+        print()
+        print(table.render())
     return 0
 
 
