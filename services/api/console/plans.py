@@ -3,9 +3,10 @@ and agent pages show them (the computations are services/api/performance's own).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +24,7 @@ from .formatting import Lang
 from .standing import words
 
 MAX_PLANS = 20
+R = TypeVar("R", BonusReport, LevelReport)
 
 
 def period_now(kind: str, today: date) -> Period:
@@ -36,39 +38,40 @@ async def plans(session: AsyncSession, shop_id: str, kind: str) -> list[Any]:
 
 
 @dataclass
-class BonusSheet:
+class Sheet(Generic[R]):
+    """A plan (its stored row) and its results for the current period."""
+
     row: Any
-    report: BonusReport
+    report: R
+
+
+async def _sheets(
+    session: AsyncSession,
+    shop_id: str,
+    today: date,
+    agent_id: str | None,
+    kind: str,
+    results: Callable[..., Awaitable[tuple[Any, R]]],
+) -> list[Sheet[R]]:
+    out = []
+    for row in await plans(session, shop_id, kind):
+        label = period_now(row.period, today).label
+        query = ResultsQuery(row.plan_id, label, agent_id, None)
+        _, report = await results(session=session, shop_id=shop_id, query=query)
+        out.append(Sheet(row, report))
+    return out
 
 
 async def bonus_sheets(
     session: AsyncSession, shop_id: str, today: date, agent_id: str | None = None
-) -> list[BonusSheet]:
-    out = []
-    for row in await plans(session, shop_id, BONUS.name):
-        label = period_now(row.period, today).label
-        query = ResultsQuery(row.plan_id, label, agent_id, None)
-        _, report = await plan_bonuses(session=session, shop_id=shop_id, query=query)
-        out.append(BonusSheet(row, report))
-    return out
-
-
-@dataclass
-class LevelSheet:
-    row: Any
-    report: LevelReport
+) -> list[Sheet[BonusReport]]:
+    return await _sheets(session, shop_id, today, agent_id, BONUS.name, plan_bonuses)
 
 
 async def level_sheets(
     session: AsyncSession, shop_id: str, today: date, agent_id: str | None = None
-) -> list[LevelSheet]:
-    out = []
-    for row in await plans(session, shop_id, HONOUR.name):
-        label = period_now(row.period, today).label
-        query = ResultsQuery(row.plan_id, label, agent_id, None)
-        _, report = await plan_levels(session=session, shop_id=shop_id, query=query)
-        out.append(LevelSheet(row, report))
-    return out
+) -> list[Sheet[LevelReport]]:
+    return await _sheets(session, shop_id, today, agent_id, HONOUR.name, plan_levels)
 
 
 async def standings(
