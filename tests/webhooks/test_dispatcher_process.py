@@ -29,6 +29,9 @@ def dispatcher_process(database_url: str, log: Path) -> Iterator[subprocess.Pope
         "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
         "WEBHOOK_POLL_SECONDS": "0.05",
         "WEBHOOK_BATCH_SIZE": "4",
+        # Room for both: with the per-subscription cap at one dispatcher's slots, the one
+        # whose deliveries finish claims the freed slots first and the other never gets any.
+        "WEBHOOK_PER_SUBSCRIPTION": "8",
         "WEBHOOK_TIMEOUT_SECONDS": "2",
         "WEBHOOK_LEASE_SECONDS": "3",  # > timeout: a live dispatcher never loses its lease
         "WEBHOOK_RETRY_SCHEDULE_SCALE": "0.001",
@@ -91,6 +94,11 @@ async def test_two_dispatchers_never_send_the_same_attempt_twice(
         await shop_with_subscription(engine, "shop-pair", rx.url())
         logs = [tmp_path / "a.log", tmp_path / "b.log"]
         with dispatcher_process(database_url, logs[0]), dispatcher_process(database_url, logs[1]):
+
+            async def both_started() -> bool:  # else the first may take all before the second runs
+                return all("webhook_dispatcher_started" in log.read_text() for log in logs)
+
+            await eventually(both_started, limit=60)
             ids = await enqueue(engine, "shop-pair", 60)
 
             async def all_delivered() -> bool:
