@@ -70,7 +70,11 @@ async def store_raw(engine: AsyncEngine, bodies: Sequence[dict[str, Any]]) -> No
         pg = await driver(conn)
         await _register(pg, {b["shop_id"] for b in bodies})
         # INCLUDING DEFAULTS: ingest_xid takes this transaction's id, as ingest's rows do.
-        for staging, table in (("s_chat", "chat_messages"), ("s_order", "order_events")):
+        for staging, table in (
+            ("s_chat", "chat_messages"),
+            ("s_order", "order_events"),
+            ("s_review", "review_events"),
+        ):
             await pg.execute(
                 f"CREATE TEMP TABLE {staging} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"
             )
@@ -105,7 +109,7 @@ async def store_raw(engine: AsyncEngine, bodies: Sequence[dict[str, Any]]) -> No
                 " src_offset, ingested_at) FROM STDIN"
             ) as copy:
                 for i, b in enumerate(bodies):
-                    if b["type"] != "chat.message":
+                    if b["type"].startswith("order."):
                         amount = b.get("amount")
                         await copy.write_row(
                             (
@@ -123,8 +127,39 @@ async def store_raw(engine: AsyncEngine, bodies: Sequence[dict[str, Any]]) -> No
                                 datetime.now(UTC),
                             )
                         )
-        await pg.execute("INSERT INTO chat_messages SELECT * FROM s_chat ON CONFLICT DO NOTHING")
-        await pg.execute("INSERT INTO order_events SELECT * FROM s_order ON CONFLICT DO NOTHING")
+            async with cur.copy(
+                "COPY s_review (shop_id, event_id, order_id, buyer_id, posted_at, rating, text,"
+                " dsr_item, dsr_service, dsr_logistics, body, src_topic, src_partition,"
+                " src_offset, ingested_at) FROM STDIN"
+            ) as copy:
+                for i, b in enumerate(bodies):
+                    if b["type"] == "review.posted":
+                        dsr = b.get("dsr") or {}
+                        await copy.write_row(
+                            (
+                                b["shop_id"],
+                                b["event_id"],
+                                b["order_id"],
+                                b["buyer_id"],
+                                _ts(b["posted_at"]),
+                                b["rating"],
+                                b["text"],
+                                dsr.get("item"),
+                                dsr.get("service"),
+                                dsr.get("logistics"),
+                                orjson.dumps(b).decode(),
+                                "cs.order.v1",
+                                0,
+                                i,
+                                datetime.now(UTC),
+                            )
+                        )
+        for staging, table in (
+            ("s_chat", "chat_messages"),
+            ("s_order", "order_events"),
+            ("s_review", "review_events"),
+        ):
+            await pg.execute(f"INSERT INTO {table} SELECT * FROM {staging} ON CONFLICT DO NOTHING")
 
 
 async def _produce(

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 
 from domain.review_notices import ReviewNotice
-from domain.violations import BuyerViolations, ViolationNotice, session_key
+from domain.violations import BuyerViolations, Identity, ViolationNotice, session_key
 from services.scoring.core.derive import derive_buyer
 from services.scoring.core.facts import BuyerFacts, Session
 from services.scoring.facts_store import FactRows
@@ -75,6 +75,28 @@ def buyer_violations(buyer_id: str, facts: BuyerFacts) -> BuyerViolations:
         lambda: (n.identity for s in sessions if s.qa for n in _occurrences(buyer_id, s)),
         lambda: _pending(sessions),
     )
+
+
+# A buyer's violations as plain values (picklable: a rescore's worker processes send
+# them): buyer_id, the notices (notify on), every occurrence's identity, pending keys.
+ViolationRecord = tuple[str, tuple[ViolationNotice, ...], tuple[Identity, ...], tuple[str, ...]]
+
+
+def violation_record(buyer_id: str, facts: BuyerFacts) -> ViolationRecord | None:
+    """buyer_violations computed eagerly; None for a buyer with no violation and no open
+    session (a whole-shop report treats an absent buyer as one holding nothing)."""
+    sessions = facts.sessions
+    present = [n for s in sessions if s.qa is not None for n in _occurrences(buyer_id, s)]
+    pending = tuple(_pending(sessions))
+    if not present and not pending:
+        return None
+    notices = tuple(n for n in present if n.notify)
+    return buyer_id, notices, tuple(n.identity for n in present), pending
+
+
+def from_record(record: ViolationRecord) -> BuyerViolations:
+    buyer_id, notices, identities, pending = record
+    return BuyerViolations(buyer_id, notices, lambda: identities, lambda: pending)
 
 
 def _occurrences(

@@ -16,6 +16,8 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+from psycopg import AsyncCopy
+from psycopg.copy import AsyncWriter
 from psycopg.types.json import JsonbBinaryDumper, set_json_loads
 
 from services.scoring.contributions_json import compact_contributions
@@ -65,6 +67,11 @@ _REVIEWS = _CopyTarget(
     "shop_id text, buyer_id text, order_id text, event_id text, posted_at timestamptz,"
     " day date, rating text, text text, dsr_item int2, dsr_service int2, dsr_logistics int2,"
     " placed_at timestamptz, agent_id text, inquiry_day date, mentions jsonb",
+)
+# Only where the buyer has no row yet (a rescore rebuilds the shop after deleting it);
+# derived_at takes its default, the transaction's now().
+_STATES = _CopyTarget(
+    "buyer_state", "shop_id text, buyer_id text, wake_at timestamptz, contributions jsonb"
 )
 
 
@@ -230,6 +237,54 @@ async def _copy(pg: Pg, target: _CopyTarget, rows: list[tuple[Any, ...]]) -> Non
             copy.set_types(target.types)
             for row in rows:
                 await copy.write_row(row)
+
+
+class _Collected(AsyncWriter):
+    """COPY data kept in memory instead of sent (psycopg's writer interface)."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    async def write(self, data: Any) -> None:
+        self.data += data
+
+
+# A COPY statement and its whole binary data (signature to trailer).
+CopyData = tuple[str, bytes]
+
+
+async def copy_data(*, pg: Pg, rows: FactRows) -> list[CopyData]:
+    """The facts and buyer states as binary COPY data, formatted here (with the adapters of
+    `pg`, which sends nothing) and written later, possibly by another process's connection
+    (write_copies): a rescore's worker processes derive, its one transaction writes. The
+    buyers must have no buyer_state row yet."""
+    tables = (
+        (_SESSIONS, rows.sessions),
+        (_VIOLATIONS, rows.violations),
+        (_INQUIRIES, rows.inquiries),
+        (_REVIEWS, rows.reviews),
+        (_STATES, rows.states),
+    )
+    copies: list[CopyData] = []
+    for target, table_rows in tables:
+        if not table_rows:
+            continue
+        collected = _Collected()
+        async with pg.cursor() as cur:
+            cur.adapters.register_dumper(None, _JsonTextBinaryDumper)
+            async with AsyncCopy(cur, binary=True, writer=collected) as copy:
+                copy.set_types(target.types)
+                for row in table_rows:
+                    await copy.write_row(row)
+        copies.append((target.statement, bytes(collected.data)))
+    return copies
+
+
+async def write_copies(*, pg: Pg, copies: Iterable[CopyData]) -> None:
+    """Send COPY data made by copy_data, in the caller's transaction."""
+    for statement, data in copies:
+        async with pg.cursor() as cur, cur.copy(statement) as copy:
+            await copy.write(data)
 
 
 async def insert_facts(*, pg: Pg, rows: FactRows) -> None:

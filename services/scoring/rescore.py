@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -19,9 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.violations import BuyerViolations, ViolationReport
 from services.scoring import metrics
-from services.scoring.core.contributions import diff
-from services.scoring.derivation import buyer_violations, derive_all
-from services.scoring.facts_store import delete_shop, insert_facts
+from services.scoring.derivation import from_record
+from services.scoring.facts_store import delete_shop, write_copies
 from services.scoring.hooks import AfterBatch
 from services.scoring.repository import (
     Pg,
@@ -33,9 +32,11 @@ from services.scoring.repository import (
     stored_event_times,
     upsert_agents,
 )
+from services.scoring.rescore_chunks import Chunk, derive_chunk
+from services.scoring.rescore_pool import pooled_chunks
 from services.scoring.rollups import RollupDeltas, apply_deltas
-from services.scoring.timeline_loader import load_timelines, shop_buyers
-from shared.db import DATABASE_UNAVAILABLE
+from services.scoring.timeline_loader import shop_buyers
+from shared.db import DATABASE_UNAVAILABLE, libpq_conninfo
 from shared.logging import get_logger
 from shared.rollup_version import bump_rollup_version
 
@@ -43,6 +44,10 @@ log = get_logger(__name__)
 
 CHUNK_BUYERS = 2000
 POLL_SECONDS = 2.0
+WORKERS = 2  # processes deriving a large shop (SCORING_RESCORE_WORKERS)
+# Below this many raw events a rescore derives in its own process: starting the workers
+# (~1 s each, imports) would cost more than they save.
+PARALLEL_FROM_EVENTS = 100_000
 
 
 async def _progress(
@@ -90,10 +95,10 @@ async def _with_stored_agents(pg: Pg, shop: ShopContext) -> ShopContext:
 
 
 async def _rebuild(
-    engine: AsyncEngine, pg: Pg, shop: ShopContext, job_id: str
+    engine: AsyncEngine, pg: Pg, shop: ShopContext, job_id: str, *, workers: int, hooks: bool
 ) -> tuple[RollupDeltas, list[BuyerViolations]]:
-    """Delete and rebuild the shop's derived rows; the rollups written and every buyer's
-    violations (for the after-batch hooks)."""
+    """Delete and rebuild the shop's derived rows; the rollups written and (with `hooks`)
+    the violations of every buyer that has any (for the after-batch hooks)."""
     shop_id = shop.shop_id
     buyers = await shop_buyers(pg=pg, shop_id=shop_id)
     events_total = await _totals(pg, shop_id)
@@ -112,37 +117,82 @@ async def _rebuild(
     violations: list[BuyerViolations] = []
     if watermark is None:
         return deltas, violations
+    batches = [buyers[i : i + CHUNK_BUYERS] for i in range(0, len(buyers), CHUNK_BUYERS)]
     done_buyers = done_events = 0
-    for start in range(0, len(buyers), CHUNK_BUYERS):
-        keys = [(shop_id, b) for b in buyers[start : start + CHUNK_BUYERS]]
-        timelines = await load_timelines(pg=pg, keys=keys)
-        rows, results = derive_all(timelines, {shop_id: shop}, {shop_id: watermark})
-        for key, facts in results:
-            deltas.add(key[0], diff(facts, None))
-            violations.append(buyer_violations(key[1], facts))
-        await insert_facts(pg=pg, rows=rows)
-        done_buyers += len(results)
-        done_events += sum(timelines[key].size for key, _ in results)
-        await _progress(
-            engine,
-            shop_id,
-            job_id,
-            "buyers_done = %(b)s, events_done = %(e)s",
-            {"b": done_buyers, "e": min(done_events, events_total)},
+    async with contextlib.aclosing(
+        _chunks(
+            engine, pg, shop, watermark, batches, workers=workers, hooks=hooks, events=events_total
         )
-        metrics.RESCORE_BUYERS_DONE.labels(shop_id).set(done_buyers)
+    ) as chunks:
+        async for chunk in chunks:
+            await write_copies(pg=pg, copies=chunk.copies)
+            deltas.merge(chunk.deltas)
+            violations.extend(map(from_record, chunk.violations))
+            done_buyers += chunk.buyers
+            done_events += chunk.events
+            await _progress(
+                engine,
+                shop_id,
+                job_id,
+                "buyers_done = %(b)s, events_done = %(e)s",
+                {"b": done_buyers, "e": min(done_events, events_total)},
+            )
+            metrics.RESCORE_BUYERS_DONE.labels(shop_id).set(done_buyers)
     await apply_deltas(pg=pg, deltas=deltas)
     return deltas, violations
 
 
+async def _chunks(
+    engine: AsyncEngine,
+    pg: Pg,
+    shop: ShopContext,
+    watermark: datetime,
+    batches: list[list[str]],
+    *,
+    workers: int,
+    hooks: bool,
+    events: int,
+) -> AsyncGenerator[Chunk, None]:
+    """The batches derived: by `workers` processes reading the transaction's snapshot when
+    the shop is large enough to repay starting them, else here on `pg`."""
+    if workers > 1 and len(batches) > 1 and events >= PARALLEL_FROM_EVENTS:
+        snapshot = await (await pg.execute("SELECT pg_export_snapshot()")).fetchone()
+        assert snapshot is not None
+        conninfo = libpq_conninfo(engine.url.render_as_string(hide_password=False))
+        async with contextlib.aclosing(
+            pooled_chunks(
+                conninfo=conninfo,
+                snapshot=snapshot[0],
+                shop=shop,
+                watermark=watermark,
+                batches=batches,
+                workers=workers,
+                violations=hooks,
+            )
+        ) as pooled:
+            async for chunk in pooled:
+                yield chunk
+        return
+    for batch in batches:
+        yield await derive_chunk(
+            pg=pg, shop=shop, watermark=watermark, buyers=batch, violations=hooks
+        )
+
+
 async def run_rescore(
-    *, engine: AsyncEngine, shop_id: str, job_id: str, after_batch: Sequence[AfterBatch] = ()
+    *,
+    engine: AsyncEngine,
+    shop_id: str,
+    job_id: str,
+    after_batch: Sequence[AfterBatch] = (),
+    workers: int = WORKERS,
 ) -> None:
     """Recompute every buyer of the shop and swap the results in atomically.
 
     `after_batch`: the scoring batch's hooks, run in the rebuild's transaction with the
     whole shop's violations (so that notified violations a rescore removed are withdrawn)
-    and every agent day rebuilt.
+    and every agent day rebuilt. `workers`: processes deriving a large shop's buyers
+    (rescore_pool.py); 1 derives them all in this process.
 
     Marks the job running, then done (or failed with the error); never raises for a
     failure of the rebuild itself, which is recorded on the job instead.
@@ -162,7 +212,9 @@ async def run_rescore(
             shop = (await load_shops(pg=pg, shop_ids=[shop_id])).get(shop_id)
             if shop is None:
                 raise LookupError(f"shop {shop_id!r} is not registered")
-            deltas, violations = await _rebuild(engine, pg, shop, job_id)
+            deltas, violations = await _rebuild(
+                engine, pg, shop, job_id, workers=workers, hooks=bool(after_batch)
+            )
             await bump_rollup_version(session=conn, shop_ids=[shop_id])
             report = ViolationReport(tuple(violations), whole_shop=True)
             days = {(agent, day) for _, agent, day in deltas.agent_days}
@@ -259,6 +311,7 @@ async def poll_jobs(
     stop: asyncio.Event,
     interval: float = POLL_SECONDS,
     after_batch: Sequence[AfterBatch] = (),
+    workers: int = WORKERS,
 ) -> None:
     """Run queued rescore jobs one at a time until `stop` is set."""
     while not stop.is_set():
@@ -266,7 +319,11 @@ async def poll_jobs(
             async with claimed_job(engine=engine) as job:
                 if job is not None:
                     await run_rescore(
-                        engine=engine, shop_id=job[0], job_id=job[1], after_batch=after_batch
+                        engine=engine,
+                        shop_id=job[0],
+                        job_id=job[1],
+                        after_batch=after_batch,
+                        workers=workers,
                     )
             if job is not None:
                 continue

@@ -7,10 +7,14 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from domain.settings import ShopSettings
+from domain.violations import BuyerViolations, ViolationReport
+from services.scoring.derivation import buyer_violations, from_record, violation_record
 from services.scoring.repository import driver
 from services.scoring.rescore import claimed_job, run_rescore
 from services.scoring.timeline_loader import shop_buyers
 from shared.settings import Settings
+from tests.scoring.recompute import derive_all
 from tests.scoring.stream import (
     drain,
     expected_facts,
@@ -22,6 +26,8 @@ from tests.scoring.stream import (
     read_rollups,
     read_spreads,
     register_shop,
+    store_raw,
+    to_core,
 )
 
 
@@ -138,3 +144,61 @@ async def test_a_running_job_whose_runner_died_is_claimed_again(engine: AsyncEng
     # after a crash: the next poll takes it over instead of leaving it stuck for ever.
     async with claimed_job(engine=engine) as again:
         assert again == (shop, job)
+
+
+def _held(buyer: BuyerViolations) -> tuple[object, ...]:
+    return (buyer.notices, buyer.identities(), buyer.pending())
+
+
+async def test_rescore_in_worker_processes_equals_the_same_in_one(
+    engine: AsyncEngine, monkeypatch: object
+) -> None:
+    """A large shop's chunks derive in worker processes (rescore_pool.py) reading the
+    rebuild's exported snapshot: the numbers, the facts and the hooks' violation report
+    are those of a rescore deriving every chunk in its own process."""
+    import services.scoring.rescore as rescore
+
+    shop = "shop-rescore-pool"
+    new_settings = {"session_gap_seconds": 600, "slow_reply_seconds": 10}
+    await register_shop(engine, shop, new_settings)
+    events = generate(8, shop, 3000, buyers=120, agents=4, reviews=0.3)
+    await store_raw(engine, events)
+    monkeypatch.setattr(rescore, "CHUNK_BUYERS", 25)  # type: ignore[attr-defined]
+    monkeypatch.setattr(rescore, "PARALLEL_FROM_EVENTS", 0)  # type: ignore[attr-defined]
+    reports: list[ViolationReport] = []
+
+    async def hook(*, violations: ViolationReport, **_: object) -> None:
+        reports.append(violations)
+
+    for workers in (2, 1):
+        job = await _queue(engine, shop)
+        await run_rescore(
+            engine=engine, shop_id=shop, job_id=job, after_batch=[hook], workers=workers
+        )
+        status = await _job(engine, shop, job)
+        assert status[0] == "done" and status[3] == status[4] == len(events), status
+        assert await read_rollups(engine, shop) == expected_rollups(events, shop, new_settings)
+        assert await read_facts(engine, shop) == expected_facts(events, shop, new_settings)
+        assert await read_spreads(engine, shop) == expected_spreads(events, shop, new_settings)
+
+    pooled, single = ({b.buyer_id: _held(b) for b in r.buyers} for r in reports)
+    assert all(r.whole_shop for r in reports)
+    assert pooled == single and any(held[0] for held in pooled.values())
+
+
+def test_violation_records_hold_what_buyer_violations_hold() -> None:
+    """What a worker process sends for a buyer (plain values) reads back as the lazy
+    BuyerViolations the scoring batch builds; a buyer with none is left out."""
+    events = [to_core(e) for e in generate(9, "shop-vr", 2500, buyers=800, agents=3)]
+    settings = {"shop-vr": ShopSettings.from_dict({"session_gap_seconds": 600})}
+    derived = derive_all(events, settings)
+    left_out = 0
+    for (_, buyer), facts in derived.items():
+        lazy = buyer_violations(buyer, facts)
+        record = violation_record(buyer, facts)
+        if record is None:
+            left_out += 1
+            assert _held(lazy) == ((), frozenset(), frozenset())
+        else:
+            assert _held(from_record(record)) == _held(lazy)
+    assert 0 < left_out < len(derived)

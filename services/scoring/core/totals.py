@@ -38,6 +38,22 @@ class Totals:
             current_times = spreads.get(key)
             _put(spreads, key, times if current_times is None else current_times + times)
 
+    def merge(self, other: Totals) -> None:
+        """Add another running total (of other buyers) to this one."""
+        for key, parts in other.agent_days.items():
+            current = self.agent_days.get(key)
+            _put(self.agent_days, key, parts if current is None else current + parts)
+        for skey, shop_parts in other.shop_days.items():
+            current_shop = self.shop_days.get(skey)
+            _put(
+                self.shop_days,
+                skey,
+                shop_parts if current_shop is None else current_shop + shop_parts,
+            )
+        for key, times in other.spreads.items():
+            current_times = self.spreads.get(key)
+            _put(self.spreads, key, times if current_times is None else current_times + times)
+
 
 K = TypeVar("K")
 P = TypeVar("P", AgentDayParts, ShopDayParts, ResponseTimes)
