@@ -52,7 +52,12 @@ async def main(settings: ScoringSettings) -> None:
     if settings.rescore:
         tasks.append(
             asyncio.create_task(
-                poll_jobs(engine=engine, stop=stop, after_batch=[evaluate_after_batch]),
+                poll_jobs(
+                    engine=engine,
+                    stop=stop,
+                    after_batch=[evaluate_after_batch],
+                    workers=settings.rescore_workers,
+                ),
                 name="rescore",
             )
         )

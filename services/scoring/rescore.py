@@ -29,6 +29,7 @@ from services.scoring.repository import (
     latest,
     load_shops,
     lock_shops,
+    read_timestamps_in_utc,
     stored_event_times,
     upsert_agents,
 )
@@ -208,6 +209,7 @@ async def run_rescore(
     try:
         async with engine.begin() as conn:
             pg = await driver(conn)
+            await read_timestamps_in_utc(pg=pg)  # as a scoring batch reads them
             await lock_shops(pg=pg, shop_ids=[shop_id])
             shop = (await load_shops(pg=pg, shop_ids=[shop_id])).get(shop_id)
             if shop is None:

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from services.scoring.core.contributions import diff
 from services.scoring.core.totals import Totals
 from services.scoring.derivation import ViolationRecord, derive_all, violation_record
 from services.scoring.facts_store import CopyData, copy_data
@@ -46,7 +45,7 @@ async def derive_chunk(
     records: list[ViolationRecord] = []
     events = 0
     for key, facts in results:
-        deltas.add(shop_id, diff(facts, None))
+        deltas.add(shop_id, facts.contributions)  # zero rows: add drops them
         events += timelines[key].size
         if violations and (record := violation_record(key[1], facts)) is not None:
             records.append(record)

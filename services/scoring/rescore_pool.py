@@ -26,7 +26,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from services.scoring.repository import Pg, ShopContext
+from services.scoring.repository import Pg, ShopContext, read_timestamps_in_utc
 from services.scoring.rescore_chunks import Chunk, derive_chunk
 
 AHEAD = 2  # chunks handed out per worker beyond the one it works on
@@ -51,7 +51,7 @@ async def _connect(conninfo: str, snapshot: str) -> Pg:
     await pg.set_isolation_level(psycopg.IsolationLevel.REPEATABLE_READ)
     await pg.set_read_only(True)
     await pg.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
-    await pg.execute("SET TimeZone = 'UTC'")  # the core's day memo: fixed-offset instants
+    await read_timestamps_in_utc(pg=pg)  # as the rescore's transaction reads them
     return pg
 
 

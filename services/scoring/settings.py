@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from services.scoring.rescore import WORKERS as RESCORE_WORKERS
 from services.scoring.timeline_cache import EVENT_CAPACITY
 from shared.settings import Settings
 
@@ -24,6 +25,9 @@ class ScoringSettings(Settings):
     timeline_cache_events: int = Field(default=EVENT_CAPACITY, ge=0)
     # Run the rescore job poller in this process (false: another process does).
     rescore: bool = True
+    # Processes deriving a large shop's rescore (services/scoring/rescore_pool.py); 1: all
+    # in this process.
+    rescore_workers: int = Field(default=RESCORE_WORKERS, ge=1)
     # A static assignment ("0,1") instead of group membership (a single-process
     # deployment, tests); unset: join the consumer group.
     partitions: list[int] | None = None
