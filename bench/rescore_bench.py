@@ -1,6 +1,7 @@
 """Rescore at scale: one shop with BENCH_RESCORE_EVENTS (default 1 000 000) raw events,
 rebuilt by `services.scoring.rescore.run_rescore` (what a scoring process runs for a
-queued job), timed from start to the swap's commit.
+queued job, with its default SCORING_RESCORE_WORKERS processes deriving), timed from
+start to the swap's commit.
 
 Two rescores: the first builds the shop's numbers, the second (new session and slow-reply
 settings, so other numbers) is the one measured while a reader polls the shop's
@@ -27,7 +28,7 @@ from bench.infra import database
 from bench.scoring_bench import _valid, store_raw
 from bench.table import Table
 from services.scoring.repository import driver
-from services.scoring.rescore import run_rescore
+from services.scoring.rescore import WORKERS, run_rescore
 from shared.simulator import SimConfig, generate
 
 CHUNK = 50_000
@@ -155,7 +156,8 @@ def add_row(table: Table, result: dict[str, Any]) -> None:
         "rescore one shop",
         result["events_per_s"],
         "events/s",
-        f"{result['stored']:,} raw events, aim ≥ {AIM:,}; {check}; progress moved "
+        f"{result['stored']:,} raw events, {WORKERS} deriving processes, aim ≥ {AIM:,}; {check};"
+        f" progress moved "
         f"{result['progress_steps']} times; first build {result['first_events_per_s']:,}/s",
     )
 
