@@ -19,6 +19,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from domain.spread import BOUNDS, Runs, Spread, Unfetched, encode, rank
+from services.api.metrics import service as metrics
 from services.api.performance.boards import service as boards
 from shared import rollup_reader
 from shared.rollup_reader import AgentQuery
@@ -156,6 +157,20 @@ async def test_rows_summed_in_python_fetch_their_own_values(
         # The members' own values stay theirs.
         mine = parts["a"].spread
         assert mine is not None and _percentiles(mine) == _brute(*_expected(times, ("a",)))
+
+
+async def test_the_shop_row_summed_from_agent_rows_equals_its_own_read(
+    api_engine: AsyncEngine, shop: tuple[str, Times]
+) -> None:
+    # The console's team page sums its agent rows into the shop row (no second read).
+    shop_id, _ = shop
+    async with AsyncSession(api_engine) as session:
+        sums = await rollup_reader.agent_sums(session, _query(shop_id))
+        mine = await metrics.shop_rows_of(
+            session=session, query=_query(shop_id, "shop"), parts=[p for _, _, p in sums]
+        )
+        theirs = await metrics.metric_rows(session=session, query=_query(shop_id, "shop"))
+    assert mine == theirs and mine[0]["p90_response_seconds"] is not None
 
 
 async def test_the_mentor_view_team_row(api_engine: AsyncEngine) -> None:
