@@ -343,6 +343,18 @@ class Spread:
         return Spread(self.responses.extend(other.responses), self.first.extend(other.first))
 
     @classmethod
+    def total(cls, spreads: Iterable[Spread]) -> Spread:
+        """The spreads summed in one step (a + b + … would copy the runs at every +)."""
+        spreads = list(spreads)
+
+        def runs(source: str) -> Runs:
+            held: list[Runs] = [getattr(s, source) for s in spreads]
+            blobs = chain.from_iterable(r.blobs for r in held)
+            return Runs(blobs, chain.from_iterable(r.blocks for r in held))
+
+        return cls(runs("responses"), runs("first"))
+
+    @classmethod
     def of_rows(cls, response_us: Iterable[bytes], first_response_us: Iterable[bytes]) -> Spread:
         """From stored agent-day rows (agent_responses columns), one run per row."""
         return cls(Runs(response_us), Runs(first_response_us))

@@ -13,6 +13,7 @@ from typing import Any
 
 from domain import metrics
 from domain.parts import AgentDayParts, ShopDayParts
+from domain.spread import Spread
 from shared import rollup_reader
 from shared.rollup_reader import Executor, GroupBy
 
@@ -99,12 +100,13 @@ async def shop_rows_of(
     assert not query.agent_ids and query.group is None
     rows = []
     if parts:
-        summed = AgentDayParts()
-        for p in parts:
-            summed = summed + p
-        if not percentiles:
-            summed.spread = None
-        elif summed.spread is not None:
+        # Field by field in one pass, from the zeros + starts from (+ per row would also
+        # copy the runs at every step).
+        columns = zip(*(p.values() for p in parts), strict=True)
+        totals: list[Any] = list(map(sum, columns, AgentDayParts().values()))
+        summed = AgentDayParts(*totals)
+        if percentiles:
+            summed.spread = Spread.total(p.spread for p in parts if p.spread is not None)
             await rollup_reader.fetch_values(session, [summed.spread])
         rows.append(metric_row("total", None, None, summed))
     shop = await rollup_reader.shop_sums(
