@@ -25,7 +25,7 @@ import httpx
 
 from shared.simulator.console_users import create_console_users
 from shared.simulator.demo_plans import create_demo_plans
-from shared.simulator.generator import EVENTS_PER_ARRIVAL, generate, scenario_of
+from shared.simulator.generator import EVENTS_PER_ARRIVAL, Stream, generate, scenario_of
 from shared.simulator.model import (
     CHAT_TOPIC,
     ORDER_TOPIC,
@@ -35,6 +35,7 @@ from shared.simulator.model import (
     SimConfig,
     SimEvent,
 )
+from shared.simulator.pacing import hold_rate
 from shared.simulator.producer import ensure_topics, stream
 
 
@@ -220,6 +221,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="partitions for input topics the simulator creates if missing",
     )
     p.add_argument("--no-create-topics", action="store_true")
+    p.add_argument(
+        "--compression",
+        choices=("lz4", "gzip", "zstd", "none"),
+        default="lz4",
+        help="producer batch compression (lz4: least CPU per event on both sides)",
+    )
     p.add_argument(
         "--record",
         default=env.get("SIMULATOR_RECORD"),
@@ -414,13 +421,20 @@ async def run(args: argparse.Namespace) -> int:
 
         live = args.count is None
         started = time.monotonic()
-        events = generate(config, args.count)
+        # live: arrivals planned so that the timeline carries `rate` from its start
+        events = hold_rate(Stream(config), rate) if live and rate else generate(config, args.count)
         record = _recorder(args.record, stack)
+        compression = None if args.compression == "none" else args.compression
         sent = 0
         history = history_config(args, config)
         if history is not None:
             sent = await stream(
-                generate(history, None), args.bootstrap, None, stop=stop, record=record
+                generate(history, None),
+                args.bootstrap,
+                None,
+                stop=stop,
+                record=record,
+                compression_type=compression,
             )
             print(
                 f"sent {sent} events of {args.history_days:g} days of history "
@@ -429,7 +443,14 @@ async def run(args: argparse.Namespace) -> int:
             )
         if live and config.start < now:
             split = _Split(events, int(now.timestamp() * 1000))
-            warm = await stream(split.head(), args.bootstrap, None, stop=stop, record=record)
+            warm = await stream(
+                split.head(),
+                args.bootstrap,
+                None,
+                stop=stop,
+                record=record,
+                compression_type=compression,
+            )
             sent += warm
             print(
                 f"sent {warm} events of the last {args.warmup_minutes:g} minutes "
@@ -460,6 +481,7 @@ async def run(args: argparse.Namespace) -> int:
                 stop=stop,
                 on_progress=progress,
                 record=record,
+                compression_type=compression,
             )
         if groups_task is not None:
             groups_task.cancel()
