@@ -15,6 +15,8 @@ simulator traffic at the rate. Measured beside it:
   (`shared.simulator.pacing`), lz4 batches, a token bucket against the wall clock at
   1.5 × the rate clipping bursts.
 - *stored/s*: raw rows stored during the minute (ingest's throughput at the input).
+- *scored/s* and *lag*: `cs.events.v1` records scoring processed in the minute, and its
+  consumer lag at its end (records behind the log ends), from its metrics endpoint.
 - *API load*: SOAK_API_CONCURRENCY loops of GET /v1/metrics (demo shop, last 7 days) and
   GET /v1/agents; requests/s and p99 per minute.
 - *errors*: API answers other than 200 or failed requests, service log lines at level
@@ -57,6 +59,9 @@ RATE = float(os.environ.get("SOAK_RATE", "2000"))
 API_CONCURRENCY = int(os.environ.get("SOAK_API_CONCURRENCY", "4"))
 PROBES_PER_S = int(os.environ.get("SOAK_PROBES_PER_S", "5"))
 MINUTE_S = float(os.environ.get("SOAK_MINUTE_SECONDS", "60"))  # a row's length
+#: producer processes sharing the rate (one Python producer needs about a third of a
+#: core at 2 000 events/s: on a busy machine two get their share of it more surely)
+PRODUCERS = max(1, int(os.environ.get("SOAK_PRODUCERS", "2")))
 SERVICES = ("ingest", "scoring", "api", "webhooks")
 PROBE_SHOP = "soak-probe"
 
@@ -87,19 +92,19 @@ class Minute:
 
 @dataclass
 class Sent:
-    """Events the demo producer reported sent (its `N events sent` lines, every 1 000);
-    a restarted producer counts from zero again, so its counts add up."""
+    """Events the producers reported sent (their `N events sent` lines, every 1 000); a
+    restarted producer counts from zero again, so its counts add up."""
 
     total: int = 0
-    last: int = 0
+    last: dict[str, int] = field(default_factory=dict)
 
-    def line(self, text: str) -> None:
+    def line(self, producer: str, text: str) -> None:
         head, found, _ = text.partition(" events sent (")
         if not found or not head.strip().isdigit():
             return
-        n = int(head.strip())
-        self.total += n - self.last if n >= self.last else n
-        self.last = n
+        n, last = int(head.strip()), self.last.get(producer, 0)
+        self.total += n - last if n >= last else n
+        self.last[producer] = n
 
 
 @dataclass
@@ -202,6 +207,25 @@ async def api_load(
             statuses[status] = statuses.get(status, 0) + 1
 
 
+async def scoring_progress(port: str) -> tuple[float, float]:
+    """Scoring's records processed so far and its consumer lag (records behind the log
+    ends), from its Prometheus endpoint; zeros when it does not answer."""
+    if port in ("", "0"):
+        return 0.0, 0.0
+    try:
+        async with httpx.AsyncClient(timeout=5) as client:
+            text = (await client.get(f"http://127.0.0.1:{port}/metrics")).text
+    except httpx.HTTPError:
+        return 0.0, 0.0
+    scored = lag = 0.0
+    for line in text.splitlines():
+        if line.startswith("scoring_events_total "):
+            scored = float(line.split()[-1])
+        elif line.startswith("scoring_consumer_lag{"):
+            lag += float(line.split()[-1])
+    return scored, lag
+
+
 async def count(conninfo: str, sql: str) -> int:
     async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
         row = await (await conn.execute(sql)).fetchone()
@@ -218,8 +242,8 @@ DEAD = "SELECT count(*) FROM dead_letters"
 def header() -> str:
     rss = " ".join(f"{s + ' MB':>12}" for s in SERVICES)
     return (
-        f"{'min':>4} {'target':>7} {'sent/s':>7} {'stored/s':>9} {'fresh p50':>10}"
-        f" {'fresh p99':>10} {'api rps':>8}"
+        f"{'min':>4} {'target':>7} {'sent/s':>7} {'stored/s':>9} {'scored/s':>9}"
+        f" {'lag':>8} {'fresh p50':>10} {'fresh p99':>10} {'api rps':>8}"
         f" {'api p99':>8} {'errors':>7} {rss}"
     )
 
@@ -250,6 +274,8 @@ async def measure(env: dict[str, str], stack: Stack, relay: CountingRelay, sent:
         p99s: list[float] = []
         rates: list[float] = []
         sent_before = sent.total
+        scoring_port = env.get("SCORING_METRICS_PORT", "0")
+        scored_before, _ = await scoring_progress(scoring_port)
         totals = {"api errors": 0, "error lines": 0, "restarts": 0, "dead letters": 0}
         dead_before = await count(conninfo, DEAD)
         api_statuses: dict[str, int] = {}
@@ -262,6 +288,10 @@ async def measure(env: dict[str, str], stack: Stack, relay: CountingRelay, sent:
                 stored = await count(conninfo, STORED.format(s=int(MINUTE_S)))
                 rates.append((sent.total - sent_before) / MINUTE_S)
                 sent_before = sent.total
+                scored, lag = await scoring_progress(scoring_port)
+                # a restarted scoring counts from zero again
+                scored_now = scored - scored_before if scored >= scored_before else scored
+                scored_before = scored
                 # A marker of the minute not seen yet counts as its wait so far.
                 latencies = [
                     probe.seen[a] if a in probe.seen else time.perf_counter() - t
@@ -283,6 +313,7 @@ async def measure(env: dict[str, str], stack: Stack, relay: CountingRelay, sent:
                     p99s.append(p99)
                 print(
                     f"{row:>4} {RATE:>7.0f} {rates[-1]:>7.0f} {stored / MINUTE_S:>9.0f}"
+                    f" {scored_now / MINUTE_S:>9.0f} {lag:>8.0f}"
                     f" {ms(pct(latencies, 0.5)):>10}"
                     f" {ms(p99):>10} {len(done.api_latencies) / MINUTE_S:>8.0f}"
                     f" {ms(pct(done.api_latencies, 0.99)):>8} {row_errors:>7} "
@@ -332,20 +363,36 @@ def report(
     return 0
 
 
-def traffic(stack: Stack, env: dict[str, str], sent: Sent) -> Child:
-    """`make run`'s demo producer at the soak's rate, streaming from the start (no
-    back-filled history: every event is live, so freshness is the pipeline's)."""
-    demo = stack.demo(env)
-    demo.argv += ["--warmup-minutes", "0", "--history-days", "0"]
-    noted = demo.on_line
+LIVE = ["--warmup-minutes", "0", "--history-days", "0"]
+
+
+def counted(child: Child, sent: Sent) -> Child:
+    noted = child.on_line
 
     def on_line(text: str) -> None:
         if noted is not None:
             noted(text)
-        sent.line(text)
+        sent.line(child.name, text)
 
-    demo.on_line = on_line
-    return demo
+    child.on_line = on_line
+    return child
+
+
+def traffic(stack: Stack, env: dict[str, str], sent: Sent) -> Child:
+    """`make run`'s demo producer at its share of the soak's rate, streaming from the start
+    (no back-filled history: every event is live, so freshness is the pipeline's)."""
+    demo = stack.demo(env)
+    demo.argv += [*LIVE, "--rate", f"{RATE / PRODUCERS:g}"]  # the last --rate counts
+    return counted(demo, sent)
+
+
+def more_traffic(k: int, env: dict[str, str], sent: Sent) -> Child:
+    """Producer k (1, 2, …) beside the demo: the same shop, events of its own, its share of
+    the rate (the demo registered the shop first)."""
+    argv = [sys.executable, "-m", "shared.simulator", "--no-api", *LIVE]
+    argv += ["--bootstrap", env["KAFKA_BOOTSTRAP_SERVERS"], "--rate", f"{RATE / PRODUCERS:g}"]
+    argv += ["--id-prefix", f"soak{k}x{int(time.time() * 1000):x}", "--no-create-topics"]
+    return counted(Child(f"demo{k}", argv, "streaming "), sent)
 
 
 def main() -> int:
@@ -355,7 +402,8 @@ def main() -> int:
     relay = CountingRelay(log_file)
     stack = Stack(settings, data_dir, relay)
     print(
-        f"soak: {MINUTES:g} min at {RATE:g} events/s, {API_CONCURRENCY} API loops, "
+        f"soak: {MINUTES:g} min at {RATE:g} events/s ({PRODUCERS} producers), "
+        f"{API_CONCURRENCY} API loops, "
         f"{PROBES_PER_S} freshness probes/s; logs in {data_dir}/services.log",
         flush=True,
     )
@@ -370,6 +418,9 @@ def main() -> int:
         stack.wait_until_up(env)
         sent = Sent()
         stack.start(traffic(stack, env, sent), env)
+        stack.wait_until_up(env)
+        for k in range(1, PRODUCERS):
+            stack.start(more_traffic(k, env, sent), env)
         stack.wait_until_up(env)
         supervisor = threading.Thread(target=stack.supervise, args=(env,), daemon=True)
         supervisor.start()

@@ -222,6 +222,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-create-topics", action="store_true")
     p.add_argument(
+        "--id-prefix",
+        default=None,
+        help="prefix of the event ids (default: from the clock); producers streaming into "
+        "the same shop at once need prefixes of their own",
+    )
+    p.add_argument(
         "--compression",
         choices=("lz4", "gzip", "zstd", "none"),
         default="lz4",
@@ -321,7 +327,7 @@ def make_config(args: argparse.Namespace, now: datetime) -> tuple[SimConfig, flo
         invalid_fraction=args.invalid,
         review_fraction=args.reviews,
         # a fresh prefix per run: ids never collide with an earlier run into the same shop
-        id_prefix=f"d{int(now.timestamp() * 1000):x}",
+        id_prefix=args.id_prefix or f"d{int(now.timestamp() * 1000):x}",
     )
     if args.count is None:
         rate = args.rate if args.rate else 50.0
