@@ -23,10 +23,14 @@ from shared.logging import get_logger
 
 log = get_logger(__name__)
 
-#: one clean-up step at most (a few of them fit within SHUTDOWN_SECONDS)
-STEP_SECONDS = 3.0
-#: a consumer loop's batch in hand, from SIGTERM on, at most
-DRAIN_SECONDS = 3.0
+#: one clean-up step of the API at most (uvicorn has drained its requests before)
+STEP_SECONDS = 10.0
+#: one clean-up step of a worker at most (ingest has four: they and the drain fit within
+#: SHUTDOWN_SECONDS even when all hang)
+WORKER_STEP_SECONDS = 2.0
+#: a worker's batch in hand, from SIGTERM on, at most (scoring's batches took over 3 s on
+#: a loaded 2-core machine)
+DRAIN_SECONDS = 6.0
 #: from SIGTERM to the process's end at the latest (under the launcher's 15 s before its
 #: SIGKILL; give an orchestrator's grace period a little more than this)
 SHUTDOWN_SECONDS = 14.0

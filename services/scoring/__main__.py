@@ -19,7 +19,7 @@ from services.scoring.settings import ScoringSettings
 from services.scoring.worker import ScoringWorker
 from shared.db import create_engine
 from shared.logging import get_logger
-from shared.shutdown import bounded, stop_on_signals
+from shared.shutdown import WORKER_STEP_SECONDS, bounded, stop_on_signals
 from shared.startup import check_broker, check_database, check_port, checked_settings
 
 log = get_logger("services.scoring")
@@ -66,7 +66,7 @@ async def main(settings: ScoringSettings) -> None:
     finally:
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await bounded("database", engine.dispose())
+        await bounded("database", engine.dispose(), WORKER_STEP_SECONDS)
         log.info("scoring_stopped")
 
 

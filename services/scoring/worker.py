@@ -36,7 +36,7 @@ from shared.db import DATABASE_UNAVAILABLE
 from shared.kafka import create_consumer
 from shared.logging import get_logger
 from shared.settings import Settings
-from shared.shutdown import bounded, drained
+from shared.shutdown import WORKER_STEP_SECONDS, bounded, drained
 
 log = get_logger(__name__)
 
@@ -264,8 +264,8 @@ class ScoringWorker:
             await drained("batches", self._consume(stop), stop)
         finally:
             # leaves the group: partitions move at once (unless the broker is away)
-            await bounded("consumer", self.consumer.stop())
-            await bounded("positions", self.positions.close())
+            await bounded("consumer", self.consumer.stop(), WORKER_STEP_SECONDS)
+            await bounded("positions", self.positions.close(), WORKER_STEP_SECONDS)
             log.info("scoring_worker_stopped", group_id=self.group_id)
 
     async def _consume(self, stop: asyncio.Event) -> None:

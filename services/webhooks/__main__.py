@@ -16,7 +16,7 @@ from prometheus_client import start_http_server
 
 from shared.db import create_engine, session_factory
 from shared.logging import get_logger
-from shared.shutdown import bounded, stop_on_signals
+from shared.shutdown import WORKER_STEP_SECONDS, bounded, stop_on_signals
 from shared.startup import check_database, check_port, checked_settings
 
 from .dispatcher import Dispatcher, http_client
@@ -47,7 +47,7 @@ async def main(settings: WebhookSettings) -> None:
         try:
             await dispatcher.run(stop)
         finally:
-            await bounded("database", engine.dispose())
+            await bounded("database", engine.dispose(), WORKER_STEP_SECONDS)
             log.info("webhook_dispatcher_stopped")
 
 
