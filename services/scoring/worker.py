@@ -332,7 +332,9 @@ class ScoringWorker:
         for tp, recs in batch.items():
             high = self.consumer.highwater(tp)
             if high is not None:
-                metrics.LAG.labels(tp.topic, str(tp.partition)).set(high - recs[-1].offset - 1)
+                lag = high - recs[-1].offset - 1
+                metrics.LAG.labels(tp.topic, str(tp.partition)).set(lag)
+                self.catch_up.note_lag(tp, lag)
         log.debug(
             "batch_committed",
             records=result.records,
