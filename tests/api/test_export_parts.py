@@ -140,6 +140,10 @@ _ROWS: list[list[Any]] = [
         ["+1"],
     ],
     ["汉" * 40000, None, 0.1, None, None, None, None, None],
+    # ints beyond ±2⁵³ are written through their float, as XlsxWriter does
+    ["x", 2**53 + 1, 1e-7, "12345678901234.56", None, None, None, None],
+    ["y", -(2**53), 2 / 3, 3, None, None, None, None],
+    ["z", 10**17, 1e16, 0.30000000000000004, None, None, None, None],
 ]
 
 
