@@ -272,10 +272,19 @@ class _Context:
             (m for m in chats if m.sender in ("buyer", "agent") and m.agent is not None),
             key=lambda m: m.key,
         )
+        # Each buyer's agent messages: a reminder is looked for per order among them only
+        # (scanning every message per order was quadratic: minutes on a demo's record).
+        self.agent_msgs_of: dict[str, list[Msg]] = {}
+        for m in self.msgs:
+            if m.sender == "agent":
+                self.agent_msgs_of.setdefault(m.buyer, []).append(m)
         self.orders = fold_orders(
             [to_order_ev(e) for e in events if e["type"].startswith("order.")]
         )
         self.placed = [o for o in self.orders.values() if o.placed is not None]
+        self.placed_of: dict[str, list[Order]] = {}
+        for o in self.placed:
+            self.placed_of.setdefault(o.buyer, []).append(o)
         self.reviews = [to_review(e) for e in events if e["type"] == "review.posted"]
         self.agents = {c.agent for c in chats if c.agent is not None}
         self.attributed: dict[str, tuple[str, str, date] | None] = {}
@@ -386,7 +395,7 @@ class _Context:
     def kind(self, buyer: str, first: int) -> str:
         """presale, aftersale or midsale (SPEC §4); after-sale wins when both hold (§11)."""
         lo = first - self.lookback
-        mine = [o for o in self.placed if o.buyer == buyer]
+        mine = self.placed_of.get(buyer, [])
         if any(o.paid is not None and lo <= o.paid <= first for o in mine):
             return "aftersale"
         for o in mine:
@@ -403,12 +412,13 @@ class _Context:
     ) -> dict[str, tuple[str, str, date] | None]:
         """order_id -> inquiry key (agent, buyer, day) or None (silent)."""
         out: dict[str, tuple[str, str, date] | None] = {}
+        of_buyer: dict[str, list[tuple[tuple[str, str, date], list[Msg]]]] = {}
+        for key, bmsgs in inquiries.items():
+            of_buyer.setdefault(key[1], []).append((key, bmsgs))
         for o in self.placed:
             assert o.placed is not None
             best: tuple[int, str, tuple[str, str, date]] | None = None
-            for key, bmsgs in inquiries.items():
-                if key[1] != o.buyer:
-                    continue
+            for key, bmsgs in of_buyer.get(o.buyer, []):
                 for m in bmsgs:
                     if m.t <= o.placed and o.placed - m.t <= self.window:
                         # latest m wins; on equal m the smallest agent_id
@@ -472,10 +482,8 @@ class _Context:
             return None
         cands = [
             m
-            for m in self.msgs
-            if m.sender == "agent"
-            and m.buyer == o.buyer
-            and o.placed < m.t
+            for m in self.agent_msgs_of.get(o.buyer, ())
+            if o.placed < m.t
             and (o.paid is None or m.t < o.paid)
             and (o.cancelled is None or m.t < o.cancelled)
             and m.t - o.placed <= self.remind

@@ -96,6 +96,9 @@ def _stored(conn: psycopg.Connection[Any], table: str, key: tuple[str, ...]) -> 
     return out
 
 
+# Three launches of the whole stack: ~4 minutes on a quiet machine, so more than the
+# suite's 300 s default under load.
+@pytest.mark.timeout(900)
 def test_make_run_twice_with_the_demo_loses_nothing(tmp_path: Path) -> None:
     data_dir, record = tmp_path / "data", tmp_path / "sent.jsonl"
     _run_with_demo(data_dir, record)
