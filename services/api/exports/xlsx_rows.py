@@ -80,9 +80,12 @@ class RowEncoder:
         *,
         guarded_style: int,
         zone: tzinfo,
+        sink: Callable[[str], object] | None = None,
     ) -> None:
+        """`sink`: where rows' XML goes (default: the sheet's row file)."""
         self.sheet = sheet
         self.zone = zone
+        self.sink = sink
         self.guarded = _style(guarded_style)
         self.width = len(formats)
         self.encode = self._compile(formats, styles)
@@ -150,15 +153,23 @@ class RowEncoder:
 
     def write(self, first: int, rows: Sequence[Sequence[Any]]) -> None:
         """Rows first, first+1, … (0-based, as XlsxWriter counts; None is no cell)
-        appended to the sheet's row file, after any row still held in XlsxWriter's table
+        appended to the sheet's rows, after any row still held in XlsxWriter's table
         (the header) has been written."""
         if not rows:
             return
+        encode = self.encode
+        xml = "".join([encode(r, v) for r, v in zip(count(first + 1), rows)])
+        self._append(first, first + len(rows) - 1, xml)
+
+    def write_text(self, index: int, text: str) -> None:
+        """Row `index` holding one text cell (in the first column)."""
+        r = index + 1
+        self._append(index, index, f'<row r="{r}">{self._text("A", r, text)}</row>')
+
+    def _append(self, first: int, last: int, xml: str) -> None:
         sheet = self.sheet
         if first > sheet.previous_row:
             sheet._write_single_row(first)  # flushes the header row, as its writers do
-        encode = self.encode
-        sheet.fh.write("".join([encode(r, v) for r, v in zip(count(first + 1), rows)]))
-        last = first + len(rows) - 1
+        (self.sink or sheet.fh.write)(xml)
         sheet._check_dimensions(last, self.width - 1)
         sheet.previous_row = last + 1
