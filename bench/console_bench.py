@@ -4,8 +4,10 @@ The app runs in this process behind httpx's ASGI transport (no network): the tim
 the request to the last byte of the page is the server's. Uncached: the shop's
 rollup_version is bumped before each request (as a scoring batch does), so the page
 reads the rollups again (the month per agent, the shop row, 14 days of conversion per
-agent) besides the targets and the rendering; cached: the same page again, its numbers
-from the console's cache (services/api/console/cache.py). Target: p95 ≤ 150 ms uncached.
+agent, and the response-time percentiles of both: each agent-day holds a busy day's
+response times, as in bench/api_bench.py) besides the targets and the rendering; cached:
+the same page again, its numbers from the console's cache (services/api/console/cache.py).
+Target: p95 ≤ 150 ms uncached.
 
 `python -m bench.console_bench` runs it alone and prints the figures as JSON.
 """
@@ -25,8 +27,10 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import psycopg
 
+from bench.api_bench import FIRST_PER_DAY, RESPONSES_PER_DAY
 from bench.infra import database_and_broker
 from domain.parts import AgentDayParts
+from domain.spread import encode
 from services.api.app import create_app
 from services.api.console.passwords import hash_password
 from shared import migrate
@@ -48,7 +52,7 @@ def _fill(database_url: str) -> None:
     money = AgentDayParts.DECIMAL_FIELDS
     columns = ["shop_id", "agent_id", "day", *AgentDayParts.FIELDS]
     with psycopg.connect(libpq_conninfo(database_url)) as conn:
-        for table in ("agent_daily", "agents", "console_users", "shops"):
+        for table in ("agent_daily", "agent_responses", "agents", "console_users", "shops"):
             conn.execute(f"DELETE FROM {table} WHERE shop_id = %s", (SHOP,))
         conn.execute("INSERT INTO shops (shop_id, name) VALUES (%s, 'bench')", (SHOP,))
         conn.execute(
@@ -67,8 +71,32 @@ def _fill(database_url: str) -> None:
                         for f in AgentDayParts.FIELDS
                     ]
                     copy.write_row([SHOP, f"agent-{a:03d}", FIRST_DAY + timedelta(days=d), *values])
+        runs = "COPY agent_responses (shop_id, agent_id, day, response_us, first_response_us)"
+        with conn.cursor().copy(f"{runs} FROM STDIN") as copy:
+            for a in range(AGENTS):
+                for d in range(DAYS):
+                    day = FIRST_DAY + timedelta(days=d)
+                    copy.write_row(
+                        [
+                            SHOP,
+                            f"agent-{a:03d}",
+                            day,
+                            _run(rng, RESPONSES_PER_DAY),
+                            _run(rng, FIRST_PER_DAY),
+                        ]
+                    )
     with psycopg.connect(libpq_conninfo(database_url), autocommit=True) as conn:
         conn.execute("ANALYZE agent_daily")
+        conn.execute("ANALYZE agent_responses")
+
+
+def _run(rng: random.Random, n: int) -> bytes:
+    """A stored run of n response times (µs), whole seconds mostly (as bench/api_bench)."""
+    values = [
+        rng.randint(0, 120) * 1_000_000 if rng.random() < 0.7 else rng.randint(0, 600_000_000)
+        for _ in range(n)
+    ]
+    return encode(sorted(values))
 
 
 def _p95(samples: list[float]) -> float:

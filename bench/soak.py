@@ -10,7 +10,13 @@ simulator traffic at the rate. Measured beside it:
   each from a new agent) produced to cs.chat.v1; the time until the marker's agent_daily
   row exists, i.e. through ingest and scoring and committed. p50/p99 per minute of the
   markers sent in it (a marker not seen by the end counts as the run's length).
-- *events/s*: raw rows stored during the minute (ingest's throughput at the input).
+- *sent/s* next to the *target*: events the demo producer had acknowledged in the minute
+  (from its progress lines). Its timeline is held at the rate from the first seconds
+  (`shared.simulator.pacing`), lz4 batches, a token bucket against the wall clock at
+  1.5 × the rate clipping bursts.
+- *stored/s*: raw rows stored during the minute (ingest's throughput at the input).
+- *scored/s* and *lag*: `cs.events.v1` records scoring processed in the minute, and its
+  consumer lag at its end (records behind the log ends), from its metrics endpoint.
 - *API load*: SOAK_API_CONCURRENCY loops of GET /v1/metrics (demo shop, last 7 days) and
   GET /v1/agents; requests/s and p99 per minute.
 - *errors*: API answers other than 200 or failed requests, service log lines at level
@@ -53,6 +59,9 @@ RATE = float(os.environ.get("SOAK_RATE", "2000"))
 API_CONCURRENCY = int(os.environ.get("SOAK_API_CONCURRENCY", "4"))
 PROBES_PER_S = int(os.environ.get("SOAK_PROBES_PER_S", "5"))
 MINUTE_S = float(os.environ.get("SOAK_MINUTE_SECONDS", "60"))  # a row's length
+#: producer processes sharing the rate (one Python producer needs about a third of a
+#: core at 2 000 events/s: on a busy machine two get their share of it more surely)
+PRODUCERS = max(1, int(os.environ.get("SOAK_PRODUCERS", "2")))
 SERVICES = ("ingest", "scoring", "api", "webhooks")
 PROBE_SHOP = "soak-probe"
 
@@ -79,6 +88,23 @@ class Minute:
     api_latencies: list[float] = field(default_factory=list)
     api_errors: int = 0
     api_statuses: dict[str, int] = field(default_factory=dict)  # of the errors
+
+
+@dataclass
+class Sent:
+    """Events the producers reported sent (their `N events sent` lines, every 1 000); a
+    restarted producer counts from zero again, so its counts add up."""
+
+    total: int = 0
+    last: dict[str, int] = field(default_factory=dict)
+
+    def line(self, producer: str, text: str) -> None:
+        head, found, _ = text.partition(" events sent (")
+        if not found or not head.strip().isdigit():
+            return
+        n, last = int(head.strip()), self.last.get(producer, 0)
+        self.total += n - last if n >= last else n
+        self.last[producer] = n
 
 
 @dataclass
@@ -181,6 +207,25 @@ async def api_load(
             statuses[status] = statuses.get(status, 0) + 1
 
 
+async def scoring_progress(port: str) -> tuple[float, float]:
+    """Scoring's records processed so far and its consumer lag (records behind the log
+    ends), from its Prometheus endpoint; zeros when it does not answer."""
+    if port in ("", "0"):
+        return 0.0, 0.0
+    try:
+        async with httpx.AsyncClient(timeout=5) as client:
+            text = (await client.get(f"http://127.0.0.1:{port}/metrics")).text
+    except httpx.HTTPError:
+        return 0.0, 0.0
+    scored = lag = 0.0
+    for line in text.splitlines():
+        if line.startswith("scoring_events_total "):
+            scored = float(line.split()[-1])
+        elif line.startswith("scoring_consumer_lag{"):
+            lag += float(line.split()[-1])
+    return scored, lag
+
+
 async def count(conninfo: str, sql: str) -> int:
     async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
         row = await (await conn.execute(sql)).fetchone()
@@ -197,12 +242,13 @@ DEAD = "SELECT count(*) FROM dead_letters"
 def header() -> str:
     rss = " ".join(f"{s + ' MB':>12}" for s in SERVICES)
     return (
-        f"{'min':>4} {'events/s':>9} {'fresh p50':>10} {'fresh p99':>10} {'api rps':>8}"
+        f"{'min':>4} {'target':>7} {'sent/s':>7} {'stored/s':>9} {'scored/s':>9}"
+        f" {'lag':>8} {'fresh p50':>10} {'fresh p99':>10} {'api rps':>8}"
         f" {'api p99':>8} {'errors':>7} {rss}"
     )
 
 
-async def measure(env: dict[str, str], stack: Stack, relay: CountingRelay) -> int:
+async def measure(env: dict[str, str], stack: Stack, relay: CountingRelay, sent: Sent) -> int:
     api = f"http://127.0.0.1:{env['API_PORT']}"
     conninfo = libpq_conninfo(env["DATABASE_URL"])
     admin = {"Authorization": f"Bearer {env['ADMIN_TOKEN']}"}
@@ -226,6 +272,10 @@ async def measure(env: dict[str, str], stack: Stack, relay: CountingRelay) -> in
         rss_start: dict[str, float] = {}
         rss_end: dict[str, float] = {}
         p99s: list[float] = []
+        rates: list[float] = []
+        sent_before = sent.total
+        scoring_port = env.get("SCORING_METRICS_PORT", "0")
+        scored_before, _ = await scoring_progress(scoring_port)
         totals = {"api errors": 0, "error lines": 0, "restarts": 0, "dead letters": 0}
         dead_before = await count(conninfo, DEAD)
         api_statuses: dict[str, int] = {}
@@ -236,6 +286,12 @@ async def measure(env: dict[str, str], stack: Stack, relay: CountingRelay) -> in
                 await asyncio.sleep(MINUTE_S)
                 done, minute[0] = minute[0], Minute()
                 stored = await count(conninfo, STORED.format(s=int(MINUTE_S)))
+                rates.append((sent.total - sent_before) / MINUTE_S)
+                sent_before = sent.total
+                scored, lag = await scoring_progress(scoring_port)
+                # a restarted scoring counts from zero again
+                scored_now = scored - scored_before if scored >= scored_before else scored
+                scored_before = scored
                 # A marker of the minute not seen yet counts as its wait so far.
                 latencies = [
                     probe.seen[a] if a in probe.seen else time.perf_counter() - t
@@ -256,7 +312,9 @@ async def measure(env: dict[str, str], stack: Stack, relay: CountingRelay) -> in
                 if p99 is not None:
                     p99s.append(p99)
                 print(
-                    f"{row:>4} {stored / MINUTE_S:>9.0f} {ms(pct(latencies, 0.5)):>10}"
+                    f"{row:>4} {RATE:>7.0f} {rates[-1]:>7.0f} {stored / MINUTE_S:>9.0f}"
+                    f" {scored_now / MINUTE_S:>9.0f} {lag:>8.0f}"
+                    f" {ms(pct(latencies, 0.5)):>10}"
                     f" {ms(p99):>10} {len(done.api_latencies) / MINUTE_S:>8.0f}"
                     f" {ms(pct(done.api_latencies, 0.99)):>8} {row_errors:>7} "
                     + " ".join(f"{rss.get(s, 0):>12.0f}" for s in SERVICES),
@@ -268,11 +326,15 @@ async def measure(env: dict[str, str], stack: Stack, relay: CountingRelay) -> in
         totals["dead letters"] = await count(conninfo, DEAD) - dead_before
     if api_statuses:
         print(f"API errors by status: {api_statuses}", flush=True)
-    return report(rss_start, rss_end, p99s, totals)
+    return report(rss_start, rss_end, p99s, totals, rates)
 
 
 def report(
-    start: dict[str, float], end: dict[str, float], p99s: list[float], totals: dict[str, int]
+    start: dict[str, float],
+    end: dict[str, float],
+    p99s: list[float],
+    totals: dict[str, int],
+    rates: list[float],
 ) -> int:
     print("\nRSS (MB)      start      end   change", flush=True)
     worst = 0.0
@@ -285,23 +347,52 @@ def report(
         worst = max(worst, abs(change))
         print(f"{name:<10} {a:>8.0f} {b:>8.0f} {change:>+7.1f} %")
     print(
-        "\nfreshness p99 per minute (ms): "
+        f"\nsent per minute (events/s, target {RATE:g}): "
+        + ", ".join(f"{r:.0f}" for r in rates)
+        + "\nfreshness p99 per minute (ms): "
         + ", ".join(f"{p * 1000:.0f}" for p in p99s)
         + "\nerrors: "
         + ", ".join(f"{k} {v}" for k, v in totals.items()),
         flush=True,
     )
     ok = worst <= 10.0 and not any(totals.values())
+    steady = rates[1:] or rates  # the first minute includes the producer's start
+    reached = bool(steady) and min(steady) >= 0.95 * RATE
+    print(f"producer at the target (each minute after the first ≥ 95 %): {reached}", flush=True)
     print(f"\naim (RSS within ±10 %, zero errors): {'met' if ok else 'NOT met'}", flush=True)
     return 0
 
 
-def traffic(stack: Stack, env: dict[str, str]) -> Child:
-    """`make run`'s demo producer at the soak's rate, streaming from the start (no
-    back-filled history: every event is live, so freshness is the pipeline's)."""
+LIVE = ["--warmup-minutes", "0", "--history-days", "0"]
+
+
+def counted(child: Child, sent: Sent) -> Child:
+    noted = child.on_line
+
+    def on_line(text: str) -> None:
+        if noted is not None:
+            noted(text)
+        sent.line(child.name, text)
+
+    child.on_line = on_line
+    return child
+
+
+def traffic(stack: Stack, env: dict[str, str], sent: Sent) -> Child:
+    """`make run`'s demo producer at its share of the soak's rate, streaming from the start
+    (no back-filled history: every event is live, so freshness is the pipeline's)."""
     demo = stack.demo(env)
-    demo.argv += ["--warmup-minutes", "0"]
-    return demo
+    demo.argv += [*LIVE, "--rate", f"{RATE / PRODUCERS:g}"]  # the last --rate counts
+    return counted(demo, sent)
+
+
+def more_traffic(k: int, env: dict[str, str], sent: Sent) -> Child:
+    """Producer k (1, 2, …) beside the demo: the same shop, events of its own, its share of
+    the rate (the demo registered the shop first)."""
+    argv = [sys.executable, "-m", "shared.simulator", "--no-api", *LIVE]
+    argv += ["--bootstrap", env["KAFKA_BOOTSTRAP_SERVERS"], "--rate", f"{RATE / PRODUCERS:g}"]
+    argv += ["--id-prefix", f"soak{k}x{int(time.time() * 1000):x}", "--no-create-topics"]
+    return counted(Child(f"demo{k}", argv, "streaming "), sent)
 
 
 def main() -> int:
@@ -311,7 +402,8 @@ def main() -> int:
     relay = CountingRelay(log_file)
     stack = Stack(settings, data_dir, relay)
     print(
-        f"soak: {MINUTES:g} min at {RATE:g} events/s, {API_CONCURRENCY} API loops, "
+        f"soak: {MINUTES:g} min at {RATE:g} events/s ({PRODUCERS} producers), "
+        f"{API_CONCURRENCY} API loops, "
         f"{PROBES_PER_S} freshness probes/s; logs in {data_dir}/services.log",
         flush=True,
     )
@@ -324,11 +416,15 @@ def main() -> int:
         env.setdefault("API_RATE_PER_KEY", "0")
         stack.start_services(env)
         stack.wait_until_up(env)
-        stack.start(traffic(stack, env), env)
+        sent = Sent()
+        stack.start(traffic(stack, env, sent), env)
+        stack.wait_until_up(env)
+        for k in range(1, PRODUCERS):
+            stack.start(more_traffic(k, env, sent), env)
         stack.wait_until_up(env)
         supervisor = threading.Thread(target=stack.supervise, args=(env,), daemon=True)
         supervisor.start()
-        return asyncio.run(measure(env, stack, relay))
+        return asyncio.run(measure(env, stack, relay, sent))
     finally:
         stack.stopping = True
         if supervisor is not None:

@@ -10,15 +10,16 @@ and averages as floats (the exact value rounded once), null for none.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from operator import attrgetter
 from typing import Any
 
 from .catalogue import AGENT_METRICS, CATALOGUE, SAMPLE_PARTS, SHOP_METRICS, Kind, Metric
-from .formulas import CONTEXT, Exact, Part
+from .formulas import CONTEXT, Exact, Part, Percentile, Ratio, Total
 from .parts import AgentDayParts, ShopDayParts
 from .qa_rules import RULES
+from .spread import Spread
 
 __all__ = [
     "CONTEXT",
@@ -31,6 +32,7 @@ __all__ = [
     "sample_value",
     "shop_row",
     "shown",
+    "summed_row_values",
     "value",
 ]
 
@@ -135,3 +137,92 @@ def agent_values(parts: AgentDayParts) -> list[int | float | str | None]:
 def shop_row(parts: ShopDayParts) -> dict[str, Any]:
     """The shop-level metrics a shop row adds (SPEC §5)."""
     return {name: read(parts) for name, read in _SHOP_FIELDS}
+
+
+# -- exports: a whole row of values from a row of sums, in one compiled function --------
+#
+# An export reads hundreds of thousands of rows of sums; building an AgentDayParts and
+# calling a reader per metric (agent_values) costs ~10 µs a row. `summed_row_values` is
+# one function, compiled once from the catalogue, that unpacks a row of sums into names
+# and builds the row's values in one expression: a count is its part, money its part's
+# two-place text (the JSON's string), a ratio of integer parts Python's int division (as
+# Ratio.nearest), a money ratio the 34-digit Decimal division (as Ratio.nearest), a
+# percentile its formula over the row's spread. A metric of another shape is read the
+# general way, from parts built for the row (tests/domain/test_metrics_rows.py holds the
+# two equal for every row metric).
+
+
+class _Spreadful:
+    """What a percentile formula reads: the row's spread."""
+
+    __slots__ = ("spread",)
+
+    def __init__(self, spread: Spread) -> None:
+        self.spread = spread
+
+
+def _parts_of(row: tuple[Any, ...], spread: Spread | None) -> AgentDayParts:
+    money_fields = AgentDayParts.DECIMAL_FIELDS
+    values: list[Any] = [
+        Decimal(v) if f in money_fields else v
+        for f, v in zip(AgentDayParts.FIELDS, row[2:], strict=True)
+    ]
+    parts = AgentDayParts(*values)
+    parts.spread = spread
+    return parts
+
+
+def _expression(metric: Metric, i: int, scope: dict[str, Any]) -> str:
+    """The metric's JSON value as a Python expression over the part names, `spread` and
+    `held`/`parts` (set up in the function's prologue); helpers go into `scope`."""
+    formula, money_fields = metric.formula, AgentDayParts.DECIMAL_FIELDS
+    if metric.kind == "count" and isinstance(formula, Part) and formula.name not in money_fields:
+        return formula.name
+    if (
+        metric.kind == "count"
+        and isinstance(formula, Total)
+        and not {*formula.names} & money_fields
+    ):
+        return "(" + " + ".join(formula.names) + ")"
+    if metric.kind == "money" and isinstance(formula, Part) and formula.name in money_fields:
+        return formula.name  # its sum's text: "258.90", as money() shows it
+    if metric.kind not in ("count", "money"):
+        if isinstance(formula, Ratio) and isinstance(formula.numerator, Part):
+            n, d, scale = formula.numerator.name, formula.denominator, formula.scale
+            if d not in money_fields:
+                if n not in money_fields:
+                    return f"({n} / ({d} * {scale}) if {d} else None)"
+                scope["_divide"], scope["_Decimal"] = CONTEXT.divide, Decimal
+                return f"(float(_divide(_Decimal({n}), _Decimal({d} * {scale}))) if {d} else None)"
+        if isinstance(formula, Percentile):
+            scope[f"_m{i}"] = formula.nearest
+            return f"(None if held is None else _m{i}(held))"
+    scope[f"_m{i}"] = _reader(metric)
+    return f"_m{i}(parts)"
+
+
+def _compile_row_values(
+    metrics: Sequence[Metric],
+) -> Callable[[tuple[Any, ...], Spread | None], tuple[Any, ...]]:
+    scope: dict[str, Any] = {"_Spreadful": _Spreadful, "_parts_of": _parts_of}
+    values = [_expression(m, i, scope) for i, m in enumerate(metrics)]
+    body = [f"    (period, key, {', '.join(AgentDayParts.FIELDS)}) = row"]
+    if any("held" in v for v in values):
+        body.append("    held = None if spread is None else _Spreadful(spread)")
+    if any("(parts)" in v for v in values):
+        body.append("    parts = _parts_of(row, spread)")
+    body.append(f"    return (period, key, {', '.join(values)})")
+    source = "def summed_row_values(row, spread):\n" + "\n".join(body) + "\n"
+    exec(compile(source, "<domain.metrics.summed_row_values>", "exec"), scope)
+    function: Callable[[tuple[Any, ...], Spread | None], tuple[Any, ...]] = scope[
+        "summed_row_values"
+    ]
+    function.__doc__ = (
+        "(period, key, every ROW_METRICS value as agent_values gives it) of a row of sums "
+        "(period, key, *parts in AgentDayParts.FIELDS order, money parts as their two-place "
+        "decimal text) and the row's spread (None: no response times)."
+    )
+    return function
+
+
+summed_row_values = _compile_row_values(ROW_METRICS)

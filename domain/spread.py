@@ -12,6 +12,9 @@ difference of two). Two forms:
 - `Spread`, the read side: one stored run per agent-day (agent_responses rows); `kth`
   selects the k-th smallest over the runs through their cumulative histograms, decoding
   and sorting only the one bucket that holds it (docs/percentiles.md: design and cost).
+  A run is held whole, or (the rollup reader's way) as its histogram only plus the
+  slices that the row's percentiles need: `Spread.wanted` names them, the reader
+  fetches them into the runs before any value is read.
 
 An agent-day's run is stored as a cumulative histogram over fixed bounds (int32) followed
 by the sorted values (int64), little-endian (`encode`/`decode`).
@@ -132,13 +135,10 @@ def decode(data: bytes) -> array[int]:
 
 
 def _fields(header: bytes) -> list[int]:
-    return [int.from_bytes(header[i : i + FIELD], "little") for i in range(0, HEADER, FIELD)]
-
-
-def _count(blob: bytes, bound: int) -> int:
-    """How many values of a stored run lie below BOUNDS[bound]."""
-    at = FIELD * bound
-    return int.from_bytes(blob[at : at + FIELD], "little")
+    counts = array("I", header)  # FIELD = 4 = the item size of "I" on every platform here
+    if not _LITTLE:
+        counts.byteswap()
+    return counts.tolist()
 
 
 def applied(stored: bytes, delta: Mapping[int, int]) -> list[int]:
@@ -159,61 +159,171 @@ def applied(stored: bytes, delta: Mapping[int, int]) -> list[int]:
 # -- reading: exact nearest-rank percentiles over merged runs ---------------------------
 
 
+class Unfetched(LookupError):
+    """A percentile needs values of a run that the reader has not fetched yet."""
+
+
+@dataclass(slots=True, eq=False)
+class Block:
+    """Runs held by their histograms only, as the rollup reader reads them: one row's
+    runs of one column (first responses or not) of one shop, their histograms one after
+    another (`headers`) and sizes (`sizes`: values per run), and their
+    rows: where each row version lies and which it is (`tids`, `xmins`: Postgres array
+    items, space-separated, for fetching values from exactly those versions) and its key
+    (`agents`, `days`, for reading it again whole when it changed meanwhile)."""
+
+    shop_id: str
+    first: bool
+    headers: bytes
+    sizes: Sequence[int]
+    tids: str
+    xmins: str
+    agents: Sequence[str]
+    days: Sequence[Any]
+    n: int = 0
+    _counts: array[int] | None = None
+    _totals: list[int] | None = None
+
+    def __post_init__(self) -> None:
+        self.n = sum(self.sizes)
+
+    def totals(self) -> list[int]:
+        """Σ over the runs of the count below every bound (as Runs adds whole runs')."""
+        if self._totals is None:
+            h = self.headers
+            if self.n < _CARRY_FREE:
+                total = sum(
+                    int.from_bytes(h[at : at + HEADER], "little") for at in range(0, len(h), HEADER)
+                )
+                self._totals = _fields(total.to_bytes(HEADER, "little"))
+            else:
+                width, counts = len(BOUNDS), self.counts()
+                self._totals = [sum(counts[b::width]) for b in range(width)]
+        return self._totals
+
+    def counts(self) -> array[int]:
+        """The runs' histograms side by side: a bound's counts of all runs are a slice."""
+        if self._counts is None:
+            self._counts = array("I", self.headers)
+            if not _LITTLE:
+                self._counts.byteswap()
+        return self._counts
+
+    def spans(self, bucket: int) -> tuple[Sequence[int], Sequence[int]]:
+        """Of every run, the indexes [lo, hi) of its values in the bucket."""
+        width, counts = len(BOUNDS), self.counts()
+        los = counts[bucket - 1 :: width] if bucket else [0] * len(self.sizes)
+        return los, counts[bucket::width] if bucket < width else self.sizes
+
+
 class Runs:
     """Stored runs (one per agent-day) of one row, and their k-th smallest value.
 
     The k-th smallest is found without decoding the runs: the runs' cumulative
     histograms, summed, give the bucket holding it and how many values lie below that
-    bucket; only that bucket's slice of every run is decoded and sorted."""
+    bucket; only that bucket's values are decoded and sorted. Runs held whole (`blobs`)
+    give them at once; of runs held by their histograms only (`blocks`), the reader
+    fetches them beforehand, all of a bucket's in one piece (`wanted` says which
+    buckets, `found` holds them: docs/percentiles.md)."""
 
-    __slots__ = ("_totals", "blobs", "n")
+    __slots__ = ("_counts", "_totals", "blobs", "blocks", "found", "n")
 
-    def __init__(self, blobs: Iterable[bytes] = ()) -> None:
-        self.blobs: list[bytes] = [b for b in blobs if len(b) > HEADER]
-        self.n = sum(len(b) - HEADER for b in self.blobs) // 8
+    def __init__(self, blobs: Iterable[bytes] = (), blocks: Iterable[Block] = ()) -> None:
+        self._set(blobs, blocks)
+
+    def _set(self, blobs: Iterable[bytes], blocks: Iterable[Block]) -> None:
+        self.blobs = [b for b in blobs if len(b) > HEADER]
+        self.blocks = [b for b in blocks if b.n]
+        self.n = sum(len(b) - HEADER for b in self.blobs) // 8 + sum(b.n for b in self.blocks)
+        # bucket -> the values (int64 bytes) in it of the blocks' runs
+        self.found: dict[int, bytes] = {}
         self._totals: list[int] | None = None
+        self._counts: array[int] | None = None
 
     def extend(self, other: Runs) -> Runs:
-        return Runs(chain(self.blobs, other.blobs))
+        return Runs(self.blobs + other.blobs, self.blocks + other.blocks)
+
+    def replace_blocks(self, blobs: Iterable[bytes]) -> None:
+        """The blocks' runs read again whole (their rows changed since the histograms
+        were read): hold those instead, and forget what was found. The blocks stay as
+        they were for other Runs holding them."""
+        self._set(chain(self.blobs, blobs), ())
 
     def _summed(self) -> list[int]:
         """Σ over the runs of the count below every bound."""
         if self._totals is None:
-            if self.n < _CARRY_FREE:
+            blob_values = sum(len(b) - HEADER for b in self.blobs) // 8
+            if blob_values < _CARRY_FREE:
                 total = sum(int.from_bytes(b[:HEADER], "little") for b in self.blobs)
-                self._totals = _fields(total.to_bytes(HEADER, "little"))
+                totals = _fields(total.to_bytes(HEADER, "little"))
             else:
                 totals = [0] * len(BOUNDS)
                 for b in self.blobs:
                     totals = list(map(add, totals, _fields(b[:HEADER])))
-                self._totals = totals
+            for block in self.blocks:
+                totals = list(map(add, totals, block.totals()))
+            self._totals = totals
         return self._totals
+
+    def bucket(self, k: int) -> tuple[int, int]:
+        """(the bucket holding the k-th smallest value, how many values lie below it):
+        bucket b holds the values at least BOUNDS[b - 1] and below BOUNDS[b] (the last,
+        b = len(BOUNDS), the values from the last bound on)."""
+        if not 1 <= k <= self.n:
+            raise IndexError(f"k={k} outside 1..{self.n}")
+        totals = self._summed()
+        bucket = bisect_left(totals, k)  # the first bound with at least k values below
+        return bucket, totals[bucket - 1] if bucket else 0
+
+    def _whole_values(self, bucket: int) -> bytes:
+        """The values in the bucket of the runs held whole: their histograms side by
+        side in one array, a bound's counts of all runs are one slice of it."""
+        blobs = self.blobs
+        if not blobs:
+            return b""
+        counts = self._counts
+        if counts is None:
+            counts = self._counts = array("I", b"".join(b[:HEADER] for b in blobs))
+            if not _LITTLE:
+                counts.byteswap()
+        width = len(BOUNDS)
+        los: Iterable[int] = counts[bucket - 1 :: width] if bucket else [0] * len(blobs)
+        his: Iterable[int] = (
+            counts[bucket::width] if bucket < width else [(len(b) - HEADER) // 8 for b in blobs]
+        )
+        return b"".join(
+            [
+                blob[HEADER + 8 * lo : HEADER + 8 * hi]
+                for blob, lo, hi in zip(blobs, los, his, strict=True)
+                if hi > lo
+            ]
+        )
+
+    def wanted(self, k: int) -> int | None:
+        """The bucket whose values (of the blocks' runs) the k-th value needs and that is
+        not fetched yet; None when none is."""
+        if not self.blocks:
+            return None
+        bucket, _ = self.bucket(k)
+        return None if bucket in self.found else bucket
 
     def kth(self, k: int) -> int:
         """The k-th smallest value (1-based), 1 ≤ k ≤ n."""
-        if not 1 <= k <= self.n:
-            raise IndexError(f"k={k} outside 1..{self.n}")
-        if len(self.blobs) == 1:
-            at = HEADER + 8 * (k - 1)
-            return int.from_bytes(self.blobs[0][at : at + 8], "little", signed=True)
-        totals = self._summed()
-        bucket = bisect_left(totals, k)  # the first bound with at least k values below
-        below = totals[bucket - 1] if bucket else 0
-        last = bucket == len(BOUNDS)
-        pieces = []
-        for blob in self.blobs:
-            lo = HEADER + 8 * (_count(blob, bucket - 1) if bucket else 0)
-            hi = len(blob) if last else HEADER + 8 * _count(blob, bucket)
-            if hi > lo:
-                pieces.append(blob[lo:hi])
+        bucket, below = self.bucket(k)
+        values = self._whole_values(bucket)
+        if self.blocks:
+            fetched = self.found.get(bucket)
+            if fetched is None:
+                raise Unfetched(f"the values in bucket {bucket} are not fetched")
+            values += fetched
         found = array("q")
-        found.frombytes(b"".join(pieces))
+        found.frombytes(values)
         if not _LITTLE:
             found.byteswap()
         return sorted(found)[k - below - 1]
 
     def values(self) -> list[int]:
-        """Every value, sorted (tests, small rows)."""
+        """Every value of the runs held whole, sorted (tests)."""
         return sorted(chain.from_iterable(map(decode, self.blobs)))
 
 
@@ -233,6 +343,18 @@ class Spread:
         return Spread(self.responses.extend(other.responses), self.first.extend(other.first))
 
     @classmethod
+    def total(cls, spreads: Iterable[Spread]) -> Spread:
+        """The spreads summed in one step (a + b + … would copy the runs at every +)."""
+        spreads = list(spreads)
+
+        def runs(source: str) -> Runs:
+            held: list[Runs] = [getattr(s, source) for s in spreads]
+            blobs = chain.from_iterable(r.blobs for r in held)
+            return Runs(blobs, chain.from_iterable(r.blocks for r in held))
+
+        return cls(runs("responses"), runs("first"))
+
+    @classmethod
     def of_rows(cls, response_us: Iterable[bytes], first_response_us: Iterable[bytes]) -> Spread:
         """From stored agent-day rows (agent_responses columns), one run per row."""
         return cls(Runs(response_us), Runs(first_response_us))
@@ -245,6 +367,18 @@ class Spread:
             out = out + cls(
                 Runs([encode(_expanded(t.responses))]), Runs([encode(_expanded(t.first))])
             )
+        return out
+
+    def wanted(self, percentiles: Iterable[tuple[str, int, int]]) -> set[tuple[str, int]]:
+        """(source, bucket) of every bucket that these percentiles (source, numerator,
+        denominator) need the values of, from runs held without them."""
+        out = set()
+        for source, numerator, denominator in percentiles:
+            runs: Runs = getattr(self, source)
+            if runs.n:
+                bucket = runs.wanted(rank(runs.n, numerator, denominator))
+                if bucket is not None:
+                    out.add((source, bucket))
         return out
 
     def percentile(self, source: str, numerator: int, denominator: int) -> int | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -131,6 +132,16 @@ class EmbeddedKafka:
         wait_for_port(self.port)
         log.info("tansu_started", bootstrap=self.bootstrap, pid=self._process.pid)
         return self.bootstrap
+
+    def pause(self) -> None:
+        """Freeze the broker (SIGSTOP): its connections stay open and nothing answers, a
+        peer that hangs (tests of bounded shutdown)."""
+        if self._process is not None:
+            self._process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        if self._process is not None:
+            self._process.send_signal(signal.SIGCONT)
 
     def stop(self) -> None:
         process, self._process = self._process, None

@@ -4,7 +4,7 @@ summed per period (day, ISO week, month, total) and per agent / group / mentor /
 /v1/metrics, targets, bonus plans, honour levels, leaderboards, mentor views and alert
 evaluation all read the rollups here, so every number sums the same rows the same way;
 the metric catalogue (domain/metrics.py) then reads the values from the summed parts.
-`stream_agent_sums` yields rows as the database sends them (server-side cursor), for
+`stream_agent_rows` yields rows as the database sends them (server-side cursor), for
 readers of many rows (exports) that must not hold them all.
 
 Statements are built once per shape (granularity, grouping, which filters) with bind
@@ -13,7 +13,9 @@ parameters, not per request: building 28 SUM expressions costs more than running
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import asyncio
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -36,9 +38,10 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import Select
 
+from domain.catalogue import CATALOGUE
+from domain.formulas import Percentile
 from domain.parts import AgentDayParts, ShopDayParts
-from domain.spread import Spread
-from shared.db import stream_rows
+from domain.spread import HEADER, Block, Runs, Spread
 from shared.schema import agent_daily, agent_responses, agents, shop_daily
 
 Granularity = Literal["day", "week", "month", "total"]
@@ -75,13 +78,26 @@ class AgentQuery:
         return out
 
 
-def _sums(table: Any, fields: Sequence[str], money: frozenset[str]) -> list[ColumnElement[Any]]:
+def _sums(
+    table: Any,
+    fields: Sequence[str],
+    money: frozenset[str],
+    *,
+    summed: bool = True,
+    texts: bool = False,
+) -> list[ColumnElement[Any]]:
     # SUM(bigint) is numeric in Postgres: cast back so counts stay ints. The columns come
     # in the parts' field order, so that a row's tail builds the parts positionally.
-    return [
-        func.sum(table.c[n]).label(n) if n in money else func.sum(table.c[n]).cast(BigInteger)
-        for n in fields
-    ]
+    # `summed` False: the rows are their own groups (one row per key), their values as
+    # they are. `texts`: money as its text (numeric(16,2) sums keep two places: "258.90").
+    out: list[ColumnElement[Any]] = []
+    for n in fields:
+        value: ColumnElement[Any] = func.sum(table.c[n]) if summed else table.c[n]
+        if n in money:
+            out.append((value.cast(Text) if texts else value).label(n))
+        else:
+            out.append(value.cast(BigInteger).label(n) if summed else value)
+    return out
 
 
 def _period(day: Any, granularity: Granularity) -> tuple[ColumnElement[Any] | None, Any]:
@@ -153,11 +169,25 @@ def _scope(
 
 @lru_cache(maxsize=64)
 def _agent_statement(
-    granularity: Granularity, group_by: GroupBy, by_agents: bool, by_group: bool
+    granularity: Granularity,
+    group_by: GroupBy,
+    by_agents: bool,
+    by_group: bool,
+    *,
+    raw: bool = False,
 ) -> Select[Any]:
+    """`raw`: for a psycopg cursor of its own (stream_agent_rows): agent ids as one array
+    parameter, money as text."""
     d = agent_daily
-    stmt, period_key, key = _scope(d, granularity, group_by, by_agents, by_group)
-    stmt = stmt.add_columns(*_sums(d, AgentDayParts.FIELDS, AgentDayParts.DECIMAL_FIELDS))
+    stmt, period_key, key = _scope(d, granularity, group_by, by_agents, by_group, agents_array=raw)
+    fields, money = AgentDayParts.FIELDS, AgentDayParts.DECIMAL_FIELDS
+    if granularity == "day" and group_by == "agent":
+        # agent_daily's key is (shop, day, agent): each row is a group of its own, so its
+        # values are the sums, without grouping (a year of 500 agents: 1 s, not 6 s), in
+        # the order of the primary key's index (day), agents sorted within each day.
+        stmt = stmt.add_columns(*_sums(d, fields, money, summed=False, texts=raw))
+        return stmt.order_by(d.c.day, key.collate("C"))
+    stmt = stmt.add_columns(*_sums(d, fields, money, texts=raw))
     by_period = [period_key] if period_key is not None else []
     if group_by == "shop":
         return stmt.group_by(*by_period).having(func.count() > 0).order_by(*by_period)
@@ -169,18 +199,89 @@ def _agent_statement(
 def _spread_statement(
     granularity: Granularity, group_by: GroupBy, by_agents: bool, by_group: bool, ordered: bool
 ) -> Select[Any]:
-    """The agent_responses rows of the query, each with its period label and key: the
-    sorted runs that the row's percentiles merge (domain/spread.py)."""
+    """Per (period, key) of the query, its agent_responses rows' runs by their histograms
+    only (domain/spread.Block): of each column the histograms side by side and the
+    number of values; the rows' versions (ctid, xmin) and keys, in the same order."""
     r = agent_responses
-    stmt, period_key, key = _scope(r, granularity, group_by, by_agents, by_group, agents_array=True)
-    stmt = stmt.add_columns(r.c.response_us, r.c.first_response_us)
-    if not ordered:  # sorting the wide rows would cost more than grouping them here
-        return stmt
-    # In _agent_statement's row order, so that a stream of both can walk them in step.
-    by_period = [period_key] if period_key is not None else []
+    stmt, period_key, _ = _scope(r, granularity, group_by, by_agents, by_group, agents_array=True)
+    # The rows narrowed to what is aggregated first (OFFSET 0: not after the sort that
+    # groups them, which would then carry the whole runs).
+    rows = (
+        stmt.add_columns(
+            (period_key if period_key is not None else literal_column("NULL")).label("by_period"),
+            func.substring(r.c.response_us, 1, HEADER).label("r_header"),
+            _size("response_us").label("r_size"),
+            func.substring(r.c.first_response_us, 1, HEADER).label("f_header"),
+            _size("first_response_us").label("f_size"),
+            _CTID.label("tid"),
+            _XMIN.label("xmin"),
+            r.c.agent_id.label("agent_id"),
+            r.c.day.label("day"),
+        )
+        .offset(0)
+        .subquery()
+    )
+    c = rows.c
+    nothing: ColumnElement[Any] = literal_column("''::bytea")
+    space: ColumnElement[Any] = literal_column("' '")
+    out = select(
+        c.period,
+        c.key,
+        func.string_agg(c.r_header, nothing),
+        func.array_agg(c.r_size),
+        func.string_agg(c.f_header, nothing),
+        func.array_agg(c.f_size),
+        func.string_agg(c.tid, space),
+        func.string_agg(c.xmin, space),
+        func.array_agg(c.agent_id),
+        func.array_agg(c.day),
+    )
     if group_by == "shop":
-        return stmt.order_by(*by_period)
-    return stmt.order_by(*by_period, key.collate("C"))
+        out = out.group_by(c.by_period, c.period, c.key)
+        return out.order_by(c.by_period) if ordered else out
+    out = out.group_by(c.by_period, c.period, c.key)
+    # In _agent_statement's row order, so that a stream of both can walk them in step.
+    return out.order_by(c.by_period, c.key.collate("C")) if ordered else out
+
+
+# Where the row version that a run's histogram was read from lies, and which it is
+# (ctid, xmin), as items of Postgres array literals: its values are fetched from that
+# version by a TID scan, or not at all (a scoring batch may rewrite the row between).
+_CTID: ColumnElement[Any] = literal_column("'\"' || agent_responses.ctid::text || '\"'")
+_XMIN: ColumnElement[Any] = literal_column("agent_responses.xmin::text")
+
+
+def _size(column: str) -> Any:
+    """How many values a stored run holds (int4: integer division)."""
+    return literal_column(f"(octet_length(agent_responses.{column}) - {HEADER}) / 8")
+
+
+# The values of slices of runs (lo..hi-1), each from the row version its histogram was
+# read from (ctid, xmin), concatenated per request: (request, slices found, values). A
+# row version that is gone is not found: its request's count falls short. OFFSET 0 keeps
+# the row lookup a TID scan per slice, which passes on only the slice.
+_VALUES = f"""
+SELECT s.req, count(*), string_agg(s.v, ''::bytea)
+FROM unnest(%(tid)s::tid[], %(xmin)s::xid[], %(req)s::int4[], %(first)s::bool[],
+            %(lo)s::int4[], %(hi)s::int4[]) AS w(tid, xmin, req, first, lo, hi)
+CROSS JOIN LATERAL (
+    SELECT w.req, substring(CASE WHEN w.first THEN r.first_response_us ELSE r.response_us END
+                            FROM {HEADER + 1} + 8 * w.lo FOR 8 * (w.hi - w.lo)) AS v
+    FROM agent_responses r WHERE r.ctid = w.tid AND r.xmin = w.xmin OFFSET 0) s
+GROUP BY s.req
+"""
+# Runs whose row changed since their histogram was read, whole, as they are now.
+_WHOLE = """
+SELECT w.i, CASE WHEN w.first THEN r.first_response_us ELSE r.response_us END
+FROM unnest(%(shop)s::text[], %(agent)s::text[], %(day)s::date[], %(first)s::bool[])
+     WITH ORDINALITY AS w(shop_id, agent_id, day, first, i)
+JOIN agent_responses r ON r.shop_id = w.shop_id AND r.day = w.day AND r.agent_id = w.agent_id
+"""
+_PERCENTILES: tuple[tuple[str, int, int], ...] = tuple(
+    (m.formula.source, m.formula.numerator, m.formula.denominator)
+    for m in CATALOGUE.values()
+    if isinstance(m.formula, Percentile)
+)
 
 
 @lru_cache(maxsize=8)
@@ -215,16 +316,28 @@ def _spread_statement_of(query: AgentQuery, *, ordered: bool = False) -> Select[
     )
 
 
-async def _binary_rows(session: Executor, statement: Select[Any], params: dict[str, Any]) -> Any:
-    """The statement's rows in psycopg's binary format, on the session's own connection
-    (its transaction): bytea arrives as the bytes themselves, where the text format
-    would send and parse twice as many hex digits (docs/percentiles.md)."""
+async def _raw(session: Executor) -> psycopg.AsyncConnection[Any]:
+    """The session's own psycopg connection (its transaction)."""
     conn = await session.connection() if isinstance(session, AsyncSession) else session
-    compiled = _compiled(statement, conn.dialect)
     raw = (await conn.get_raw_connection()).driver_connection
     assert isinstance(raw, psycopg.AsyncConnection)
-    async with raw.cursor(binary=True) as cursor:
+    return raw
+
+
+async def _binary_rows(session: Executor, statement: Select[Any], params: dict[str, Any]) -> Any:
+    """The statement's rows in psycopg's binary format, on the session's own connection:
+    bytea arrives as the bytes themselves, where the text format would send and parse
+    twice as many hex digits (docs/percentiles.md)."""
+    conn = await session.connection() if isinstance(session, AsyncSession) else session
+    compiled = _compiled(statement, conn.dialect)
+    async with (await _raw(session)).cursor(binary=True) as cursor:
         await cursor.execute(compiled.string, compiled.construct_params(params))
+        return await cursor.fetchall()
+
+
+async def _binary_sql(session: Executor, sql: str, params: dict[str, Any]) -> list[Any]:
+    async with (await _raw(session)).cursor(binary=True) as cursor:
+        await cursor.execute(sql, params)
         return await cursor.fetchall()
 
 
@@ -233,17 +346,101 @@ def _compiled(statement: Select[Any], dialect: Any) -> Any:
     return statement.compile(dialect=dialect)
 
 
+def _spread(shop_id: str, row: Any) -> Spread:
+    """The spread of one row of `_spread_statement` (after its period and key)."""
+    r_headers, r_sizes, f_headers, f_sizes, tids, xmins, agents, days = row[2:]
+    r = Block(shop_id, False, r_headers, r_sizes, tids, xmins, agents, days)
+    f = Block(shop_id, True, f_headers, f_sizes, tids, xmins, agents, days)
+    return Spread(Runs(blocks=(r,)), Runs(blocks=(f,)))
+
+
+async def _fetch_buckets(session: Executor, wanted: dict[int, tuple[Runs, set[int]]]) -> list[Runs]:
+    """Fetch into each Runs the values in its wanted buckets of its blocks' runs, in
+    one statement; the Runs some of whose row versions are gone (nothing fetched).
+    Every list goes as one array literal built by joins (no Python step per run)."""
+    tids: list[str] = []
+    xmins: list[str] = []
+    reqs: list[str] = []
+    firsts: list[str] = []
+    los: list[str] = []
+    his: list[str] = []
+    requests: list[tuple[Runs, int, int]] = []  # (runs, bucket, slices asked)
+    for runs, buckets in wanted.values():
+        for bucket in buckets:
+            asked = 0
+            for block in runs.blocks:
+                lo, hi = block.spans(bucket)
+                size = len(block.sizes)
+                tids.append(block.tids)
+                xmins.append(block.xmins)
+                los.append(",".join(map(str, lo)))
+                his.append(",".join(map(str, hi)))
+                firsts.append(",".join(["t" if block.first else "f"] * size))
+                asked += size
+            reqs.append(",".join([str(len(requests))] * asked))
+            requests.append((runs, bucket, asked))
+    params = {
+        "tid": "{" + " ".join(tids).replace(" ", ",") + "}",
+        "xmin": "{" + " ".join(xmins).replace(" ", ",") + "}",
+        "req": "{" + ",".join(reqs) + "}",
+        "first": "{" + ",".join(firsts) + "}",
+        "lo": "{" + ",".join(los) + "}",
+        "hi": "{" + ",".join(his) + "}",
+    }
+    found = {i: (n, values) for i, n, values in await _binary_sql(session, _VALUES, params)}
+    changed: dict[int, Runs] = {}
+    for i, (runs, bucket, asked) in enumerate(requests):
+        got = found.get(i, (0, b""))
+        if got[0] == asked:
+            runs.found[bucket] = got[1]
+        else:
+            changed[id(runs)] = runs
+    return list(changed.values())
+
+
+async def fetch_values(session: Executor, spreads: Iterable[Spread]) -> None:
+    """Fetch into the spreads the values that their percentiles (the catalogue's) need,
+    in one statement: the values in one bucket of each row's runs. After this every
+    percentile of these spreads reads; call it again after summing spreads in Python
+    (their ranks, so their buckets, differ).
+
+    The values come from the row versions the histograms were read from (ctid, xmin);
+    a row changed meanwhile leaves its Runs short, and those runs are read again whole,
+    as they are now: every value is exact for the runs as they are read."""
+    wanted: dict[int, tuple[Runs, set[int]]] = {}
+    for spread in spreads:
+        for source, bucket in spread.wanted(_PERCENTILES):
+            runs = getattr(spread, source)
+            wanted.setdefault(id(runs), (runs, set()))[1].add(bucket)
+    if not wanted:
+        return
+    changed = await _fetch_buckets(session, wanted)
+    if not changed:
+        return
+    keys = [
+        (block.shop_id, agent, day, block.first)
+        for runs in changed
+        for block in runs.blocks
+        for agent, day in zip(block.agents, block.days, strict=True)
+    ]
+    params = {
+        name: [k[i] for k in keys] for i, name in enumerate(("shop", "agent", "day", "first"))
+    }
+    now = dict(await _binary_sql(session, _WHOLE, params))
+    at = 1
+    for runs in changed:
+        held = sum(len(block.sizes) for block in runs.blocks)
+        runs.replace_blocks(now.get(i, b"") for i in range(at, at + held))
+        at += held
+
+
 async def spreads(session: Executor, query: AgentQuery) -> dict[tuple[str, Any], Spread]:
-    """(period label, key) -> the response times of the query's rows (SPEC §11)."""
+    """(period label, key) -> the response times of the query's rows (SPEC §11), with
+    the values their percentiles read."""
     rows = await _binary_rows(session, _spread_statement_of(query), query.params())
-    runs: dict[tuple[str, Any], tuple[list[bytes], list[bytes]]] = {}
-    for period, key, response_us, first_response_us in rows:
-        found = runs.get((period, key))
-        if found is None:
-            found = runs[(period, key)] = ([], [])
-        found[0].append(response_us)
-        found[1].append(first_response_us)
-    return {k: Spread.of_rows(r, f) for k, (r, f) in runs.items()}
+    out = {(row[0], row[1]): _spread(query.shop_id, row) for row in rows}
+    await fetch_values(session, out.values())
+    return out
 
 
 async def agent_sums(session: Executor, query: AgentQuery) -> list[AgentRow]:
@@ -260,28 +457,63 @@ async def agent_sums(session: Executor, query: AgentQuery) -> list[AgentRow]:
     return out
 
 
-async def stream_agent_sums(
+SumsRow = tuple[Any, ...]  # (period label, key, *summed parts; money as two-place text)
+
+
+async def stream_agent_rows(
     session: Executor, query: AgentQuery, *, batch: int = 1000
-) -> AsyncIterator[AgentRow]:
-    """agent_sums, yielded as the rows arrive, `batch` at a time from a server-side
-    cursor (inside a transaction): memory stays flat however many rows there are."""
-    times = stream_rows(
-        session, _spread_statement_of(query, ordered=True), query.params(), batch=batch
+) -> AsyncIterator[tuple[SumsRow, Spread | None]]:
+    """agent_sums for readers of many rows (exports), yielded as the rows arrive: each row
+    flat, as domain.metrics.summed_row_values reads it (period, key, the parts in
+    AgentDayParts.FIELDS order with money as its two-place text), with its spread (None
+    when it has no response times). Memory stays flat however many rows there are.
+
+    Read through psycopg's binary server-side cursors (inside a transaction), `batch`
+    rows a fetch, on the session's own connection: no SQLAlchemy row or Decimal per
+    value. The values a batch's percentiles need are fetched in one statement; then the
+    next batch is asked for before this one is yielded, so that Postgres reads it while
+    the caller turns this one into a file (the two cores overlap)."""
+    conn = await session.connection() if isinstance(session, AsyncSession) else session
+    by_agents, by_group = bool(query.agent_ids), query.group is not None
+    sums_sql = _compiled(
+        _agent_statement(query.granularity, query.group_by, by_agents, by_group, raw=True),
+        conn.dialect,
     )
-    pending: Any = await anext(times, None)
-    async for r in stream_rows(session, _agent_statement_of(query), query.params(), batch=batch):
-        parts = AgentDayParts(*r[2:])
-        here = (r[0], r[1] or "")
-        response_runs: list[bytes] = []
-        first_runs: list[bytes] = []
-        # Both streams come in (period, key) order: take this row's runs off the other.
-        while pending is not None and (pending[0], pending[1] or "") <= here:
-            if (pending[0], pending[1] or "") == here:
-                response_runs.append(pending[2])
-                first_runs.append(pending[3])
-            pending = await anext(times, None)
-        parts.spread = Spread.of_rows(response_runs, first_runs)
-        yield (r[0], r[1], parts)
+    times_sql = _compiled(_spread_statement_of(query, ordered=True), conn.dialect)
+    params = query.params()
+    raw = (await conn.get_raw_connection()).driver_connection
+    assert isinstance(raw, psycopg.AsyncConnection)
+    async with (
+        raw.cursor("agent_sums", binary=True) as sums,
+        raw.cursor("agent_times", binary=True) as times,
+    ):
+        await sums.execute(sums_sql.string, sums_sql.construct_params(params))
+        await times.execute(times_sql.string, times_sql.construct_params(params))
+        times.itersize = batch
+        runs = aiter(times)
+        pending: Any = await anext(runs, None)
+        fetching = asyncio.ensure_future(sums.fetchmany(batch))
+        try:
+            while rows := await fetching:
+                # Both streams come in (period, key) order: a row's spread, if any, is next.
+                spreads: list[Spread | None] = []
+                for row in rows:
+                    here = (row[0], row[1] or "")
+                    while pending is not None and (pending[0], pending[1] or "") < here:
+                        pending = await anext(runs, None)
+                    if pending is not None and (pending[0], pending[1] or "") == here:
+                        spreads.append(_spread(query.shop_id, pending))
+                        pending = await anext(runs, None)
+                    else:
+                        spreads.append(None)
+                await fetch_values(session, (s for s in spreads if s is not None))
+                fetching = asyncio.ensure_future(sums.fetchmany(batch))
+                await asyncio.sleep(0)  # the fetch is sent: Postgres reads while we yield
+                for row, spread in zip(rows, spreads, strict=True):
+                    yield row, spread
+        finally:
+            with suppress(Exception):  # the last fetch (or the one cut short) is read out
+                await fetching
 
 
 async def parts_by_agent(

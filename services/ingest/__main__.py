@@ -2,19 +2,20 @@
 
 Start-up checks first (the database, the broker, the metrics port): a failed one is one
 line on stderr and exit code 2 (shared.startup). SIGTERM or SIGINT drains the batch in
-hand, commits its offsets and exits 0.
+hand, commits its offsets and exits 0; each clean-up step is bounded, and the whole within
+shared.shutdown.SHUTDOWN_SECONDS (past it the process exits 3, its batch uncommitted).
 """
 
 from __future__ import annotations
 
 import asyncio
-import signal
 
 from services.ingest import metrics
 from services.ingest.config import IngestSettings
 from services.ingest.worker import IngestWorker, tune_gc
 from shared.kafka import ensure_topics
 from shared.logging import get_logger
+from shared.shutdown import stop_on_signals
 from shared.startup import (
     StartupError,
     check_broker,
@@ -39,9 +40,7 @@ async def _check(settings: IngestSettings) -> None:
 
 async def main(settings: IngestSettings) -> int:
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    stop_on_signals(stop, "ingest")
     if metrics.serve(settings.ingest_metrics_port):
         log.info("metrics_serving", port=settings.ingest_metrics_port)
     tune_gc()

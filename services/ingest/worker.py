@@ -33,6 +33,7 @@ from shared import topics
 from shared.db import DATABASE_UNAVAILABLE, create_engine, session_factory
 from shared.kafka import create_consumer, create_producer
 from shared.logging import get_logger
+from shared.shutdown import WORKER_STEP_SECONDS, bounded, drained
 
 log = get_logger(__name__)
 _T = TypeVar("_T")
@@ -127,14 +128,14 @@ class IngestWorker:
             await self.consumer.start()
             try:
                 log.info("ingest_started", group=self.settings.ingest_group_id)
-                await self._loop(stop)
+                await drained("batches", self._loop(stop), stop)
             finally:
-                await self.consumer.stop()
-                await self.logs.close()
+                await bounded("consumer", self.consumer.stop(), WORKER_STEP_SECONDS)
+                await bounded("input_logs", self.logs.close(), WORKER_STEP_SECONDS)
         finally:
-            await self.producer.stop()
+            await bounded("producer", self.producer.stop(), WORKER_STEP_SECONDS)
             if self._own_engine:
-                await self.engine.dispose()
+                await bounded("database", self.engine.dispose(), WORKER_STEP_SECONDS)
         log.info("ingest_stopped", processed=self.processed)
 
     async def _loop(self, stop: asyncio.Event) -> None:

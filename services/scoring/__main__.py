@@ -1,6 +1,8 @@
 """`python -m services.scoring`: the scoring worker plus the rescore job poller.
 
-SIGTERM/SIGINT finish the current batch, commit it with its offsets, and leave the group.
+SIGTERM/SIGINT finish the current batch, commit it with its offsets, and leave the group;
+each clean-up step is bounded, and the whole within shared.shutdown.SHUTDOWN_SECONDS (past
+it the process exits 3: the batch, uncommitted, is scored again by the next owner).
 Configuration: the shared environment (DATABASE_URL, KAFKA_BOOTSTRAP_SERVERS, …) and the
 SCORING_* knobs of services/scoring/settings.py. Start-up checks first: a failed one is
 one line on stderr and exit code 2 (shared.startup).
@@ -9,7 +11,6 @@ one line on stderr and exit code 2 (shared.startup).
 from __future__ import annotations
 
 import asyncio
-import signal
 
 from services.alerts import evaluate_after_batch
 from services.scoring import metrics
@@ -18,6 +19,7 @@ from services.scoring.settings import ScoringSettings
 from services.scoring.worker import ScoringWorker
 from shared.db import create_engine
 from shared.logging import get_logger
+from shared.shutdown import WORKER_STEP_SECONDS, bounded, stop_on_signals
 from shared.startup import check_broker, check_database, check_port, checked_settings
 
 log = get_logger("services.scoring")
@@ -33,9 +35,7 @@ async def main(settings: ScoringSettings) -> None:
     metrics.serve(settings.metrics_port)
     engine = create_engine(settings, pool_size=4)
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    stop_on_signals(stop, "scoring")
     worker = ScoringWorker(
         engine=engine,
         settings=settings,
@@ -71,7 +71,7 @@ async def main(settings: ScoringSettings) -> None:
     finally:
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await engine.dispose()
+        await bounded("database", engine.dispose(), WORKER_STEP_SECONDS)
         log.info("scoring_stopped")
 
 

@@ -9,6 +9,12 @@ when the consumer has nothing new (a backlog's records come first: their events 
 known covered) or at least every `step_every_s`, a few dozen shops and `rows_per_step`
 rows each at a time, so a long catch-up never holds up the stream or a rebalance.
 
+While the worker is behind its logs (more than `behind_records` unread), the timed steps
+wait: what ingest stored lately is then mostly still ahead in the logs, so a step would
+derive those buyers now and their records again soon after, and each such step took
+minutes in a 2 000 events/s soak, which only put the worker further behind. Once it has
+caught up (or is idle), the queued shops are stepped and their records are known covered.
+
 The worker remembers the event ids of the records it committed (`seen`): a catch-up
 skips them, as their buyers were derived with them already.
 """
@@ -25,6 +31,7 @@ STEP_EVERY_S = 30.0
 SHOPS_PER_STEP = 64
 ROWS_PER_STEP = 5_000  # per table and shop: a step holds up the next batch this long
 SEEN_PER_SHOP = 200_000  # beyond that, forget: a catch-up then re-checks (never wrong)
+BEHIND_RECORDS = 20_000  # unread records over the worker's partitions: timed steps wait
 
 
 class CatchUpPlan:
@@ -35,11 +42,14 @@ class CatchUpPlan:
         step_every_s: float = STEP_EVERY_S,
         shops_per_step: int = SHOPS_PER_STEP,
         rows_per_step: int = ROWS_PER_STEP,
+        behind_records: int = BEHIND_RECORDS,
     ) -> None:
         self.sweep_s = sweep_s
         self.step_every_s = step_every_s
         self.shops_per_step = shops_per_step
         self.rows_per_step = rows_per_step
+        self.behind_records = behind_records
+        self.lag: dict[object, int] = {}  # partition → records behind its log end
         self.pending: dict[str, None] = {}  # an ordered set: the oldest first
         self.seen: dict[str, set[str]] = {}
         self._next_sweep = time.monotonic() + sweep_s
@@ -56,6 +66,15 @@ class CatchUpPlan:
         """On (re)assignment: the queue is rebuilt for the new partitions."""
         self.pending.clear()
         self.seen.clear()
+        self.lag.clear()
+
+    def note_lag(self, partition: object, records: int) -> None:
+        """After a batch: how far the partition's last record is from its log end."""
+        self.lag[partition] = records
+
+    @property
+    def behind(self) -> bool:
+        return sum(self.lag.values()) > self.behind_records
 
     def remember(self, arrivals: Iterable[Arrival]) -> None:
         """The events of a committed batch's records."""
@@ -77,7 +96,9 @@ class CatchUpPlan:
 
     def step_due(self, *, idle: bool, now: float | None = None) -> bool:
         now = time.monotonic() if now is None else now
-        return bool(self.pending) and (idle or now - self._last_step >= self.step_every_s)
+        if not self.pending:
+            return False
+        return idle or (not self.behind and now - self._last_step >= self.step_every_s)
 
     def take(self) -> list[str]:
         """The next shops to step (they stay queued until finished says they are done)."""

@@ -36,6 +36,7 @@ from shared.db import DATABASE_UNAVAILABLE
 from shared.kafka import create_consumer
 from shared.logging import get_logger
 from shared.settings import Settings
+from shared.shutdown import WORKER_STEP_SECONDS, bounded, drained
 
 log = get_logger(__name__)
 
@@ -260,21 +261,27 @@ class ScoringWorker:
             await self.seek_stored(assigned)
         log.info("scoring_worker_started", group_id=self.group_id, topic=self.topic)
         try:
-            while not stop.is_set():
-                await _tolerating_outage(self._check_logs(), "check_logs")
-                batch = await self.consumer.getmany(timeout_ms=200, max_records=self.max_records)
-                if batch:
-                    await self._handle(batch)
-                if self.catch_up.sweep_due():
-                    await _tolerating_outage(self._sweep(), "sweep")
-                if self.catch_up.step_due(idle=not batch):
-                    await self._catch_up_step()
-                if self._purge_due():
-                    await self._purge_step()
+            await drained("batches", self._consume(stop), stop)
         finally:
-            await self.consumer.stop()  # leaves the group: partitions move at once
-            await self.positions.close()
+            # leaves the group: partitions move at once (unless the broker is away)
+            await bounded("consumer", self.consumer.stop(), WORKER_STEP_SECONDS)
+            await bounded("positions", self.positions.close(), WORKER_STEP_SECONDS)
             log.info("scoring_worker_stopped", group_id=self.group_id)
+
+    async def _consume(self, stop: asyncio.Event) -> None:
+        """Batches until `stop`. Cancelled at shutdown (a broker that hangs), a batch's
+        transaction rolls back with its offsets: the next owner scores it."""
+        while not stop.is_set():
+            await _tolerating_outage(self._check_logs(), "check_logs")
+            batch = await self.consumer.getmany(timeout_ms=200, max_records=self.max_records)
+            if batch:
+                await self._handle(batch)
+            if self.catch_up.sweep_due():
+                await _tolerating_outage(self._sweep(), "sweep")
+            if self.catch_up.step_due(idle=not batch):
+                await self._catch_up_step()
+            if self._purge_due():
+                await self._purge_step()
 
     async def _handle(self, batch: Records) -> None:
         async with self.busy:
@@ -325,7 +332,9 @@ class ScoringWorker:
         for tp, recs in batch.items():
             high = self.consumer.highwater(tp)
             if high is not None:
-                metrics.LAG.labels(tp.topic, str(tp.partition)).set(high - recs[-1].offset - 1)
+                lag = high - recs[-1].offset - 1
+                metrics.LAG.labels(tp.topic, str(tp.partition)).set(lag)
+                self.catch_up.note_lag(tp, lag)
         log.debug(
             "batch_committed",
             records=result.records,

@@ -1,4 +1,7 @@
-"""`python -m services.webhooks`: run one webhook dispatcher until SIGINT/SIGTERM.
+"""`python -m services.webhooks`: run one webhook dispatcher until SIGINT/SIGTERM (the
+deliveries in flight are finished and recorded first, within
+shared.shutdown.SHUTDOWN_SECONDS: past it the process exits 3, and what it had claimed is
+delivered after its lease).
 
 Start as many as you like (see dispatcher.py). Configuration: DATABASE_URL,
 WEBHOOK_ALLOW_PRIVATE_TARGETS and the WEBHOOK_* tuning of settings.py. Start-up checks
@@ -8,12 +11,12 @@ first: a failed one is one line on stderr and exit code 2 (shared.startup).
 from __future__ import annotations
 
 import asyncio
-import signal
 
 from prometheus_client import start_http_server
 
 from shared.db import create_engine, session_factory
 from shared.logging import get_logger
+from shared.shutdown import WORKER_STEP_SECONDS, bounded, stop_on_signals
 from shared.startup import check_database, check_port, checked_settings
 
 from .dispatcher import Dispatcher, http_client
@@ -26,9 +29,7 @@ async def main(settings: WebhookSettings) -> None:
     if settings.metrics_port:
         start_http_server(settings.metrics_port)
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    stop_on_signals(stop, "webhooks")
     engine = create_engine(settings, pool_size=settings.batch_size + 2)
     async with http_client(settings) as client:
         dispatcher = Dispatcher(
@@ -46,7 +47,7 @@ async def main(settings: WebhookSettings) -> None:
         try:
             await dispatcher.run(stop)
         finally:
-            await engine.dispose()
+            await bounded("database", engine.dispose(), WORKER_STEP_SECONDS)
             log.info("webhook_dispatcher_stopped")
 
 

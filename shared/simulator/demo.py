@@ -25,7 +25,7 @@ import httpx
 
 from shared.simulator.console_users import create_console_users
 from shared.simulator.demo_plans import create_demo_plans
-from shared.simulator.generator import EVENTS_PER_ARRIVAL, generate, scenario_of
+from shared.simulator.generator import EVENTS_PER_ARRIVAL, Stream, generate, scenario_of
 from shared.simulator.model import (
     CHAT_TOPIC,
     ORDER_TOPIC,
@@ -35,6 +35,7 @@ from shared.simulator.model import (
     SimConfig,
     SimEvent,
 )
+from shared.simulator.pacing import hold_rate
 from shared.simulator.producer import ensure_topics, stream
 
 
@@ -221,6 +222,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-create-topics", action="store_true")
     p.add_argument(
+        "--id-prefix",
+        default=None,
+        help="prefix of the event ids (default: from the clock); producers streaming into "
+        "the same shop at once need prefixes of their own",
+    )
+    p.add_argument(
+        "--compression",
+        choices=("lz4", "gzip", "zstd", "none"),
+        default="lz4",
+        help="producer batch compression (lz4: least CPU per event on both sides)",
+    )
+    p.add_argument(
         "--record",
         default=env.get("SIMULATOR_RECORD"),
         help="append every event the broker acknowledged to this file, one JSON line each "
@@ -314,7 +327,7 @@ def make_config(args: argparse.Namespace, now: datetime) -> tuple[SimConfig, flo
         invalid_fraction=args.invalid,
         review_fraction=args.reviews,
         # a fresh prefix per run: ids never collide with an earlier run into the same shop
-        id_prefix=f"d{int(now.timestamp() * 1000):x}",
+        id_prefix=args.id_prefix or f"d{int(now.timestamp() * 1000):x}",
     )
     if args.count is None:
         rate = args.rate if args.rate else 50.0
@@ -414,13 +427,20 @@ async def run(args: argparse.Namespace) -> int:
 
         live = args.count is None
         started = time.monotonic()
-        events = generate(config, args.count)
+        # live: arrivals planned so that the timeline carries `rate` from its start
+        events = hold_rate(Stream(config), rate) if live and rate else generate(config, args.count)
         record = _recorder(args.record, stack)
+        compression = None if args.compression == "none" else args.compression
         sent = 0
         history = history_config(args, config)
         if history is not None:
             sent = await stream(
-                generate(history, None), args.bootstrap, None, stop=stop, record=record
+                generate(history, None),
+                args.bootstrap,
+                None,
+                stop=stop,
+                record=record,
+                compression_type=compression,
             )
             print(
                 f"sent {sent} events of {args.history_days:g} days of history "
@@ -429,7 +449,14 @@ async def run(args: argparse.Namespace) -> int:
             )
         if live and config.start < now:
             split = _Split(events, int(now.timestamp() * 1000))
-            warm = await stream(split.head(), args.bootstrap, None, stop=stop, record=record)
+            warm = await stream(
+                split.head(),
+                args.bootstrap,
+                None,
+                stop=stop,
+                record=record,
+                compression_type=compression,
+            )
             sent += warm
             print(
                 f"sent {warm} events of the last {args.warmup_minutes:g} minutes "
@@ -460,6 +487,7 @@ async def run(args: argparse.Namespace) -> int:
                 stop=stop,
                 on_progress=progress,
                 record=record,
+                compression_type=compression,
             )
         if groups_task is not None:
             groups_task.cancel()

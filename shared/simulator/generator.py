@@ -56,6 +56,8 @@ DIURNAL = (
     1.3,
     0.8,
 )
+#: arrivals per millisecond above which arrival gaps are drawn finer than a millisecond
+DENSE = 0.2
 #: mean number of events one arrival produces (measured; used to turn a rate into arrivals)
 EVENTS_PER_ARRIVAL = 8.7
 
@@ -142,6 +144,7 @@ class _Engine:
         self.prefix = prefix
         self.order_base = 2 * 10**18 + (zlib.crc32(prefix.encode()) % 10**9) * 10**9
         self.n = 0  # event counter (event ids are unique across all shops)
+        self.arrivals = 0
         self.orders = 0
         self.seq = 0
         self.heap: list[tuple[int, int, Any]] = []
@@ -151,26 +154,43 @@ class _Engine:
         self.bad = config.invalid_fraction
         self.start = config.start_ms()
         self.limit = config.now_ms()
-        lam = len(self.shops) * config.arrivals_per_hour / 3_600_000.0  # arrivals per ms
-        if config.diurnal:
-            mean = sum(DIURNAL) / len(DIURNAL)
-            self.wmax = max(DIURNAL)
-            self.lam_max = lam * self.wmax / mean
-        else:
-            self.wmax = 0.0
-            self.lam_max = lam
+        self.wmax = max(DIURNAL) if config.diurnal else 0.0
+        self.arrivals_per_hour = config.arrivals_per_hour
+        self.lam_max = 0.0
+        self.dense = False
+        self.frac_ms = 0.0
+        self.retune(config.arrivals_per_hour)
         self.next_arrival = self._after(self.start)
         # Reviews draw from their own stream (and are never late, duplicated or spoiled),
         # so the chat and order events are the same with or without them.
         self.review_rng = FastRandom(config.seed ^ 0x5EED_2E71)
         self.reviews = 0
 
+    def retune(self, arrivals_per_hour: float) -> None:
+        """Arrivals per shop per hour from the next arrival on (a live stream held at a rate
+        of events: see ``shared.simulator.pacing``)."""
+        if arrivals_per_hour <= 0:
+            raise ValueError("arrivals_per_hour must be positive")
+        self.arrivals_per_hour = arrivals_per_hour
+        lam = len(self.shops) * arrivals_per_hour / 3_600_000.0  # arrivals per ms
+        self.lam_max = lam * self.wmax / (sum(DIURNAL) / len(DIURNAL)) if self.wmax else lam
+        # Gaps are whole milliseconds of at least one, which caps arrivals near 800 a second
+        # and lengthens every gap by half a millisecond on average; above DENSE arrivals per
+        # ms (where that is more than 10 %) gaps are drawn in fractions of a millisecond.
+        self.dense = self.lam_max > DENSE
+
     # -- time
     def _after(self, t: int) -> int:
         """Next arrival time after ``t`` (Poisson, thinned by the diurnal profile)."""
         rng = self.rng
         while True:
-            t += int(rng.expovariate(self.lam_max)) + 1
+            if self.dense:
+                self.frac_ms += rng.expovariate(self.lam_max)
+                whole = int(self.frac_ms)
+                self.frac_ms -= whole
+                t += whole
+            else:
+                t += int(rng.expovariate(self.lam_max)) + 1
             if not self.wmax:
                 return t
             hour = (t // 3_600_000 + 8) % 24
@@ -372,6 +392,7 @@ class _Engine:
             na = self.next_arrival
             if na <= limit and (not heap or na <= heap[0][0]):
                 journey(self, rng, one_shop or rng.choice(shops), na)
+                self.arrivals += 1
                 self.next_arrival = self._after(na)
                 continue
             if not heap:
@@ -406,6 +427,37 @@ def generate(config: SimConfig | None = None, count: int | None = None) -> Itera
     if count is None:
         return it
     return _take(it, count)
+
+
+class Stream:
+    """``generate(config)`` whose arrival rate can be changed while it runs (``retune``)."""
+
+    def __init__(self, config: SimConfig) -> None:
+        self._engine = _Engine(config)
+        self._events = iter(self._engine)
+
+    def __iter__(self) -> Iterator[SimEvent]:
+        return self._events
+
+    @property
+    def arrivals_per_hour(self) -> float:
+        return self._engine.arrivals_per_hour
+
+    @property
+    def arrivals(self) -> int:
+        """Journeys started so far (each has put all its events on the timeline)."""
+        return self._engine.arrivals
+
+    @property
+    def shops(self) -> int:
+        return len(self._engine.shops)
+
+    def pending_before(self, at_ms: int) -> int:
+        """Events already on the timeline (of journeys started) and due before ``at_ms``."""
+        return sum(1 for entry in self._engine.heap if entry[0] < at_ms)
+
+    def retune(self, arrivals_per_hour: float) -> None:
+        self._engine.retune(arrivals_per_hour)
 
 
 def _take(it: Iterator[SimEvent], count: int) -> Iterator[SimEvent]:

@@ -117,6 +117,7 @@ _FORMATS: tuple[Format, ...] = (
     "list",
 )
 _ZONE = ZoneInfo("Asia/Shanghai")
+LAST_ROW = "… (Excel holds no more rows: use CSV)"
 _ROWS: list[list[Any]] = [
     [
         "小美",
@@ -140,6 +141,10 @@ _ROWS: list[list[Any]] = [
         ["+1"],
     ],
     ["汉" * 40000, None, 0.1, None, None, None, None, None],
+    # ints beyond ±2⁵³ are written through their float, as XlsxWriter does
+    ["x", 2**53 + 1, 1e-7, "12345678901234.56", None, None, None, None],
+    ["y", -(2**53), 2 / 3, 3, None, None, None, None],
+    ["z", 10**17, 1e16, 0.30000000000000004, None, None, None, None],
 ]
 
 
@@ -167,6 +172,7 @@ def test_the_row_encoder_writes_what_xlsxwriters_cell_api_writes(tmp_path: Path)
                     sheet.write_string(
                         r, c, text, guarded if text.startswith(FORMULA_STARTS) else None
                     )
+        sheet.write_string(len(_ROWS) + 1, 0, LAST_ROW)
 
     def through_the_encoder(sheet: Worksheet, styles: Any, guarded: Any) -> None:
         encoder = RowEncoder(
@@ -178,6 +184,7 @@ def test_the_row_encoder_writes_what_xlsxwriters_cell_api_writes(tmp_path: Path)
         )
         encoder.write(1, _ROWS[:2])  # in two batches, as exports write them
         encoder.write(3, _ROWS[2:])
+        encoder.write_text(len(_ROWS) + 1, LAST_ROW)
 
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()

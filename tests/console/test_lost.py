@@ -133,3 +133,43 @@ async def test_agents_see_only_their_own_and_shops_stay_apart(
         csrf = form_csrf((await c.get("/console")).text)
         r = await c.post("/console/lost/mark", data={**B1, "cause": "price", "csrf": csrf})
         assert r.status_code == 404
+
+
+async def test_each_console_mark_leaves_one_audit_entry(
+    app: FastAPI, client: httpx.AsyncClient, admin: dict[str, str], shop: str
+) -> None:
+    """Issue #18's audit trail: a console user's mark is recorded with the user as actor,
+    time, target and before/after; the same mark again, and refused marks, leave none."""
+    email = await console_user(client, admin, shop)
+    agent = await console_user(client, admin, shop, role="agent", agent_id="a1")
+    users = (await client.get(f"/admin/shops/{shop}/console-users", headers=admin)).json()
+    user_id = next(u["user_id"] for u in users if u["email"] == email)
+
+    async def trail() -> list[Any]:
+        r = await client.get(
+            "/admin/audit", headers=admin, params={"shop_id": shop, "action": "lost_inquiry.marked"}
+        )
+        assert r.status_code == 200, r.text
+        return list(reversed(r.json()["items"]))
+
+    async with sign_in(app, email) as c:
+        csrf = form_csrf((await c.get("/console/lost/inquiry", params={**B1, **RANGE})).text)
+        marks = ({"cause": "price", "note": "嫌贵"}, {"cause": "price", "note": "嫌贵"}, {})
+        for fields in marks:  # the second is the first again: no change, no entry
+            r = await c.post("/console/lost/mark", data={**B1, **fields, "csrf": csrf})
+            assert r.status_code == 303, r.text
+        bad = await c.post("/console/lost/mark", data={**B1, "cause": "nonsense", "csrf": csrf})
+        assert bad.status_code == 422
+    async with sign_in(app, agent) as c:
+        csrf = form_csrf((await c.get("/console/agents/a1")).text)
+        refused = await c.post("/console/lost/mark", data={**B1, "cause": "stock", "csrf": csrf})
+        assert refused.status_code == 403
+
+    first, second = await trail()
+    target = f"shop/{shop}/lost-inquiry/a1/b1/2026-11-11"
+    assert {first["actor"], second["actor"]} == {f"console:{user_id}"}
+    assert first["target"] == second["target"] == target and first["at"] and second["at"]
+    assert first["before"] is None
+    assert first["after"] == {"cause": "price", "note": "嫌贵", "reviewed": True}
+    assert second["before"] == first["after"]
+    assert second["after"] == {"cause": None, "note": "", "reviewed": True}

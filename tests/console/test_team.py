@@ -14,12 +14,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from domain.metrics import ROW_METRICS
 from services.api.console.team import value_of
 from shared.rollup_version import bump_rollup_version
-from tests.api.conftest import insert_agent_days, insert_agents, insert_shop_days, make_shop
+from tests.api.conftest import (
+    insert_agent_days,
+    insert_agent_responses,
+    insert_agents,
+    insert_shop_days,
+    make_shop,
+)
 
 from .conftest import console_user, sign_in
 
 CELL = re.compile(r'<td data-metric="([^"]+)" data-value="([^"]*)"')
 ROW = re.compile(r'<tr data-agent="([^"]+)">(.*?)</tr>', re.S)
+TILE = re.compile(r'<div class="tile" data-metric="([^"]+)" data-value="([^"]*)"')
 
 
 def page_values(text: str) -> dict[str, dict[str, str]]:
@@ -71,6 +78,12 @@ async def seed(engine: AsyncEngine, shop_id: str) -> None:
             ),
         ],
     )
+    # Response times for the percentiles (SPEC §11): 7 on 小美's first day, as counted.
+    await insert_agent_responses(
+        engine,
+        shop_id,
+        [("小美", date(2026, 11, 18), [3_000_000, 5_500_000, 9_000_000] * 2 + [60_000_001], [])],
+    )
     await insert_shop_days(
         engine,
         shop_id,
@@ -110,6 +123,15 @@ async def test_team_page_equals_v1_metrics(
             )
             assert page_values(page.text) == api_values(api.json()["rows"]), query
             assert len(page_values(page.text)) >= 1
+            shop = await client.get(
+                "/v1/metrics",
+                params={**api.request.url.params, "group_by": "shop"},
+                headers=key,
+            )
+            (shop_row,) = shop.json()["rows"]
+            tiles = {m: html.unescape(v) for m, v in TILE.findall(page.text)}
+            assert tiles == {m: "" if shop_row[m] is None else str(shop_row[m]) for m in tiles}
+            assert len(tiles) == 4
         # NOW is Monday 2026-11-23 (Asia/Shanghai): "last week" is 11-16 … 11-22.
         week = await c.get("/console", params={"period": "last_week"})
         assert "2026-11-16 – 2026-11-22" in week.text

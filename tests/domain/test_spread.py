@@ -91,3 +91,71 @@ def test_rows_past_the_carry_free_size_sum_field_by_field(monkeypatch: pytest.Mo
     merged = Runs(encode(r) for r in runs)
     everything = sorted(v for r in runs for v in r)
     assert [merged.kth(k) for k in range(1, 7)] == everything
+
+
+def _block(runs: list[list[int]], first: bool = False) -> tuple[spread.Block, list[bytes]]:
+    """Runs held by their histograms only, as the rollup reader reads them."""
+    blobs = [encode(sorted(r)) for r in runs]
+    block = spread.Block(
+        "shop",
+        first,
+        b"".join(b[: spread.HEADER] for b in blobs),
+        [len(r) for r in runs],
+        " ".join(f'"(0,{i})"' for i in range(len(runs))),
+        " ".join("1" for _ in runs),
+        ["a"] * len(runs),
+        list(range(len(runs))),
+    )
+    return block, blobs
+
+
+def _fetch(runs: Runs, blobs: dict[int, list[bytes]], bucket: int) -> None:
+    """What the reader's values statement returns: each block's runs' slices in the
+    bucket, concatenated (here cut from the stored bytes)."""
+    pieces = []
+    for block in runs.blocks:
+        los, his = block.spans(bucket)
+        for blob, lo, hi in zip(blobs[id(block)], los, his, strict=True):
+            pieces.append(blob[spread.HEADER + 8 * lo : spread.HEADER + 8 * hi])
+    runs.found[bucket] = b"".join(pieces)
+
+
+@given(runs=_RUNS, whole=_RUNS, data=st.data())
+def test_runs_held_by_histograms_give_the_brute_force_kth(
+    runs: list[list[int]], whole: list[list[int]], data: st.DataObject
+) -> None:
+    # Two blocks (two rows summed, as a mentor team) and runs held whole, mixed.
+    half = len(runs) // 2
+    (a, a_blobs), (b, b_blobs) = _block(runs[:half]), _block(runs[half:])
+    merged = Runs((encode(sorted(r)) for r in whole), (a, b))
+    everything = sorted(v for r in runs + whole for v in r)
+    assert merged.n == len(everything)
+    if not everything:
+        return
+    k = data.draw(st.integers(min_value=1, max_value=len(everything)))
+    bucket = merged.wanted(k)
+    if not merged.blocks:  # no values in the blocks' runs: nothing to fetch
+        assert bucket is None
+    else:
+        assert bucket is not None
+        with pytest.raises(spread.Unfetched):
+            merged.kth(k)
+        _fetch(merged, {id(a): a_blobs, id(b): b_blobs}, bucket)
+        assert merged.wanted(k) is None
+    assert merged.kth(k) == everything[k - 1]
+
+
+def test_values_on_the_bounds_and_past_the_last() -> None:
+    # A value equal to a bound lies in the bucket above it; the last bucket is unbounded.
+    top = spread.BOUNDS[-1]
+    runs = [[0, 999_999, 1_000_000, 1_000_000, top - 1, top, top, 10 * top], [1_000_000, top]]
+    block, blobs = _block(runs)
+    merged = Runs(blocks=(block,))
+    everything = sorted(v for r in runs for v in r)
+    for k in range(1, len(everything) + 1):
+        bucket = merged.wanted(k)
+        if bucket is not None:
+            _fetch(merged, {id(block): blobs}, bucket)
+        assert merged.kth(k) == everything[k - 1]
+    assert merged.bucket(len(everything)) == (len(spread.BOUNDS), 6)  # 4 from the top on
+    assert merged.bucket(3) == (1, 2)

@@ -18,6 +18,7 @@ import asyncio
 import uuid
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -123,3 +124,69 @@ async def test_broker_stopped_mid_stream_and_started_again(
     for shop in shops:
         assert await read_rollups(engine, shop) == expected_rollups(events, shop), shop
         assert await read_facts(engine, shop) == expected_facts(events, shop), shop
+
+
+async def test_replay_while_the_broker_is_down_is_a_503_problem(
+    engine: AsyncEngine, settings: Settings
+) -> None:
+    """The API's one producer (dead-letter replay) meets a stopped broker: a problem+json
+    503 with Retry-After, never a bare 500, whether its producer had started before the
+    broker went or starts while it is away; nothing is marked replayed or audited, and the
+    same replay succeeds once the broker is back."""
+    from tests.api.test_admin_ops import GOOD, add_letter
+
+    broker = EmbeddedKafka(port=free_port())
+    bootstrap = await start_broker(broker)
+    base = settings.model_copy(update={"kafka_bootstrap_servers": bootstrap})
+    admin = {"Authorization": f"Bearer {base.admin_token}"}
+    shop = f"brk-replay-{uuid.uuid4().hex[:6]}"
+    body = {"shop_id": shop}
+
+    async def refused(client: httpx.AsyncClient) -> None:
+        started = asyncio.get_running_loop().time()
+        r = await client.post("/admin/dead-letters/replay", json=body, headers=admin)
+        assert r.status_code == 503, r.text
+        assert r.headers["content-type"] == PROBLEM
+        assert int(r.headers["retry-after"]) > 0
+        assert r.json()["status"] == 503 and "broker" in r.json()["detail"]
+        assert asyncio.get_running_loop().time() - started < 60, "answered within a minute"
+
+    async def replayed(client: httpx.AsyncClient) -> list[int]:
+        r = await client.get(
+            "/admin/dead-letters", headers=admin, params={"shop_id": shop, "replayed": True}
+        )
+        return sorted(d["id"] for d in r.json()["items"])
+
+    async def audited(client: httpx.AsyncClient) -> int:
+        r = await client.get("/admin/audit", headers=admin, params={"shop_id": shop})
+        return len(r.json()["items"])
+
+    try:
+        async with api(base) as client:
+            created = await client.post("/admin/shops", json={**body, "name": shop}, headers=admin)
+            assert created.status_code == 201, created.text
+            first = await add_letter(engine, shop, GOOD, "unknown_shop", 40_001)
+            ok = await client.post("/admin/dead-letters/replay", json=body, headers=admin)
+            assert ok.status_code == 200 and ok.json()["ids"] == [first], ok.text
+            entries = await audited(client)
+            second = await add_letter(engine, shop, GOOD, "unknown_shop", 40_002)
+            broker.stop()
+            await refused(client)  # the producer started before the broker went
+            async with api(base) as fresh:
+                await refused(fresh)  # a producer started while it is away
+            assert await replayed(client) == [first]
+            assert await audited(client) == entries
+            await start_broker(broker)
+            deadline = asyncio.get_running_loop().time() + 60
+            while True:
+                r = await client.post("/admin/dead-letters/replay", json=body, headers=admin)
+                if r.status_code == 200:
+                    break
+                assert r.status_code == 503, r.text
+                assert asyncio.get_running_loop().time() < deadline, "no replay after the outage"
+                await asyncio.sleep(1.0)
+            assert r.json()["ids"] == [second]
+            assert await replayed(client) == [first, second]
+            assert await audited(client) == entries + 1
+    finally:
+        broker.stop()

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from domain.metrics import agent_values, summed_row_values
+from domain.parts import AgentDayParts
+from domain.spread import encode
 from services.performance.periods import parse_period
 from shared import rollup_reader
-from shared.schema import agent_daily
+from shared.schema import agent_daily, agent_responses
 
 
 async def test_period_buckets_do_not_depend_on_the_session_time_zone(db: AsyncConnection) -> None:
@@ -68,22 +72,65 @@ async def test_period_buckets_do_not_depend_on_the_session_time_zone(db: AsyncCo
 
 
 async def test_streamed_rows_are_the_listed_rows(db: AsyncConnection) -> None:
-    """stream_agent_sums yields what agent_sums returns, in order, a batch at a time."""
+    """stream_agent_rows yields what agent_sums returns, in order, a batch at a time:
+    flat, money as its two-place text, each row with its response times (or None)."""
     rows = [
-        {"shop_id": "st", "agent_id": f"a{i % 7}", "day": date(2026, 11, 1 + i % 30), "sessions": i}
+        {
+            "shop_id": "st",
+            "agent_id": f"a{i % 7}",
+            "day": date(2026, 11, 1 + i % 30),
+            "sessions": i,
+            "inquiries": i % 3,
+            "paid_buyers": i % 2,
+            "sales_amount": Decimal(f"{i}.{i % 10}0"),
+        }
         for i in range(60)
     ]
     await db.execute(insert(agent_daily), rows)
-    query = rollup_reader.AgentQuery(
-        shop_id="st", start=date(2026, 11, 1), end=date(2026, 11, 30), granularity="day"
+    await db.execute(
+        insert(agent_responses),
+        [
+            {
+                "shop_id": "st",
+                "agent_id": r["agent_id"],
+                "day": r["day"],
+                "response_us": encode([1_000_000 * (i + 1), 2_500_000]),
+                "first_response_us": encode([1_000_000 * (i + 1)]),
+            }
+            for i, r in enumerate(rows)
+            if i % 4 == 0
+        ],
     )
-    listed = await rollup_reader.agent_sums(db, query)
-    streamed = [row async for row in rollup_reader.stream_agent_sums(db, query, batch=7)]
-    assert streamed == listed and len(listed) == 60
-    assert sum(parts.sessions for _, _, parts in streamed) == sum(range(60))
-    weekly = rollup_reader.AgentQuery(
-        shop_id="st", start=date(2026, 11, 1), end=date(2026, 11, 30), granularity="week"
-    )
-    assert [r async for r in rollup_reader.stream_agent_sums(db, weekly)] == (
-        await rollup_reader.agent_sums(db, weekly)
+    for granularity, group_by in (("day", "agent"), ("week", "agent"), ("total", "group")):
+        query = rollup_reader.AgentQuery(
+            shop_id="st",
+            start=date(2026, 11, 1),
+            end=date(2026, 11, 30),
+            granularity=granularity,
+            group_by=group_by,
+        )
+        listed = await rollup_reader.agent_sums(db, query)
+        streamed = [r async for r in rollup_reader.stream_agent_rows(db, query, batch=7)]
+        assert [row[:2] for row, _ in streamed] == [row[:2] for row in listed]
+        assert [summed_row_values(row, spread) for row, spread in streamed] == [
+            (period, key, *agent_values(parts)) for period, key, parts in listed
+        ]
+        money = 2 + AgentDayParts.FIELDS.index("sales_amount")
+        assert [row[money] for row, _ in streamed] == [
+            str(parts.sales_amount) for _, _, parts in listed
+        ]
+        with_times = [s for _, s in streamed if s is not None]
+        assert with_times and all(s.responses.n for s in with_times)
+    day_rows = [
+        r async for r in rollup_reader.stream_agent_rows(db, _query(granularity="day"), batch=7)
+    ]
+    assert len(day_rows) == 60 and sum(row[2 + SESSIONS] for row, _ in day_rows) == sum(range(60))
+
+
+SESSIONS = AgentDayParts.FIELDS.index("sessions")
+
+
+def _query(**kwargs: Any) -> rollup_reader.AgentQuery:
+    return rollup_reader.AgentQuery(
+        shop_id="st", start=date(2026, 11, 1), end=date(2026, 11, 30), **kwargs
     )

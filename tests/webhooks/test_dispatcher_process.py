@@ -22,7 +22,9 @@ pytestmark = pytest.mark.slow
 
 
 @contextmanager
-def dispatcher_process(database_url: str, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+def dispatcher_process(
+    database_url: str, log: Path, **extra: str
+) -> Iterator[subprocess.Popen[bytes]]:
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -35,6 +37,7 @@ def dispatcher_process(database_url: str, log: Path) -> Iterator[subprocess.Pope
         "WEBHOOK_TIMEOUT_SECONDS": "2",
         "WEBHOOK_LEASE_SECONDS": "3",  # > timeout: a live dispatcher never loses its lease
         "WEBHOOK_RETRY_SCHEDULE_SCALE": "0.001",
+        **extra,
     }
     with log.open("ab") as out:
         proc = subprocess.Popen(

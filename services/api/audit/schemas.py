@@ -15,13 +15,17 @@ Action = Literal[
     "rescore.queued",
     "dead_letters.replayed",
     "console_user.created",
+    "lost_inquiry.marked",
 ]
 
 
 class AuditEntryOut(BaseModel):
     id: int = Field(description="Increasing over the whole trail")
     at: datetime
-    actor: str = Field(description="Who acted: `admin` for the ADMIN_TOKEN")
+    actor: str = Field(
+        description="Who acted: `admin` for the ADMIN_TOKEN, `console:<user id>` for a "
+        "console user (GET /admin/shops/{shop_id}/console-users names them)"
+    )
     action: Action
     shop_id: str
     target: str = Field(description="What was acted on, e.g. `shop/tmall-001/api-key/key_…`")

@@ -48,6 +48,12 @@ class ConsoleUser:
     def manager(self) -> bool:
         return self.role == "manager"
 
+    @property
+    def audit_actor(self) -> str:
+        """Who acted, as the audit trail names a console user (the id, not the email: an
+        entry can never change, a user's details can)."""
+        return f"console:{self.user_id}"
+
     def may_see_agent(self, agent_id: str) -> bool:
         return self.manager or agent_id == self.agent_id
 

@@ -146,7 +146,9 @@ async def mark(request: Request, user: CurrentUser, session: SessionDep) -> Resp
     except ValidationError as exc:
         first = exc.errors()[0]
         raise Unprocessable.field(["body", *map(str, first["loc"])], first["msg"]) from None
-    await mark_lost_inquiry(session=session, shop_id=user.shop_id, body=body)
+    await mark_lost_inquiry(
+        session=session, shop_id=user.shop_id, body=body, actor=user.audit_actor
+    )
     then = form.get("then", "")
     if then.startswith(INQUIRY_URL + "?"):  # on to the next one (never another site)
         return RedirectResponse(then, status_code=303)

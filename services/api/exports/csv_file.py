@@ -11,7 +11,6 @@ a time as they arrive.
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, tzinfo
 from typing import Any
@@ -82,46 +81,49 @@ def _numbers_from(columns: list[Column]) -> int:
     return start
 
 
-def _numbers(values: Row) -> str:
-    """Number cells as the JSON response encodes them (orjson, as /v1/metrics does), a
-    comma between: null is an empty cell, a money string loses its JSON quotes (it holds
-    only digits, `.` and `-`)."""
-    return orjson.dumps(values, default=str)[1:-1].replace(b"null", b"").replace(b'"', b"").decode()
+def _numbers(rows: list[Row]) -> list[str]:
+    """The number cells of many rows as the JSON response encodes them (orjson, as
+    /v1/metrics does), one line each, a comma between: null is an empty cell, a money
+    string loses its JSON quotes (it holds only digits, `.` and `-`). One orjson call
+    for the whole batch; numbers never hold `],[`, so the rows split there."""
+    encoded = orjson.dumps(rows, default=str).replace(b"null", b"").replace(b'"', b"")
+    return encoded[2:-2].decode().split("],[")
+
+
+class _Returned:
+    """A csv.writer's file whose write returns the line: writerow then gives it back."""
+
+    write = staticmethod(str)
+
+
+def _lines(rows: list[Row], head: Callable[[Row], Row], split: int, width: int) -> bytes:
+    """Rows as CSV lines: the texts through the csv module (quoting), then the trailing
+    numbers of every row at once (a metrics row is two texts and thirty numbers)."""
+    # QUOTE_MINIMAL, '"' doubled; the csv module quotes a cell holding CR or LF only when
+    # its line terminator has them, so each line comes with its CRLF, cut before numbers.
+    writerow = csv.writer(_Returned(), lineterminator="\r\n").writerow
+    if split == width:
+        return "".join([writerow(head(r)) for r in rows]).encode()
+    texts = [writerow(head(r[:split])) for r in rows]
+    numbers = _numbers([r[split:] for r in rows])
+    return "".join([f"{t[:-2]},{n}\r\n" for t, n in zip(texts, numbers, strict=True)]).encode()
 
 
 async def csv_chunks(
     report: Report, *, lang: Lang, currency: str, zone: tzinfo
 ) -> AsyncIterator[bytes]:
     columns = list(report.columns)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")  # QUOTE_MINIMAL, '"' doubled
+    writerow = csv.writer(_Returned(), lineterminator="\r\n").writerow
     tz_name = str(zone)
-    writer.writerow([guard(c.header(lang, currency=currency, timezone=tz_name)) for c in columns])
-    yield (BOM + _take(buffer)).encode()
-    # A metrics row is two texts and thirty numbers: the numbers are encoded in one call,
-    # after the texts' line, whose CRLF they overwrite (the csv module quotes a text cell
-    # holding CR or LF only when its line terminator has them).
+    header = [guard(c.header(lang, currency=currency, timezone=tz_name)) for c in columns]
+    yield (BOM + writerow(header)).encode()
     split = _numbers_from(columns)
     head = _row_maker(columns[:split], zone)
-    numbers = split < len(columns)
-    pending = 0
+    batch: list[Row] = []
     async for values in report.rows:
-        writer.writerow(head(values[:split]))
-        if numbers:
-            buffer.seek(buffer.tell() - 2)
-            buffer.write(",")
-            buffer.write(_numbers(values[split:]))
-            buffer.write("\r\n")
-        pending += 1
-        if pending == BATCH:
-            yield _take(buffer).encode()
-            pending = 0
-    if pending:
-        yield _take(buffer).encode()
-
-
-def _take(buffer: io.StringIO) -> str:
-    text = buffer.getvalue()
-    buffer.seek(0)
-    buffer.truncate()
-    return text
+        batch.append(values)
+        if len(batch) == BATCH:
+            yield _lines(batch, head, split, len(columns))
+            batch = []
+    if batch:
+        yield _lines(batch, head, split, len(columns))

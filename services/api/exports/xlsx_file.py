@@ -29,6 +29,7 @@ from xlsxwriter.worksheet import Worksheet
 from .columns import Format, Lang
 from .report import Report, Row
 from .xlsx_rows import RowEncoder
+from .xlsx_zip import DeflatedRows, register, unregister
 
 BATCH = 2000
 CHUNK = 1 << 20
@@ -52,7 +53,15 @@ class _Sheet:
     """One worksheet: its header through XlsxWriter's API, its rows through RowEncoder
     (xlsx_rows.py: the same XML, a row at a time)."""
 
-    def __init__(self, book: Any, report: Report, lang: Lang, currency: str, zone: tzinfo) -> None:
+    def __init__(
+        self,
+        book: Any,
+        report: Report,
+        lang: Lang,
+        currency: str,
+        zone: tzinfo,
+        rows: DeflatedRows | None = None,
+    ) -> None:
         self.sheet: Worksheet = book.add_worksheet(report.sheet_name(lang))
         formats = {f: book.add_format({"num_format": n}) for f, n in _NUMBER_FORMATS.items()}
         formats["money"] = book.add_format({"num_format": money_format(currency)})
@@ -70,6 +79,7 @@ class _Sheet:
             [None if s is None else s._get_xf_index() for s in styles],
             guarded_style=book.add_format({"quote_prefix": True})._get_xf_index(),
             zone=zone,
+            sink=None if rows is None else rows.write,
         )
         self.rows = 1
 
@@ -79,7 +89,7 @@ class _Sheet:
         self.rows_out.write(self.rows, fitting)
         self.rows += len(fitting)
         if len(rows) > len(fitting) and self.rows == MAX_ROWS - 1:
-            self.sheet.write_string(self.rows, 0, "… (Excel holds no more rows: use CSV)")
+            self.rows_out.write_text(self.rows, "… (Excel holds no more rows: use CSV)")
             self.rows += 1
 
     def finish(self) -> None:
@@ -106,16 +116,24 @@ async def xlsx_chunks(
                 "strings_to_numbers": False,
             },
         )
-        sheet = _Sheet(book, report, lang, currency, zone)
-        batch: list[Row] = []
-        async for values in report.rows:
-            batch.append(values)
-            if len(batch) == BATCH:
-                await asyncio.to_thread(sheet.write, batch)
-                batch = []
-        await asyncio.to_thread(sheet.write, batch)
-        sheet.finish()
-        await asyncio.to_thread(book.close)
+        rows = DeflatedRows(os.path.join(tmp, "rows.deflate"))  # xlsx_zip.py
+        try:
+            sheet = _Sheet(book, report, lang, currency, zone, rows)
+            batch: list[Row] = []
+            async for values in report.rows:
+                batch.append(values)
+                if len(batch) == BATCH:
+                    await asyncio.to_thread(sheet.write, batch)
+                    batch = []
+            await asyncio.to_thread(sheet.write, batch)
+            sheet.finish()
+        finally:
+            await asyncio.to_thread(rows.close)
+        register(path, rows)
+        try:
+            await asyncio.to_thread(book.close)
+        finally:
+            unregister(path)
         with open(path, "rb") as file:  # noqa: ASYNC230 (read in the worker thread below)
             while chunk := await asyncio.to_thread(file.read, CHUNK):
                 yield chunk

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, tzinfo
+from functools import lru_cache
+from itertools import count
 from typing import Any
 
 from xlsxwriter.utility import _preserve_whitespace, _utf16_len, _utf16_truncate, xl_col_to_name
@@ -32,9 +34,8 @@ from .csv_file import FORMULA_STARTS
 
 STRING_MAX = 32767  # UTF-16 units, Excel's limit for a cell's text
 
-Cell = Callable[[int, Any], str]  # (1-based row number, value) → the cell's XML
 
-
+@lru_cache(maxsize=4096)  # a metrics file repeats its periods and agents on every row
 def _text_xml(text: str) -> str:
     if len(text) > STRING_MAX // 2 and _utf16_len(text) > STRING_MAX:
         text = _utf16_truncate(text, STRING_MAX)
@@ -44,8 +45,19 @@ def _text_xml(text: str) -> str:
     return f"<is><t{space}>{escaped}</t></is>"
 
 
-def _number(value: Any) -> Any:
-    return value if type(value) is not str else float(value)
+_EXACT = 2**53  # every int up to this is a float exactly
+
+
+def _number(value: Any) -> str:
+    """A number as XlsxWriter writes it, with 16 significant digits (`.16G`; a decimal
+    string as its float). An int within ±2⁵³ is a float exactly, and its digits are
+    then the int's own (str, several times faster)."""
+    if value.__class__ is int and -_EXACT <= value <= _EXACT:
+        return str(value)
+    return format(float(value) if value.__class__ is str else value, ".16G")
+
+
+_SMALL = tuple(format(i, ".16G") for i in range(4096))  # the counts of most cells
 
 
 def _style(xf: int | None) -> str:
@@ -53,7 +65,12 @@ def _style(xf: int | None) -> str:
 
 
 class RowEncoder:
-    """Encodes rows of given column formats as XlsxWriter's constant-memory row XML."""
+    """Encodes rows of given column formats as XlsxWriter's constant-memory row XML.
+
+    The encoder of a row is one function compiled for the columns (`_compile`): it
+    unpacks the row into names and joins one expression per cell, nothing (None) or the
+    cell's XML, an f-string with its column letters and style written in, so a cell costs
+    a conditional and a number format rather than a call."""
 
     def __init__(
         self,
@@ -63,28 +80,63 @@ class RowEncoder:
         *,
         guarded_style: int,
         zone: tzinfo,
+        sink: Callable[[str], object] | None = None,
     ) -> None:
+        """`sink`: where rows' XML goes (default: the sheet's row file)."""
         self.sheet = sheet
         self.zone = zone
+        self.sink = sink
         self.guarded = _style(guarded_style)
-        self.cells = [
-            self._cell(xl_col_to_name(i), fmt, _style(xf))
-            for i, (fmt, xf) in enumerate(zip(formats, styles, strict=True))
-        ]
+        self.width = len(formats)
+        self.encode = self._compile(formats, styles)
 
-    def _cell(self, letters: str, fmt: Format, style: str) -> Cell:
-        if fmt in NUMERIC:
-            # money and exact decimals arrive as decimal strings: stored as the number
-            head, tail = f'<c r="{letters}', f'"{style}><v>'
-            return lambda r, v: f"{head}{r}{tail}{_number(v):.16G}</v></c>"
-        if fmt in ("date", "datetime"):
-            serial = self._serial(fmt)
-            return lambda r, v: f'<c r="{letters}{r}"{style}><v>{serial(v):.16G}</v></c>'
-        if fmt == "boolean":
-            return lambda r, v: f'<c r="{letters}{r}"{style} t="b"><v>{1 if v else 0}</v></c>'
-        if fmt == "list":
-            return lambda r, v: self._text(letters, r, LIST_SEPARATOR.join(map(str, v)))
-        return lambda r, v: self._text(letters, r, str(v))
+    def _compile(
+        self, formats: Sequence[Format], styles: Sequence[int | None]
+    ) -> Callable[[int, Sequence[Any]], str]:
+        scope: dict[str, Any] = {
+            "_text": self._text,
+            "_join": LIST_SEPARATOR.join,
+            "_number": _number,
+            "_SMALL": _SMALL,
+            "_N": len(_SMALL),
+        }
+        cells = []
+        for i, (fmt, xf) in enumerate(zip(formats, styles, strict=True)):
+            letters, style, v = xl_col_to_name(i), _style(xf), f"v{i}"
+            if fmt in NUMERIC:
+                # XlsxWriter writes a number with 16 significant digits (`.16G`, ~0.5 µs a
+                # cell); a count (a small int) is looked up instead (_number).
+                number = (
+                    f"(_SMALL[{v}] if {v}.__class__ is int and 0 <= {v} < _N else _number({v}))"
+                )
+                cell = f"""f'<c r="{letters}{{r}}"{style}><v>{{{number}}}</v></c>'"""
+            elif fmt in ("date", "datetime"):
+                scope[f"_serial{i}"] = self._serial(fmt)
+                cell = f"""f'<c r="{letters}{{r}}"{style}><v>{{_serial{i}({v}):.16G}}</v></c>'"""
+            elif fmt == "boolean":
+                cell = f"""f'<c r="{letters}{{r}}"{style} t="b"><v>{{1 if {v} else 0}}</v></c>'"""
+            elif fmt == "list":
+                cell = f"_text('{letters}', r, _join(map(str, {v})))"
+            else:
+                cell = f"_text('{letters}', r, str({v}))"
+            cells.append(f"        ('' if {v} is None else {cell}),")
+        names = ", ".join(f"v{i}" for i in range(len(formats)))
+        source = "\n".join(
+            [
+                "def encode(r, values):",
+                f"    ({names},) = values",
+                "    r = str(r)  # in every cell's reference",
+                "    return ''.join((",
+                """        f'<row r="{r}">',""",
+                *cells,
+                "        '</row>',",
+                "    ))",
+                "",
+            ]
+        )
+        exec(compile(source, "<xlsx_rows.RowEncoder>", "exec"), scope)
+        encode: Callable[[int, Sequence[Any]], str] = scope["encode"]
+        return encode
 
     def _serial(self, fmt: Format) -> Callable[[date | datetime], float]:
         convert = self.sheet._convert_date_time
@@ -99,22 +151,25 @@ class RowEncoder:
         style = self.guarded if text.startswith(FORMULA_STARTS) else ""
         return f'<c r="{letters}{row}"{style} t="inlineStr">{_text_xml(text)}</c>'
 
-    def encode(self, index: int, values: Sequence[Any]) -> str:
-        """Row `index` (0-based, as XlsxWriter counts) as `<row>` XML; None is no cell."""
-        r = index + 1
-        pairs = zip(self.cells, values, strict=True)
-        cells = "".join(cell(r, value) for cell, value in pairs if value is not None)
-        return f'<row r="{r}">{cells}</row>'
-
     def write(self, first: int, rows: Sequence[Sequence[Any]]) -> None:
-        """Rows first, first+1, … appended to the sheet's row file, after any row still
-        held in XlsxWriter's table (the header) has been written."""
+        """Rows first, first+1, … (0-based, as XlsxWriter counts; None is no cell)
+        appended to the sheet's rows, after any row still held in XlsxWriter's table
+        (the header) has been written."""
         if not rows:
             return
+        encode = self.encode
+        xml = "".join([encode(r, v) for r, v in zip(count(first + 1), rows)])
+        self._append(first, first + len(rows) - 1, xml)
+
+    def write_text(self, index: int, text: str) -> None:
+        """Row `index` holding one text cell (in the first column)."""
+        r = index + 1
+        self._append(index, index, f'<row r="{r}">{self._text("A", r, text)}</row>')
+
+    def _append(self, first: int, last: int, xml: str) -> None:
         sheet = self.sheet
         if first > sheet.previous_row:
             sheet._write_single_row(first)  # flushes the header row, as its writers do
-        sheet.fh.write("".join(self.encode(first + i, values) for i, values in enumerate(rows)))
-        last = first + len(rows) - 1
-        sheet._check_dimensions(last, len(self.cells) - 1)
+        (self.sink or sheet.fh.write)(xml)
+        sheet._check_dimensions(last, self.width - 1)
         sheet.previous_row = last + 1

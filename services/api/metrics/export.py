@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from domain.metrics import agent_values
+from domain.metrics import summed_row_values
 from shared import rollup_reader
 from shared.rollup_reader import AgentQuery
 
@@ -17,9 +17,9 @@ from . import service
 
 async def _agent_rows(conn: AsyncConnection, query: AgentQuery) -> AsyncIterator[Row]:
     """(period, key, every metric) as the database sends the sums: the row /v1/metrics
-    shows, flat, without building its dict."""
-    async for period, key, parts in rollup_reader.stream_agent_sums(conn, query):
-        yield (period, key, *agent_values(parts))
+    shows, flat, without building its dict or the row's parts."""
+    async for sums, spread in rollup_reader.stream_agent_rows(conn, query):
+        yield summed_row_values(sums, spread)
 
 
 async def _shop_rows(conn: AsyncConnection, query: AgentQuery) -> AsyncIterator[Item]:

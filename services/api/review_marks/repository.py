@@ -38,6 +38,12 @@ async def upsert_mark(
     return (await session.execute(stmt)).one()
 
 
+async def fetch_mark(session: AsyncSession, kind: Kind, *, key: dict[str, Any]) -> Any | None:
+    """The mark at `key` as stored, or None."""
+    table = _MARKS[kind]
+    return (await session.execute(select(table).where(*_at(table, key)))).one_or_none()
+
+
 async def delete_mark(session: AsyncSession, kind: Kind, *, key: dict[str, Any]) -> bool:
     table = _MARKS[kind]
     result = await session.execute(delete(table).where(*_at(table, key)))

@@ -3,10 +3,12 @@ the rollups or the metrics cache, and scoring never reads the marks."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..audit.service import record
 from ..exceptions import NotFound
 from . import repository
 from .repository import Kind
@@ -45,13 +47,38 @@ def _inquiry(key: LostInquiryKey) -> str:
     return f"buyer {key.buyer_id!r}'s inquiry with agent {key.agent_id!r} on {key.day}"
 
 
+def _fields(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A mark's fields as the audit trail shows them."""
+    return {f: row[f] for f in MarkFields.model_fields}
+
+
 async def mark_lost_inquiry(
-    *, session: AsyncSession, shop_id: str, body: LostInquiryMarkIn
+    *, session: AsyncSession, shop_id: str, body: LostInquiryMarkIn, actor: str | None = None
 ) -> LostInquiryMark:
     """Set the inquiry's mark. The inquiry must exist, whatever its status now (a late
-    payment may have converted it since it was listed); a mark set can always change."""
+    payment may have converted it since it was listed); a mark set can always change.
+
+    With an `actor` (the console: `console:<user id>`) a mark that changes the cause, note
+    or reviewed flag leaves one audit entry, in the same transaction; the same mark again
+    leaves none."""
+    key = _inquiry_key(shop_id, body)
+    stored = (
+        None if actor is None else await repository.fetch_mark(session, "lost_inquiry", key=key)
+    )
+    before = None if stored is None else _fields(stored._mapping)
     missing = f"{_inquiry(body)} does not exist in this shop (GET /v1/inquiries lists them)"
-    row = await _set(session, "lost_inquiry", _inquiry_key(shop_id, body), body, missing)
+    row = await _set(session, "lost_inquiry", key, body, missing)
+    after = _fields(row)
+    if actor is not None and after != before:
+        await record(
+            session=session,
+            actor=actor,
+            action="lost_inquiry.marked",
+            shop_id=shop_id,
+            target=f"shop/{shop_id}/lost-inquiry/{body.agent_id}/{body.buyer_id}/{body.day}",
+            before=before,
+            after=after,
+        )
     return LostInquiryMark(**row)
 
 

@@ -145,6 +145,8 @@ async def mentor(
         raise NotFound(f"agent {mentor_id!r} does not exist in this shop")
     parts = await rollup_reader.parts_by_agent(session, shop_id=shop_id, start=start, end=end)
     view = mentor_view(mentor_id, agents, parts)
+    if view.team.spread is not None:  # summed here: its percentiles need their own values
+        await rollup_reader.fetch_values(session, [view.team.spread])
     return MentorViewOut(
         mentor_id=mentor_id,
         start=start.isoformat(),
