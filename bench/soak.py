@@ -23,6 +23,9 @@ simulator traffic at the rate. Measured beside it:
   error, service restarts, dead letters stored.
 - *RSS*: of each service process, at the first minute and at the end.
 
+The producers' buyers (SOAK_BUYERS each, default: `make run`'s pace per buyer, 150 000 at
+2 000 events/s over two producers) are many, as a shop at that rate has them.
+
 Aim (issue #18): RSS within ±10 %, p99 flat, zero errors. The service logs are written to
 `services.log` in the data folder, kept when SOAK_KEEP=1.
 """
@@ -363,7 +366,12 @@ def report(
     return 0
 
 
-LIVE = ["--warmup-minutes", "0", "--history-days", "0"]
+# Buyers per producer: as many as keep each buyer at `make run`'s pace (its demo: 3 000
+# buyers at 20 events/s). With the demo's 3 000 at 2 000 events/s every buyer would chat
+# ~40 messages a minute for the whole soak, each batch re-deriving ever longer timelines:
+# scoring fell from 1 300 to 280 records/s within five minutes on a load no shop has.
+BUYERS = int(os.environ.get("SOAK_BUYERS", str(max(3000, round(3000 * RATE / PRODUCERS / 20)))))
+LIVE = ["--warmup-minutes", "0", "--history-days", "0", "--buyers", str(BUYERS)]
 
 
 def counted(child: Child, sent: Sent) -> Child:
