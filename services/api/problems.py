@@ -6,6 +6,7 @@ logged with its traceback and answered with a 500 problem that reveals nothing i
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -131,32 +132,26 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     )
 
 
-async def _database_unavailable(request: Request, exc: Exception) -> Response:
-    log.warning(
-        "database_unavailable", path=request.url.path, method=request.method, error=repr(exc)[:200]
-    )
-    return problem_response(
-        request,
-        status=503,
-        slug="unavailable",
-        title="Service Unavailable",
-        detail="the database is unavailable for a moment; retry after the Retry-After seconds",
-        headers={"Retry-After": str(RETRY_AFTER_S)},
-    )
+def _unavailable(event: str, what: str) -> Callable[[Request, Exception], Awaitable[Response]]:
+    """A handler for a dependency that is away for a moment: logged, then a 503 problem
+    with Retry-After (the database and the broker differ only in these two words)."""
+
+    async def handler(request: Request, exc: Exception) -> Response:
+        log.warning(event, path=request.url.path, method=request.method, error=repr(exc)[:200])
+        return problem_response(
+            request,
+            status=503,
+            slug="unavailable",
+            title="Service Unavailable",
+            detail=f"{what} is unavailable for a moment; retry after the Retry-After seconds",
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
+
+    return handler
 
 
-async def _broker_unavailable(request: Request, exc: Exception) -> Response:
-    log.warning(
-        "broker_unavailable", path=request.url.path, method=request.method, error=repr(exc)[:200]
-    )
-    return problem_response(
-        request,
-        status=503,
-        slug="unavailable",
-        title="Service Unavailable",
-        detail="the Kafka broker is unavailable for a moment; retry after the Retry-After seconds",
-        headers={"Retry-After": str(RETRY_AFTER_S)},
-    )
+_database_unavailable = _unavailable("database_unavailable", "the database")
+_broker_unavailable = _unavailable("broker_unavailable", "the Kafka broker")
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
