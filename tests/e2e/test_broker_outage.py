@@ -33,6 +33,7 @@ from tests.e2e.test_database_outage import (
     api,
     input_records,
     settled,
+    shops_with_keys,
     until_status,
 )
 from tests.ingest.harness import RunningIngest, ingest_settings
@@ -84,14 +85,7 @@ async def test_broker_stopped_mid_stream_and_started_again(
     group = f"scoring-brk-{run}"
     try:
         async with api(base) as client:
-            keys = {}
-            for shop in shops:
-                created = await client.post(
-                    "/admin/shops", json={"shop_id": shop, "name": shop}, headers=admin
-                )
-                assert created.status_code == 201, created.text
-                key = await client.post(f"/admin/shops/{shop}/api-keys", headers=admin)
-                keys[shop] = {"Authorization": f"Bearer {key.json()['key']}"}
+            keys = await shops_with_keys(client, admin, shops)
             metrics_path = "/v1/metrics?from=2026-11-09&to=2026-11-13"
             await produce_input(bootstrap, input_records(before))
             ingest = await RunningIngest(ingest_settings(base)).start()

@@ -124,6 +124,21 @@ async def api(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
             yield client
 
 
+async def shops_with_keys(
+    client: httpx.AsyncClient, admin: dict[str, str], shops: list[str]
+) -> dict[str, dict[str, str]]:
+    """Each shop created through /admin with an API key: shop_id → its auth header."""
+    keys = {}
+    for shop in shops:
+        created = await client.post(
+            "/admin/shops", json={"shop_id": shop, "name": shop}, headers=admin
+        )
+        assert created.status_code == 201, created.text
+        key = await client.post(f"/admin/shops/{shop}/api-keys", headers=admin)
+        keys[shop] = {"Authorization": f"Bearer {key.json()['key']}"}
+    return keys
+
+
 async def test_postgres_stopped_mid_stream_and_started_again(
     own_postgres: StoppablePostgres, kafka_bootstrap: str
 ) -> None:
@@ -147,14 +162,7 @@ async def test_postgres_stopped_mid_stream_and_started_again(
     group = f"scoring-outage-{run}"
     try:
         async with api(settings) as client:
-            keys = {}
-            for shop in shops:
-                created = await client.post(
-                    "/admin/shops", json={"shop_id": shop, "name": shop}, headers=admin
-                )
-                assert created.status_code == 201, created.text
-                key = await client.post(f"/admin/shops/{shop}/api-keys", headers=admin)
-                keys[shop] = {"Authorization": f"Bearer {key.json()['key']}"}
+            keys = await shops_with_keys(client, admin, shops)
             hooked = f"outage-hooks-{run}"
             await shop_with_subscription(engine, hooked, receiver.url())
             queued = await enqueue(engine, hooked, 10)
