@@ -251,6 +251,8 @@ class Runs:
 
     def _summed(self) -> list[int]:
         """Σ over the runs of the count below every bound."""
+        if self._totals is None and not self.blobs and len(self.blocks) == 1:
+            self._totals = self.blocks[0].totals()  # a row as read: its block's (not copied)
         if self._totals is None:
             blob_values = sum(len(b) - HEADER for b in self.blobs) // 8
             if blob_values < _CARRY_FREE:

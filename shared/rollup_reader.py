@@ -324,15 +324,37 @@ async def _raw(session: Executor) -> psycopg.AsyncConnection[Any]:
     return raw
 
 
-async def _binary_rows(session: Executor, statement: Select[Any], params: dict[str, Any]) -> Any:
+async def _binary_rows(
+    session: Executor,
+    statement: Select[Any],
+    params: dict[str, Any],
+    *,
+    work_mem: str | None = None,
+) -> Any:
     """The statement's rows in psycopg's binary format, on the session's own connection:
     bytea arrives as the bytes themselves, where the text format would send and parse
-    twice as many hex digits (docs/percentiles.md)."""
+    twice as many hex digits (docs/percentiles.md). `work_mem`: the statement runs with
+    this much (inside a transaction; the transaction's own setting is put back after)."""
     conn = await session.connection() if isinstance(session, AsyncSession) else session
     compiled = _compiled(statement, conn.dialect)
     async with (await _raw(session)).cursor(binary=True) as cursor:
+        if work_mem is not None:
+            await cursor.execute(_SET_WORK_MEM, {"value": work_mem})
+            before = (await cursor.fetchone() or ("",))[0]
         await cursor.execute(compiled.string, compiled.construct_params(params))
-        return await cursor.fetchall()
+        rows = await cursor.fetchall()
+        if work_mem is not None:
+            await cursor.execute(_RESET_WORK_MEM, {"value": before})
+        return rows
+
+
+# The histograms' grouping (a sort or hash of the narrowed rows, ~1 kB a row: 6.5 MB for
+# 200 agents × 30 days) spills to disk under Postgres' default work_mem (4 MB): that
+# statement runs with more (a sort's or hash's bound, used only as far as needed and
+# only for the statement's length; beyond it, it spills as before).
+HISTOGRAM_WORK_MEM = "32MB"
+_SET_WORK_MEM = "SELECT current_setting('work_mem'), set_config('work_mem', %(value)s, true)"
+_RESET_WORK_MEM = "SELECT set_config('work_mem', %(value)s, true)"
 
 
 async def _binary_sql(session: Executor, sql: str, params: dict[str, Any]) -> list[Any]:
@@ -354,17 +376,31 @@ def _spread(shop_id: str, row: Any) -> Spread:
     return Spread(Runs(blocks=(r,)), Runs(blocks=(f,)))
 
 
-async def _fetch_buckets(session: Executor, wanted: dict[int, tuple[Runs, set[int]]]) -> list[Runs]:
-    """Fetch into each Runs the values in its wanted buckets of its blocks' runs, in
-    one statement; the Runs some of whose row versions are gone (nothing fetched).
-    Every list goes as one array literal built by joins (no Python step per run)."""
+Wanted = dict[int, tuple[Runs, set[int]]]  # id(runs) -> (runs, buckets wanted)
+_Request = tuple[Runs, int, int]  # (runs, bucket, slices asked)
+
+
+def _wanted(spreads: Iterable[Spread]) -> Wanted:
+    """The buckets whose values the spreads' percentiles (the catalogue's) need."""
+    wanted: Wanted = {}
+    for spread in spreads:
+        for source, bucket in spread.wanted(_PERCENTILES):
+            runs = getattr(spread, source)
+            wanted.setdefault(id(runs), (runs, set()))[1].add(bucket)
+    return wanted
+
+
+def _bucket_params(wanted: Wanted) -> tuple[dict[str, str], list[_Request]]:
+    """_VALUES' parameters for the wanted buckets of each Runs' blocks' runs, and the
+    requests they number. Every list goes as one array literal built by joins (no
+    Python step per run)."""
     tids: list[str] = []
     xmins: list[str] = []
     reqs: list[str] = []
     firsts: list[str] = []
     los: list[str] = []
     his: list[str] = []
-    requests: list[tuple[Runs, int, int]] = []  # (runs, bucket, slices asked)
+    requests: list[_Request] = []
     for runs, buckets in wanted.values():
         for bucket in buckets:
             asked = 0
@@ -387,7 +423,15 @@ async def _fetch_buckets(session: Executor, wanted: dict[int, tuple[Runs, set[in
         "lo": "{" + ",".join(los) + "}",
         "hi": "{" + ",".join(his) + "}",
     }
-    found = {i: (n, values) for i, n, values in await _binary_sql(session, _VALUES, params)}
+    return params, requests
+
+
+async def _found(
+    executor: Executor, params: dict[str, str], requests: list[_Request]
+) -> dict[int, Runs]:
+    """Run _VALUES: each request's values into its Runs; the Runs some of whose row
+    versions are gone (nothing fetched), by id."""
+    found = {i: (n, values) for i, n, values in await _binary_sql(executor, _VALUES, params)}
     changed: dict[int, Runs] = {}
     for i, (runs, bucket, asked) in enumerate(requests):
         got = found.get(i, (0, b""))
@@ -395,26 +439,47 @@ async def _fetch_buckets(session: Executor, wanted: dict[int, tuple[Runs, set[in
             runs.found[bucket] = got[1]
         else:
             changed[id(runs)] = runs
+    return changed
+
+
+async def _fetch_buckets(session: Executor, wanted: Wanted) -> list[Runs]:
+    """Fetch into each Runs the values in its wanted buckets of its blocks' runs, in
+    one statement; the Runs some of whose row versions are gone (nothing fetched)."""
+    return list((await _found(session, *_bucket_params(wanted))).values())
+
+
+async def _fetch_halves(session: Executor, beside: Executor, spreads: list[Spread]) -> list[Runs]:
+    """_fetch_buckets of the first half of the spreads on the session, sent before the
+    second half's buckets are found and fetched on `beside`: the two statements'
+    Postgres work overlaps the Python between them, and each other."""
+    half = len(spreads) // 2
+    first = _wanted(spreads[:half])
+    sent = asyncio.ensure_future(_found(session, *_bucket_params(first))) if first else None
+    await asyncio.sleep(0)  # the first statement goes out now
+    second = _wanted(spreads[half:])
+    changed = await _found(beside, *_bucket_params(second)) if second else {}
+    if sent is not None:
+        changed.update(await sent)
     return list(changed.values())
 
 
-async def fetch_values(session: Executor, spreads: Iterable[Spread]) -> None:
+async def fetch_values(
+    session: Executor, spreads: Iterable[Spread], *, beside: Executor | None = None
+) -> None:
     """Fetch into the spreads the values that their percentiles (the catalogue's) need,
     in one statement: the values in one bucket of each row's runs. After this every
     percentile of these spreads reads; call it again after summing spreads in Python
-    (their ranks, so their buckets, differ).
+    (their ranks, so their buckets, differ). `beside`: a second connection, that
+    fetches half of them (in a statement of its own, at the same time).
 
     The values come from the row versions the histograms were read from (ctid, xmin);
     a row changed meanwhile leaves its Runs short, and those runs are read again whole,
     as they are now: every value is exact for the runs as they are read."""
-    wanted: dict[int, tuple[Runs, set[int]]] = {}
-    for spread in spreads:
-        for source, bucket in spread.wanted(_PERCENTILES):
-            runs = getattr(spread, source)
-            wanted.setdefault(id(runs), (runs, set()))[1].add(bucket)
-    if not wanted:
-        return
-    changed = await _fetch_buckets(session, wanted)
+    if beside is not None:
+        changed = await _fetch_halves(session, beside, list(spreads))
+    else:
+        wanted = _wanted(spreads)
+        changed = await _fetch_buckets(session, wanted) if wanted else []
     if not changed:
         return
     keys = [
@@ -434,27 +499,48 @@ async def fetch_values(session: Executor, spreads: Iterable[Spread]) -> None:
         at += held
 
 
-async def spreads(session: Executor, query: AgentQuery) -> dict[tuple[str, Any], Spread]:
+async def spreads(
+    session: Executor, query: AgentQuery, *, beside: Executor | None = None
+) -> dict[tuple[str, Any], Spread]:
     """(period label, key) -> the response times of the query's rows (SPEC §11), with
-    the values their percentiles read."""
-    rows = await _binary_rows(session, _spread_statement_of(query), query.params())
+    the values their percentiles read. `beside`: a second connection that fetches half
+    of the values (fetch_values)."""
+    rows = await _binary_rows(
+        session, _spread_statement_of(query), query.params(), work_mem=HISTOGRAM_WORK_MEM
+    )
     out = {(row[0], row[1]): _spread(query.shop_id, row) for row in rows}
-    await fetch_values(session, out.values())
+    await fetch_values(session, out.values(), beside=beside)
     return out
 
 
-async def agent_sums(session: Executor, query: AgentQuery) -> list[AgentRow]:
+async def agent_sums(
+    session: Executor, query: AgentQuery, *, sums_on: Executor | None = None
+) -> list[AgentRow]:
     """(period label, key, summed parts) ordered by period, then key in code-point order;
     only (period, key) pairs with rows. The parts carry their row's response times
-    (`spread`, for the percentiles; an empty one when the row has none)."""
-    rows = await session.execute(_agent_statement_of(query), query.params())
-    times = await spreads(session, query)
-    out: list[AgentRow] = []
-    for r in rows:
-        parts = AgentDayParts(*r[2:])
-        parts.spread = times.get((r[0], r[1])) or Spread()
-        out.append((r[0], r[1], parts))
-    return out
+    (`spread`, for the percentiles; an empty one when the row has none).
+
+    `sums_on`: another connection that reads the sums while `session` reads the response
+    times (their Postgres work overlaps); only for a session that has written nothing
+    the other connection should see."""
+    if sums_on is None:
+        rows = await sum_rows(session, query)
+        return with_spreads(rows, await spreads(session, query))
+    rows, times = await asyncio.gather(sum_rows(sums_on, query), spreads(session, query))
+    return with_spreads(rows, times)
+
+
+async def sum_rows(executor: Executor, query: AgentQuery) -> list[AgentRow]:
+    """agent_sums without the response times: the parts' `spread` is not set (None)."""
+    rows = await executor.execute(_agent_statement_of(query), query.params())
+    return [(r[0], r[1], AgentDayParts(*r[2:])) for r in rows]
+
+
+def with_spreads(rows: list[AgentRow], times: dict[tuple[str, Any], Spread]) -> list[AgentRow]:
+    """The rows of sum_rows with their response times (`spreads` of the same query)."""
+    for period, key, parts in rows:
+        parts.spread = times.get((period, key)) or Spread()
+    return rows
 
 
 SumsRow = tuple[Any, ...]  # (period label, key, *summed parts; money as two-place text)
