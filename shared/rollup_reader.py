@@ -550,17 +550,20 @@ async def fetch_values(
         at += held
 
 
-async def spreads(
-    session: Executor, query: AgentQuery, *, beside: Executor | None = None
-) -> dict[tuple[str, Any], Spread]:
-    """(period label, key) -> the response times of the query's rows (SPEC §11), with
-    the values their percentiles read. `beside`: a second connection that fetches half
-    of the values (fetch_values)."""
+async def histograms(session: Executor, query: AgentQuery) -> dict[tuple[str, Any], Spread]:
+    """(period label, key) -> the response times of the query's rows by their
+    histograms only (statement 1): fetch_values before any percentile is read."""
     rows = await _binary_rows(
         session, _spread_statement_of(query), query.params(), work_mem=HISTOGRAM_WORK_MEM
     )
-    out = {(row[0], row[1]): _spread(query.shop_id, row) for row in rows}
-    await fetch_values(session, out.values(), beside=beside)
+    return {(row[0], row[1]): _spread(query.shop_id, row) for row in rows}
+
+
+async def spreads(session: Executor, query: AgentQuery) -> dict[tuple[str, Any], Spread]:
+    """(period label, key) -> the response times of the query's rows (SPEC §11), with
+    the values their percentiles read."""
+    out = await histograms(session, query)
+    await fetch_values(session, out.values())
     return out
 
 

@@ -226,9 +226,15 @@ async def numbers(
         sums, points, whole = await besides(session)
         times = await rollup_reader.spreads(session, agent_query)
     else:
-        (sums, points, whole), times = await asyncio.gather(
-            besides(beside), rollup_reader.spreads(session, agent_query, beside=beside)
-        )
+        read_beside = asyncio.ensure_future(besides(beside))
+        try:
+            times = await rollup_reader.histograms(session, agent_query)
+            # Half of the values on the second connection if it is done with its own
+            # reads (one connection serves one task at a time), else all on the session.
+            free = beside if read_beside.done() else None
+            await rollup_reader.fetch_values(session, times.values(), beside=free)
+        finally:
+            sums, points, whole = await read_beside
     rollup_reader.with_spreads(sums, times)
     rows = [metric_row(period, "agent_id", key, parts) for period, key, parts in sums]
     if whole is None:
