@@ -318,10 +318,11 @@ class Runs:
             if fetched is None:
                 raise Unfetched(f"the values in bucket {bucket} are not fetched")
             values += fetched
+        if _LITTLE:  # the bytes read as int64 where they are (no copy into an array)
+            return sorted(memoryview(values).cast("q"))[k - below - 1]
         found = array("q")
         found.frombytes(values)
-        if not _LITTLE:
-            found.byteswap()
+        found.byteswap()
         return sorted(found)[k - below - 1]
 
     def values(self) -> list[int]:
