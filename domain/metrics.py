@@ -112,21 +112,12 @@ def _reader(metric: Metric) -> Callable[[Any], int | float | str | None]:
 ROW_METRICS: tuple[Metric, ...] = tuple(m for m in AGENT_METRICS if m.in_rows != "no")
 SHOP_ROW_METRICS: tuple[Metric, ...] = tuple(m for m in SHOP_METRICS if m.in_rows != "no")
 _ROW_READERS = tuple(_reader(m) for m in ROW_METRICS)
-_AGENT_FIELDS = tuple((m.name, _reader(m)) for m in AGENT_METRICS if m.in_rows == "field")
-_VIOLATIONS = tuple(
-    (m.name.removeprefix("violations."), _reader(m))
-    for m in AGENT_METRICS
-    if m.in_rows == "violations"
-)
 _SHOP_FIELDS = tuple((m.name, _reader(m)) for m in SHOP_METRICS if m.in_rows == "field")
-assert tuple(rule for rule, _ in _VIOLATIONS) == RULES
-
-
-def agent_row(parts: AgentDayParts) -> dict[str, Any]:
-    """Every per-agent metric of a /v1/metrics row, and `violations` naming every rule."""
-    row: dict[str, Any] = {name: read(parts) for name, read in _AGENT_FIELDS}
-    row["violations"] = {rule: read(parts) for rule, read in _VIOLATIONS}
-    return row
+# The rules in violations.<rule> metrics' order are the QA rules' (agent_row's object).
+assert (
+    tuple(m.name.removeprefix("violations.") for m in AGENT_METRICS if m.in_rows == "violations")
+    == RULES
+)
 
 
 def agent_values(parts: AgentDayParts) -> list[int | float | str | None]:
@@ -172,9 +163,10 @@ def _parts_of(row: tuple[Any, ...], spread: Spread | None) -> AgentDayParts:
     return parts
 
 
-def _expression(metric: Metric, i: int, scope: dict[str, Any]) -> str:
+def _expression(metric: Metric, i: int, scope: dict[str, Any], *, money_text: bool = True) -> str:
     """The metric's JSON value as a Python expression over the part names, `spread` and
-    `held`/`parts` (set up in the function's prologue); helpers go into `scope`."""
+    `held`/`parts` (set up in the function's prologue); helpers go into `scope`.
+    `money_text`: money parts are their two-place text (a row of sums), else Decimals."""
     formula, money_fields = metric.formula, AgentDayParts.DECIMAL_FIELDS
     if metric.kind == "count" and isinstance(formula, Part) and formula.name not in money_fields:
         return formula.name
@@ -185,6 +177,9 @@ def _expression(metric: Metric, i: int, scope: dict[str, Any]) -> str:
     ):
         return "(" + " + ".join(formula.names) + ")"
     if metric.kind == "money" and isinstance(formula, Part) and formula.name in money_fields:
+        if not money_text:
+            scope["_money"] = money
+            return f"_money({formula.name})"
         return formula.name  # its sum's text: "258.90", as money() shows it
     if metric.kind not in ("count", "money"):
         if isinstance(formula, Ratio) and isinstance(formula.numerator, Part):
@@ -226,3 +221,34 @@ def _compile_row_values(
 
 
 summed_row_values = _compile_row_values(ROW_METRICS)
+
+
+def _compile_agent_row() -> Callable[[AgentDayParts], dict[str, Any]]:
+    """agent_row as one function, compiled once from the catalogue as summed_row_values
+    is (the parts unpacked into names, one dict display of every value): a row of
+    /v1/metrics (every API and console row) costs no reader call per metric.
+    tests/domain/test_metrics_rows.py holds it equal to the readers, value for value and
+    type for type."""
+    scope: dict[str, Any] = {}
+    values = {m.name: _expression(m, i, scope, money_text=False) for i, m in enumerate(ROW_METRICS)}
+    fields = [f"{m.name!r}: {values[m.name]}" for m in AGENT_METRICS if m.in_rows == "field"]
+    rules = [
+        f"{m.name.removeprefix('violations.')!r}: {values[m.name]}"
+        for m in AGENT_METRICS
+        if m.in_rows == "violations"
+    ]
+    body = [f"    ({', '.join(AgentDayParts.FIELDS)},) = parts.values()"]
+    if any("held" in v for v in values.values()):
+        body.append("    held = parts  # a percentile reads the parts' spread")
+    row = ", ".join([*fields, f"'violations': {{{', '.join(rules)}}}"])
+    body.append(f"    return {{{row}}}")
+    source = "def agent_row(parts):\n" + "\n".join(body) + "\n"
+    exec(compile(source, "<domain.metrics.agent_row>", "exec"), scope)
+    function: Callable[[AgentDayParts], dict[str, Any]] = scope["agent_row"]
+    function.__doc__ = (
+        "Every per-agent metric of a /v1/metrics row, and `violations` naming every rule."
+    )
+    return function
+
+
+agent_row = _compile_agent_row()

@@ -163,6 +163,20 @@ class Unfetched(LookupError):
     """A percentile needs values of a run that the reader has not fetched yet."""
 
 
+def _folded(headers: int, count: int) -> int:
+    """The sum of `count` headers held side by side in one integer (little-endian): its
+    upper half added onto its lower half until one header is left, a few big-integer
+    steps rather than a slice and an addition per header (carry-free while every
+    bound's sum stays below 2³²: the caller's condition)."""
+    while count > 1:
+        half = count // 2
+        shift = half * HEADER * 8
+        upper = headers >> shift
+        headers = headers - (upper << shift) + upper
+        count -= half
+    return headers
+
+
 @dataclass(slots=True, eq=False)
 class Block:
     """Runs held by their histograms only, as the rollup reader reads them: one row's
@@ -192,9 +206,7 @@ class Block:
         if self._totals is None:
             h = self.headers
             if self.n < _CARRY_FREE:
-                total = sum(
-                    int.from_bytes(h[at : at + HEADER], "little") for at in range(0, len(h), HEADER)
-                )
+                total = _folded(int.from_bytes(h, "little"), len(h) // HEADER)
                 self._totals = _fields(total.to_bytes(HEADER, "little"))
             else:
                 width, counts = len(BOUNDS), self.counts()
@@ -251,6 +263,8 @@ class Runs:
 
     def _summed(self) -> list[int]:
         """Σ over the runs of the count below every bound."""
+        if self._totals is None and not self.blobs and len(self.blocks) == 1:
+            self._totals = self.blocks[0].totals()  # a row as read: its block's (not copied)
         if self._totals is None:
             blob_values = sum(len(b) - HEADER for b in self.blobs) // 8
             if blob_values < _CARRY_FREE:
@@ -316,10 +330,11 @@ class Runs:
             if fetched is None:
                 raise Unfetched(f"the values in bucket {bucket} are not fetched")
             values += fetched
+        if _LITTLE:  # the bytes read as int64 where they are (no copy into an array)
+            return sorted(memoryview(values).cast("q"))[k - below - 1]
         found = array("q")
         found.frombytes(values)
-        if not _LITTLE:
-            found.byteswap()
+        found.byteswap()
         return sorted(found)[k - below - 1]
 
     def values(self) -> list[int]:

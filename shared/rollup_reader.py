@@ -22,6 +22,8 @@ from functools import lru_cache
 from typing import Any, Literal
 
 import psycopg
+from psycopg import sql
+from psycopg.pq import TransactionStatus
 from sqlalchemy import (
     ARRAY,
     BigInteger,
@@ -41,7 +43,7 @@ from sqlalchemy.sql import Select
 from domain.catalogue import CATALOGUE
 from domain.formulas import Percentile
 from domain.parts import AgentDayParts, ShopDayParts
-from domain.spread import HEADER, Block, Runs, Spread
+from domain.spread import BOUNDS, FIELD, HEADER, Block, Runs, Spread
 from shared.schema import agent_daily, agent_responses, agents, shop_daily
 
 Granularity = Literal["day", "week", "month", "total"]
@@ -256,19 +258,52 @@ def _size(column: str) -> Any:
     return literal_column(f"(octet_length(agent_responses.{column}) - {HEADER}) / 8")
 
 
-# The values of slices of runs (lo..hi-1), each from the row version its histogram was
-# read from (ctid, xmin), concatenated per request: (request, slices found, values). A
-# row version that is gone is not found: its request's count falls short. OFFSET 0 keeps
-# the row lookup a TID scan per slice, which passes on only the slice.
+def _field(data: str, at: int) -> str:
+    """SQL: the little-endian uint32 at byte `at` (0-based) of the bytea `data`."""
+    return "(" + " + ".join(f"(get_byte({data}, {at + i}) << {8 * i})" for i in range(4)) + ")"
+
+
+# The values in buckets of runs, each run from the row version its histogram was read
+# from (ctid, xmin), concatenated per request: (request, slices found, values). One TID
+# lookup per row version (w: its tid, xmin and group of requests), which gives every
+# request of its group (a: `at` where each group's slots start; per slot the request,
+# its bucket and column) its slice. A slice's bounds are the run's own counts below the
+# bucket's two bounds, read from the row's histogram (h: the two adjacent fields; the
+# first bucket starts at 0, the last ends at the run's size): from the very version
+# looked up, nothing of them is sent. A row version that is gone is not found: its
+# requests' counts fall short. `a` is parsed once (MATERIALIZED: its lists are read by
+# subscript per slot); OFFSET 0 keeps the lookup a TID scan and each step's
+# expressions computed once per slot (flattened, `h` would be cut again at each byte).
+_LAST = len(BOUNDS)
 _VALUES = f"""
-SELECT s.req, count(*), string_agg(s.v, ''::bytea)
-FROM unnest(%(tid)s::tid[], %(xmin)s::xid[], %(req)s::int4[], %(first)s::bool[],
-            %(lo)s::int4[], %(hi)s::int4[]) AS w(tid, xmin, req, first, lo, hi)
-CROSS JOIN LATERAL (
-    SELECT w.req, substring(CASE WHEN w.first THEN r.first_response_us ELSE r.response_us END
-                            FROM {HEADER + 1} + 8 * w.lo FOR 8 * (w.hi - w.lo)) AS v
-    FROM agent_responses r WHERE r.ctid = w.tid AND r.xmin = w.xmin OFFSET 0) s
-GROUP BY s.req
+WITH a AS MATERIALIZED (
+    SELECT %(at)s::int4[] AS at, %(req)s::int4[] AS req, %(bucket)s::int4[] AS bucket,
+           %(first)s::bool[] AS first
+)
+SELECT z.req, count(*),
+       string_agg(substring(z.run FROM {HEADER + 1} + 8 * z.lo FOR 8 * (z.hi - z.lo)), ''::bytea)
+FROM (
+    SELECT y.req, y.run,
+           CASE WHEN y.b = 0 THEN 0 ELSE {_field("y.h", 0)} END AS lo,
+           CASE WHEN y.b = 0 THEN {_field("y.h", 0)}
+                WHEN y.b = {_LAST} THEN (octet_length(y.run) - {HEADER}) / 8
+                ELSE {_field("y.h", FIELD)} END AS hi
+    FROM (
+        SELECT x.req, x.b, x.run,
+               substring(x.run FROM {FIELD} * x.b - {FIELD - 1} FOR {2 * FIELD}) AS h
+        FROM (
+            SELECT a.req[g.k] AS req, a.bucket[g.k] AS b,
+                   CASE WHEN a.first[g.k] THEN r.first_response_us ELSE r.response_us END AS run
+            FROM a
+            CROSS JOIN unnest(%(tid)s::tid[], %(xmin)s::xid[], %(grp)s::int4[]) AS w(tid, xmin, grp)
+            CROSS JOIN LATERAL (
+                SELECT r.response_us, r.first_response_us FROM agent_responses r
+                WHERE r.ctid = w.tid AND r.xmin = w.xmin OFFSET 0) r
+            CROSS JOIN LATERAL (SELECT generate_series(a.at[w.grp], a.at[w.grp + 1] - 1) AS k) g
+            OFFSET 0) x
+        OFFSET 0) y
+    OFFSET 0) z
+GROUP BY z.req
 """
 # Runs whose row changed since their histogram was read, whole, as they are now.
 _WHOLE = """
@@ -324,15 +359,42 @@ async def _raw(session: Executor) -> psycopg.AsyncConnection[Any]:
     return raw
 
 
-async def _binary_rows(session: Executor, statement: Select[Any], params: dict[str, Any]) -> Any:
+async def _binary_rows(
+    session: Executor,
+    statement: Select[Any],
+    params: dict[str, Any],
+    *,
+    work_mem: str | None = None,
+) -> Any:
     """The statement's rows in psycopg's binary format, on the session's own connection:
     bytea arrives as the bytes themselves, where the text format would send and parse
-    twice as many hex digits (docs/percentiles.md)."""
+    twice as many hex digits (docs/percentiles.md). `work_mem`: the statement runs with
+    this much, in the same round trip (a pipeline: the setting, the statement, the
+    setting put back; inside a transaction of its own when the connection is in none,
+    autocommit, since SET LOCAL lasts to the end of the transaction)."""
     conn = await session.connection() if isinstance(session, AsyncSession) else session
     compiled = _compiled(statement, conn.dialect)
-    async with (await _raw(session)).cursor(binary=True) as cursor:
-        await cursor.execute(compiled.string, compiled.construct_params(params))
-        return await cursor.fetchall()
+    raw = await _raw(session)
+    async with raw.cursor(binary=True) as cursor:
+        if work_mem is None:
+            await cursor.execute(compiled.string, compiled.construct_params(params))
+            return await cursor.fetchall()
+        alone = raw.autocommit and raw.info.transaction_status == TransactionStatus.IDLE
+        async with raw.pipeline():
+            if alone:
+                await raw.execute("BEGIN")
+            await raw.execute(sql.SQL("SET LOCAL work_mem = {}").format(work_mem))
+            await cursor.execute(compiled.string, compiled.construct_params(params))
+            # TO DEFAULT: the session's own value (nothing here SETs it for a session)
+            await raw.execute("COMMIT" if alone else "SET LOCAL work_mem TO DEFAULT")
+            return await cursor.fetchall()
+
+
+# The histograms' grouping (a sort or hash of the narrowed rows, ~1 kB a row: 6.5 MB for
+# 200 agents × 30 days) spills to disk under Postgres' default work_mem (4 MB): that
+# statement runs with more (a sort's or hash's bound, used only as far as needed and
+# only for the statement's length; beyond it, it spills as before).
+HISTOGRAM_WORK_MEM = "32MB"
 
 
 async def _binary_sql(session: Executor, sql: str, params: dict[str, Any]) -> list[Any]:
@@ -354,40 +416,72 @@ def _spread(shop_id: str, row: Any) -> Spread:
     return Spread(Runs(blocks=(r,)), Runs(blocks=(f,)))
 
 
-async def _fetch_buckets(session: Executor, wanted: dict[int, tuple[Runs, set[int]]]) -> list[Runs]:
-    """Fetch into each Runs the values in its wanted buckets of its blocks' runs, in
-    one statement; the Runs some of whose row versions are gone (nothing fetched).
-    Every list goes as one array literal built by joins (no Python step per run)."""
-    tids: list[str] = []
-    xmins: list[str] = []
-    reqs: list[str] = []
-    firsts: list[str] = []
-    los: list[str] = []
-    his: list[str] = []
-    requests: list[tuple[Runs, int, int]] = []  # (runs, bucket, slices asked)
+Wanted = dict[int, tuple[Runs, set[int]]]  # id(runs) -> (runs, buckets wanted)
+_Request = tuple[Runs, int, int]  # (runs, bucket, slices asked)
+
+
+def _wanted(spreads: Iterable[Spread]) -> Wanted:
+    """The buckets whose values the spreads' percentiles (the catalogue's) need."""
+    wanted: Wanted = {}
+    for spread in spreads:
+        for source, bucket in spread.wanted(_PERCENTILES):
+            runs = getattr(spread, source)
+            wanted.setdefault(id(runs), (runs, set()))[1].add(bucket)
+    return wanted
+
+
+def _bucket_params(wanted: Wanted) -> tuple[dict[str, str], list[_Request]]:
+    """_VALUES' parameters for the wanted buckets of each Runs' blocks' runs, and the
+    requests they number. The runs of one row read (a block's tids and xmins; the
+    response and first-response blocks of a row share them) are one group, looked up
+    once for all of its requests. Every list goes as one array literal built by joins
+    (no Python step per run)."""
+    # (tids, xmins) -> (runs, their slots: (request, bucket, first))
+    groups: dict[tuple[str, str], tuple[int, list[tuple[int, int, bool]]]] = {}
+    requests: list[_Request] = []
     for runs, buckets in wanted.values():
         for bucket in buckets:
             asked = 0
             for block in runs.blocks:
-                lo, hi = block.spans(bucket)
                 size = len(block.sizes)
-                tids.append(block.tids)
-                xmins.append(block.xmins)
-                los.append(",".join(map(str, lo)))
-                his.append(",".join(map(str, hi)))
-                firsts.append(",".join(["t" if block.first else "f"] * size))
+                group = groups.setdefault((block.tids, block.xmins), (size, []))
+                group[1].append((len(requests), bucket, block.first))
                 asked += size
-            reqs.append(",".join([str(len(requests))] * asked))
             requests.append((runs, bucket, asked))
+    tids: list[str] = []
+    xmins: list[str] = []
+    grps: list[str] = []
+    at = [1]
+    reqs: list[int] = []
+    bkts: list[int] = []
+    firsts: list[str] = []
+    for number, ((group_tids, group_xmins), (size, slots)) in enumerate(groups.items(), 1):
+        tids.append(group_tids)
+        xmins.append(group_xmins)
+        grps.append(",".join([str(number)] * size))
+        at.append(at[-1] + len(slots))
+        for request, bucket, first in slots:
+            reqs.append(request)
+            bkts.append(bucket)
+            firsts.append("t" if first else "f")
     params = {
         "tid": "{" + " ".join(tids).replace(" ", ",") + "}",
         "xmin": "{" + " ".join(xmins).replace(" ", ",") + "}",
-        "req": "{" + ",".join(reqs) + "}",
+        "grp": "{" + ",".join(grps) + "}",
+        "at": "{" + ",".join(map(str, at)) + "}",
+        "req": "{" + ",".join(map(str, reqs)) + "}",
+        "bucket": "{" + ",".join(map(str, bkts)) + "}",
         "first": "{" + ",".join(firsts) + "}",
-        "lo": "{" + ",".join(los) + "}",
-        "hi": "{" + ",".join(his) + "}",
     }
-    found = {i: (n, values) for i, n, values in await _binary_sql(session, _VALUES, params)}
+    return params, requests
+
+
+async def _found(
+    executor: Executor, params: dict[str, str], requests: list[_Request]
+) -> dict[int, Runs]:
+    """Run _VALUES: each request's values into its Runs; the Runs some of whose row
+    versions are gone (nothing fetched), by id."""
+    found = {i: (n, values) for i, n, values in await _binary_sql(executor, _VALUES, params)}
     changed: dict[int, Runs] = {}
     for i, (runs, bucket, asked) in enumerate(requests):
         got = found.get(i, (0, b""))
@@ -395,26 +489,48 @@ async def _fetch_buckets(session: Executor, wanted: dict[int, tuple[Runs, set[in
             runs.found[bucket] = got[1]
         else:
             changed[id(runs)] = runs
+    return changed
+
+
+async def _fetch_buckets(session: Executor, wanted: Wanted) -> list[Runs]:
+    """Fetch into each Runs the values in its wanted buckets of its blocks' runs, in
+    one statement; the Runs some of whose row versions are gone (nothing fetched)."""
+    return list((await _found(session, *_bucket_params(wanted))).values())
+
+
+async def _fetch_halves(session: Executor, beside: Executor, spreads: list[Spread]) -> list[Runs]:
+    """_fetch_buckets of half of the spreads on the session and of the other half on
+    `beside`, at the same time: the two statements' Postgres work overlaps. (Sending the
+    first before the second half's buckets are found measured slower: its statement
+    went out only when this coroutine next waited.)"""
+    half = len(spreads) // 2
+    halves = ((session, _wanted(spreads[:half])), (beside, _wanted(spreads[half:])))
+    found = await asyncio.gather(
+        *(_found(executor, *_bucket_params(wanted)) for executor, wanted in halves if wanted)
+    )
+    changed: dict[int, Runs] = {}
+    for part in found:
+        changed.update(part)
     return list(changed.values())
 
 
-async def fetch_values(session: Executor, spreads: Iterable[Spread]) -> None:
+async def fetch_values(
+    session: Executor, spreads: Iterable[Spread], *, beside: Executor | None = None
+) -> None:
     """Fetch into the spreads the values that their percentiles (the catalogue's) need,
     in one statement: the values in one bucket of each row's runs. After this every
     percentile of these spreads reads; call it again after summing spreads in Python
-    (their ranks, so their buckets, differ).
+    (their ranks, so their buckets, differ). `beside`: a second connection, that
+    fetches half of them (in a statement of its own, at the same time).
 
     The values come from the row versions the histograms were read from (ctid, xmin);
     a row changed meanwhile leaves its Runs short, and those runs are read again whole,
     as they are now: every value is exact for the runs as they are read."""
-    wanted: dict[int, tuple[Runs, set[int]]] = {}
-    for spread in spreads:
-        for source, bucket in spread.wanted(_PERCENTILES):
-            runs = getattr(spread, source)
-            wanted.setdefault(id(runs), (runs, set()))[1].add(bucket)
-    if not wanted:
-        return
-    changed = await _fetch_buckets(session, wanted)
+    if beside is not None:
+        changed = await _fetch_halves(session, beside, list(spreads))
+    else:
+        wanted = _wanted(spreads)
+        changed = await _fetch_buckets(session, wanted) if wanted else []
     if not changed:
         return
     keys = [
@@ -434,27 +550,51 @@ async def fetch_values(session: Executor, spreads: Iterable[Spread]) -> None:
         at += held
 
 
+async def histograms(session: Executor, query: AgentQuery) -> dict[tuple[str, Any], Spread]:
+    """(period label, key) -> the response times of the query's rows by their
+    histograms only (statement 1): fetch_values before any percentile is read."""
+    rows = await _binary_rows(
+        session, _spread_statement_of(query), query.params(), work_mem=HISTOGRAM_WORK_MEM
+    )
+    return {(row[0], row[1]): _spread(query.shop_id, row) for row in rows}
+
+
 async def spreads(session: Executor, query: AgentQuery) -> dict[tuple[str, Any], Spread]:
     """(period label, key) -> the response times of the query's rows (SPEC §11), with
     the values their percentiles read."""
-    rows = await _binary_rows(session, _spread_statement_of(query), query.params())
-    out = {(row[0], row[1]): _spread(query.shop_id, row) for row in rows}
+    out = await histograms(session, query)
     await fetch_values(session, out.values())
     return out
 
 
-async def agent_sums(session: Executor, query: AgentQuery) -> list[AgentRow]:
+async def agent_sums(
+    session: Executor, query: AgentQuery, *, sums_on: Executor | None = None
+) -> list[AgentRow]:
     """(period label, key, summed parts) ordered by period, then key in code-point order;
     only (period, key) pairs with rows. The parts carry their row's response times
-    (`spread`, for the percentiles; an empty one when the row has none)."""
-    rows = await session.execute(_agent_statement_of(query), query.params())
-    times = await spreads(session, query)
-    out: list[AgentRow] = []
-    for r in rows:
-        parts = AgentDayParts(*r[2:])
-        parts.spread = times.get((r[0], r[1])) or Spread()
-        out.append((r[0], r[1], parts))
-    return out
+    (`spread`, for the percentiles; an empty one when the row has none).
+
+    `sums_on`: another connection that reads the sums while `session` reads the response
+    times (their Postgres work overlaps); only for a session that has written nothing
+    the other connection should see."""
+    if sums_on is None:
+        rows = await sum_rows(session, query)
+        return with_spreads(rows, await spreads(session, query))
+    rows, times = await asyncio.gather(sum_rows(sums_on, query), spreads(session, query))
+    return with_spreads(rows, times)
+
+
+async def sum_rows(executor: Executor, query: AgentQuery) -> list[AgentRow]:
+    """agent_sums without the response times: the parts' `spread` is not set (None)."""
+    rows = await executor.execute(_agent_statement_of(query), query.params())
+    return [(r[0], r[1], AgentDayParts(*r[2:])) for r in rows]
+
+
+def with_spreads(rows: list[AgentRow], times: dict[tuple[str, Any], Spread]) -> list[AgentRow]:
+    """The rows of sum_rows with their response times (`spreads` of the same query)."""
+    for period, key, parts in rows:
+        parts.spread = times.get((period, key)) or Spread()
+    return rows
 
 
 SumsRow = tuple[Any, ...]  # (period label, key, *summed parts; money as two-place text)

@@ -9,9 +9,10 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from domain.metrics import ROW_METRICS
+from services.api.console import team
 from services.api.console.team import value_of
 from shared.rollup_version import bump_rollup_version
 from tests.api.conftest import (
@@ -195,3 +196,43 @@ async def test_team_numbers_follow_the_rollup_version(
             await bump_rollup_version(session=conn, shop_ids=[shop_id])
         after = page_values((await c.get("/console", params=params)).text)
         assert after["a2"]["inquiries"] == "14"
+
+
+async def test_numbers_read_beside_equal_the_numbers_read_on_the_session_alone(
+    client: httpx.AsyncClient, admin: dict[str, str], api_engine: AsyncEngine
+) -> None:
+    """With a second connection (the sums, sparklines and shop row read on it; half of
+    the percentiles' values fetched on each) the team page's numbers are those the
+    session reads alone (as it does when the pool has no connection to spare)."""
+    shop_id, _ = await make_shop(client, admin)
+    await seed(api_engine, shop_id)
+    await insert_agent_responses(  # both agents have percentiles: each half fetches some
+        api_engine,
+        shop_id,
+        [("a2", date(2026, 11, 20), [1_000_000, 2_000_000, 40_000_000], [2_000_000])],
+    )
+    asked: dict[str, Any] = {"shop_id": shop_id, "start": date(2026, 11, 1)}
+    asked["end"] = date(2026, 11, 30)
+    for group in (None, "售后"):
+        async with AsyncSession(api_engine) as session, session.begin():
+            alone = await team.numbers(session, **asked, group=group)
+        async with (
+            AsyncSession(api_engine) as session,
+            session.begin(),
+            api_engine.connect() as beside,
+        ):
+            together = await team.numbers(session, **asked, group=group, beside=beside)
+        assert together == alone, group
+        assert alone.rows and alone.shop
+    assert alone.rows[0]["p50_response_seconds"] == 2.0
+
+
+async def test_no_connection_is_spared_beyond_the_pool_size(database_url: str) -> None:
+    engine = create_async_engine(database_url, pool_size=1)
+    try:
+        async with team.spare_connection(engine) as spare:
+            assert spare is not None
+            async with team.spare_connection(engine) as none:
+                assert none is None
+    finally:
+        await engine.dispose()

@@ -13,11 +13,13 @@ from domain.metrics import (
     ROW_METRICS,
     _compile_row_values,
     _reader,
+    agent_row,
     agent_values,
     money,
     summed_row_values,
 )
 from domain.parts import AgentDayParts
+from domain.qa_rules import RULES
 from domain.spread import Spread, encode
 
 
@@ -81,3 +83,31 @@ def test_a_metric_of_another_shape_is_read_from_parts() -> None:
         parts = _parts(rng)
         got = values(_row(parts), None)
         assert got[2:] == tuple(_reader(m)(parts) for m in (net, per_session, *ROW_METRICS[:3]))
+
+
+def test_a_row_of_parts_holds_every_reader_value_in_the_rows_shape() -> None:
+    """agent_row (compiled, every /v1/metrics and console row) gives what each metric's
+    reader gives, value for value and type for type, fields in catalogue order and the
+    rules inside `violations`."""
+    rng = random.Random(7)
+    spreads = [
+        None,
+        Spread.of_rows([encode([1_500_000, 2_250_000, 9_000_000])], [encode([1_500_000])]),
+        Spread.of_rows([encode([])], [encode([])]),
+    ]
+    fields = [m.name for m in ROW_METRICS if m.in_rows == "field"]
+    for i in range(3000):
+        parts = _parts(rng)
+        parts.spread = spreads[i % len(spreads)]
+        row = agent_row(parts)
+        assert list(row) == [*fields, "violations"]
+        assert list(row["violations"]) == list(RULES)
+        got = [
+            row[m.name]
+            if m.in_rows == "field"
+            else row["violations"][m.name.removeprefix("violations.")]
+            for m in ROW_METRICS
+        ]
+        expected = agent_values(parts)
+        assert got == expected
+        assert [type(v) for v in got] == [type(v) for v in expected]

@@ -3,6 +3,8 @@ each against a brute force."""
 
 from __future__ import annotations
 
+import random
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -159,3 +161,13 @@ def test_values_on_the_bounds_and_past_the_last() -> None:
         assert merged.kth(k) == everything[k - 1]
     assert merged.bucket(len(everything)) == (len(spread.BOUNDS), 6)  # 4 from the top on
     assert merged.bucket(3) == (1, 2)
+
+
+def test_a_blocks_histograms_summed_by_halves_are_summed_bound_by_bound() -> None:
+    rng = random.Random(3)
+    for count in (1, 2, 3, 5, 30, 31, 366):
+        runs = [
+            [rng.randint(0, 6 * 10**8) for _ in range(rng.randint(0, 40))] for _ in range(count)
+        ]
+        block, _ = _block(runs)
+        assert block.totals() == [sum(v < b for r in runs for v in r) for b in spread.BOUNDS]

@@ -13,8 +13,8 @@ from ..deps import SessionDep
 from .auth import CurrentUser
 from .context import parse_day, shop_context
 from .periods import CHOICES, LABELS, period_of
-from .render import page
-from .team import SHOP_HEADER, sort_lines, team, value_of
+from .render import page, request_lang
+from .team import SHOP_HEADER, cell_formats, sort_lines, team, value_of
 
 router = APIRouter()
 
@@ -37,6 +37,7 @@ async def team_page(request: Request, user: CurrentUser, session: SessionDep) ->
         group=group,
         target_label=period.target_label,
         cache=request.app.state.console_numbers,
+        engine=request.app.state.engine,
     )
     sort, descending = q.get("sort"), q.get("dir", "desc") == "desc"
     base = {"period": period.choice, "from": period.start.isoformat(), "to": period.end.isoformat()}
@@ -54,6 +55,7 @@ async def team_page(request: Request, user: CurrentUser, session: SessionDep) ->
         lines=sort_lines(data.lines, sort, descending),
         metrics=ROW_METRICS,
         header=SHOP_HEADER,
+        formats=cell_formats(request_lang(request), shop.currency),
         value_of=value_of,
         sort=sort,
         descending=descending,
