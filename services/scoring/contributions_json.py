@@ -154,8 +154,10 @@ def stored_diff(new: HasParts, compact: Mapping[str, Any], stored: Stored | None
     row (`compact`: compact_contributions(new)) left undecoded. Equal JSON decodes to
     equal parts, whose difference is zero; and live traffic changes a buyer's row of the
     day, not its older ones."""
-    if not stored:
-        return diff(new, None)
+    if not stored or not (
+        stored.get("agent_days") or stored.get("shop_days") or stored.get("spreads")
+    ):
+        return diff(new, None)  # nothing stored: new itself (core diff's first derivation)
     return Contributions(
         _rows_diff(
             new.agent_days,

@@ -86,6 +86,9 @@ def _json(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+_EMPTY = _json([])  # most consultations credit no order
+
+
 async def load_stored(*, pg: Pg, keys: Iterable[BuyerKey]) -> dict[BuyerKey, Stored]:
     """The buyers' stored buyer_state.contributions documents, as stored (undecoded:
     contributions_json.stored_diff decodes only the rows that changed)."""
@@ -172,7 +175,7 @@ class FactRows:
                     c.status,
                     c.first_buyer_at,
                     c.last_buyer_at,
-                    _json(list(c.order_ids)),
+                    _json(c.order_ids) if c.order_ids else _EMPTY,  # tuples dump as arrays
                 )
             )
         for r in facts.reviews:

@@ -7,7 +7,7 @@ import json
 from datetime import date
 from decimal import Decimal
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from domain.parts import AgentDayParts, ShopDayParts
@@ -100,7 +100,12 @@ def _exact_diff(c: Contributions) -> object:
     return (*_exact(c), sorted((k, t.responses, t.first) for k, t in c.spreads.items()))
 
 
+# Stored with no rows at all: core diff returns new's rows themselves (not new − 0).
+_TEN = Contributions(shop_days={date(2026, 3, 28): ShopDayParts(sales_total=Decimal("1E+1"))})
+
+
 @settings(max_examples=60)
+@example(new=_TEN, old=Contributions(), full=False)
 @given(_WITH_SPREADS, st.none() | _WITH_SPREADS, st.booleans())
 def test_stored_diff_is_the_core_diff(
     new: Contributions, old: Contributions | None, full: bool
