@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
-from functools import lru_cache, partial
+from functools import lru_cache
 from operator import attrgetter
 from typing import NamedTuple
 
+from domain.business_hours import Openings
 from domain.days import ZoneDays, zone, zone_days
 from domain.qa_rules import QaRules
 from domain.settings import ShopSettings
@@ -76,7 +77,7 @@ def limits(s: ShopSettings) -> Limits:
         s.aftersale_lookback,
         s.reminder_window,
         s.slow_reply_us,
-        None if hours is None else partial(hours.next_opening, tz=zone(s.timezone)),
+        None if hours is None else Openings(hours, zone(s.timezone)).__getitem__,
     )
 
 
