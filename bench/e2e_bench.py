@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -175,7 +176,8 @@ def profile(stack: Stack, folder: str) -> list[subprocess.Popen[bytes]]:
         if role in ("ingest", "scoring"):
             out = os.path.join(folder, f"{role}-{process.pid}.txt")
             argv = ["py-spy", "record", "--format", "raw", "-r", "250", "-o", out]
-            argv = [os.path.join(os.path.dirname(sys.executable), argv[0]), *argv[1:]]
+            beside = os.path.join(os.path.dirname(sys.executable), argv[0])
+            argv[0] = beside if os.path.exists(beside) else shutil.which(argv[0]) or beside
             started.append(
                 subprocess.Popen(
                     [*argv, "--pid", str(process.pid)],

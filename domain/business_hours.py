@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -113,6 +113,32 @@ class BusinessHours:
                     continue  # already past (and closed: not inside it)
                 return _instant(d, start, tz)
         raise AssertionError("business hours with no interval")  # parse refuses these
+
+
+_MAX_OPENINGS = 1 << 18
+
+
+class Openings(dict[datetime, datetime]):
+    """instant -> hours.next_opening(instant, tz), memoised: a buyer's questions are timed
+    again on every re-derivation of its whole history, so `openings[asked_at]` is one
+    C-level lookup after the first. Keyed like domain.days.ZoneDays: only an instant with
+    a fixed offset is stored (two wall times that differ only by `fold` compare equal);
+    an equal key is the same instant, whose opening is the same instant."""
+
+    __slots__ = ("hours", "tz")
+
+    def __init__(self, hours: BusinessHours, tz: ZoneInfo) -> None:
+        super().__init__()
+        self.hours = hours
+        self.tz = tz
+
+    def __missing__(self, at: datetime) -> datetime:
+        opening = self.hours.next_opening(at, self.tz)
+        if type(at.tzinfo) is timezone:  # the scoring shell reads timestamps in UTC
+            if len(self) >= _MAX_OPENINGS:
+                self.clear()  # bounded: a cold memo only costs the computations again
+            self[at] = opening
+        return opening
 
 
 def _instant(day: date, minutes: int, tz: ZoneInfo) -> datetime:

@@ -47,8 +47,13 @@ def _plus(a: Mapping[int, int], b: Mapping[int, int], sign: int) -> Multiset:
 
 def _expanded(values: Mapping[int, int]) -> list[int]:
     """The sorted values with repeats; a multiset with a negative count has none."""
-    if any(c < 0 for c in values.values()):
+    if not values:
+        return []
+    counts = values.values()
+    if min(counts) < 0:
         raise ValueError("a multiset with negative counts has no values")
+    if sum(counts) == len(values):  # every count is 1 (a buyer's usual times): no repeats
+        return sorted(values)
     return [v for v in sorted(values) for _ in range(values[v])]
 
 

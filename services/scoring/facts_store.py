@@ -20,9 +20,8 @@ from psycopg import AsyncCopy
 from psycopg.copy import AsyncWriter
 from psycopg.types.json import JsonbBinaryDumper, set_json_loads
 
-from services.scoring.contributions_json import compact_contributions
-from services.scoring.core.contributions import contributions_from_json
-from services.scoring.core.facts import BuyerFacts, Contributions
+from services.scoring.contributions_json import Stored, compact_contributions
+from services.scoring.core.facts import BuyerFacts
 from services.scoring.repository import BuyerKey, Pg
 
 _FACT_TABLES = ("sessions", "violations", "inquiries", "order_reviews")
@@ -87,7 +86,12 @@ def _json(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-async def load_contributions(*, pg: Pg, keys: Iterable[BuyerKey]) -> dict[BuyerKey, Contributions]:
+_EMPTY = _json([])  # most consultations credit no order
+
+
+async def load_stored(*, pg: Pg, keys: Iterable[BuyerKey]) -> dict[BuyerKey, Stored]:
+    """The buyers' stored buyer_state.contributions documents, as stored (undecoded:
+    contributions_json.stored_diff decodes only the rows that changed)."""
     pairs = list(keys)
     if not pairs:
         return {}
@@ -103,7 +107,7 @@ async def load_contributions(*, pg: Pg, keys: Iterable[BuyerKey]) -> dict[BuyerK
         """,
         ([p[0] for p in pairs], [p[1] for p in pairs]),
     )
-    return {(r[0], r[1]): contributions_from_json(r[2]) for r in await cur.fetchall()}
+    return {(r[0], r[1]): r[2] for r in await cur.fetchall()}
 
 
 class FactRows:
@@ -116,7 +120,8 @@ class FactRows:
         self.reviews: list[tuple[Any, ...]] = []
         self.states: list[tuple[Any, ...]] = []
 
-    def add(self, key: BuyerKey, facts: BuyerFacts) -> None:
+    def add(self, key: BuyerKey, facts: BuyerFacts) -> dict[str, Any]:
+        """Add the buyer's rows; its compact contributions (the buyer_state document)."""
         shop, buyer = key
         for s in facts.sessions:
             responses = [
@@ -170,7 +175,7 @@ class FactRows:
                     c.status,
                     c.first_buyer_at,
                     c.last_buyer_at,
-                    _json(list(c.order_ids)),
+                    _json(c.order_ids) if c.order_ids else _EMPTY,  # tuples dump as arrays
                 )
             )
         for r in facts.reviews:
@@ -193,7 +198,9 @@ class FactRows:
                     _json(list(r.mentions)),
                 )
             )
-        self.states.append((shop, buyer, facts.wake_at, _json(compact_contributions(facts))))
+        compact = compact_contributions(facts)
+        self.states.append((shop, buyer, facts.wake_at, _json(compact)))
+        return compact
 
 
 def _arrays(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:

@@ -22,8 +22,9 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
+from typing import NamedTuple
 
 import orjson
 
@@ -33,6 +34,7 @@ from services.scoring.repository import BuyerKey
 from services.scoring.timeline_loader import Timeline
 
 CAPACITY = 200_000  # buyers; ~100 bytes each
+_EVENT_ID = attrgetter("event_id")
 
 
 def digest(timeline: Timeline) -> bytes:
@@ -41,17 +43,17 @@ def digest(timeline: Timeline) -> bytes:
     per timeline until an event is appended (a cached timeline is digested every batch)."""
     if timeline.digest is None:
         ids = [
-            sorted(m.event_id for m in timeline.messages),
-            sorted(e.event_id for e in timeline.order_events),
-            sorted(r.event_id for r in timeline.reviews),
+            sorted(map(_EVENT_ID, timeline.messages)),  # C-level: no generator frames
+            sorted(map(_EVENT_ID, timeline.order_events)),
+            sorted(map(_EVENT_ID, timeline.reviews)),
         ]
         timeline.digest = hashlib.blake2b(orjson.dumps(ids), digest_size=16).digest()
     return timeline.digest
 
 
-@dataclass(frozen=True, slots=True)
-class Inputs:
-    """What one committed derivation of a buyer was computed from."""
+class Inputs(NamedTuple):
+    """What one committed derivation of a buyer was computed from (a NamedTuple: one is
+    made per derivation, several times cheaper than a frozen dataclass)."""
 
     digest: bytes
     settings: ShopSettings

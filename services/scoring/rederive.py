@@ -22,10 +22,9 @@ from datetime import datetime
 
 from domain.review_notices import ReviewNotice
 from domain.violations import BuyerViolations
-from services.scoring.core.contributions import diff
-from services.scoring.core.facts import Contributions
+from services.scoring.contributions_json import Stored, stored_diff
 from services.scoring.derivation import buyer_violations, changed, derive_one, review_notices
-from services.scoring.facts_store import FactRows, delete_facts, insert_facts, load_contributions
+from services.scoring.facts_store import FactRows, delete_facts, insert_facts, load_stored
 from services.scoring.input_memo import InputMemo, Inputs
 from services.scoring.lane import Lane
 from services.scoring.repository import BuyerKey, Pg, ShopContext
@@ -63,7 +62,7 @@ class _Chunk:
 
     timelines: dict[BuyerKey, Timeline]  # the ones the memo could not vouch for
     digests: dict[BuyerKey, bytes]
-    stored: dict[BuyerKey, Contributions]  # their stored contributions (none: first time)
+    stored: dict[BuyerKey, Stored]  # their stored contributions (none: first time)
     unchanged: int
 
 
@@ -80,7 +79,7 @@ async def _load(keys: list[BuyerKey], reads: Lane, ctx: _Context) -> _Chunk:
         loaded = await read_timelines(pg=pg, keys=keys, cache=ctx.cache)
     timelines, digests = changed(loaded, ctx.shops, ctx.marks, ctx.memo)
     async with reads.turn() as pg:
-        stored = await load_contributions(pg=pg, keys=timelines)
+        stored = await load_stored(pg=pg, keys=timelines)
     return _Chunk(timelines, digests, stored, len(loaded) - len(timelines))
 
 
@@ -98,13 +97,13 @@ async def _derive(
         facts = derive_one(key, timeline, shop, ctx.marks[key[0]])
         if facts is None:
             continue
-        rows.add(key, facts)
+        compact = rows.add(key, facts)
         derived.buyers += 1
         derived.events += timeline.size
         derived.inputs.append(
             (key, Inputs(chunk.digests[key], shop.settings, shop.rules, facts.wake_at))
         )
-        derived.deltas.add(key[0], diff(facts, chunk.stored.get(key)))
+        derived.deltas.add(key[0], stored_diff(facts, compact, chunk.stored.get(key)))
         derived.violations.setdefault(key[0], []).append(buyer_violations(key[1], facts))
         if facts.reviews:
             bad = review_notices(key[1], facts)

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from domain.business_hours import BusinessHours
+from domain.business_hours import BusinessHours, Openings
 from domain.settings import ShopSettings
 from services.scoring.core import ChatMessage
 from tests.scoring.scoring_builders import FAR, agent, buyer, day_parts, derive, t
@@ -161,3 +161,20 @@ def test_valid_hours_round_trip_in_canonical_order() -> None:
     }
     assert ShopSettings().to_dict()["business_hours"] is None
     assert hash(settings) == hash(ShopSettings.from_dict({"business_hours": value}))
+
+
+def test_the_openings_memo_answers_as_next_opening() -> None:
+    """Openings (the core's memo of next openings) gives next_opening's instants; it keeps
+    only fixed-offset keys (a zoned wall time's fold would not tell two instants apart)."""
+    hours, tz = OPEN.business_hours, ZoneInfo("Asia/Shanghai")
+    assert hours is not None
+    openings = Openings(hours, tz)
+    instants = [datetime(2026, 11, 9, 0, tzinfo=UTC) + timedelta(hours=h) for h in range(0, 170, 7)]
+    for at in instants * 2:  # the second time from the memo
+        assert openings[at] == hours.next_opening(at, tz)
+    assert len(openings) == len(instants)
+    ny = ZoneInfo("America/New_York")
+    for fold in (0, 1):  # 2026-11-01 01:30 happens twice in New York
+        at = datetime(2026, 11, 1, 1, 30, tzinfo=ny, fold=fold)
+        assert openings[at] == hours.next_opening(at, tz)
+    assert len(openings) == len(instants)

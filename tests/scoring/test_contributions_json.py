@@ -1,4 +1,5 @@
-"""buyer_state's compact contributions JSON decodes to exactly what the full form does."""
+"""buyer_state's compact contributions JSON decodes to exactly what the full form does, and
+the difference taken from it is the core's."""
 
 from __future__ import annotations
 
@@ -6,12 +7,17 @@ import json
 from datetime import date
 from decimal import Decimal
 
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from domain.parts import AgentDayParts, ShopDayParts
-from services.scoring.contributions_json import compact_contributions
-from services.scoring.core.contributions import contributions_from_json, contributions_to_json
+from domain.spread import ResponseTimes
+from services.scoring.contributions_json import compact_contributions, stored_diff
+from services.scoring.core.contributions import (
+    contributions_from_json,
+    contributions_to_json,
+    diff,
+)
 from services.scoring.core.facts import Contributions
 
 _MONEY = st.sampled_from(
@@ -20,9 +26,11 @@ _MONEY = st.sampled_from(
 _COUNT = st.sampled_from([0, 0, 0, 1, 2, 123456789])
 
 
-def _parts(cls: type[AgentDayParts] | type[ShopDayParts]) -> st.SearchStrategy[object]:
+def _parts(
+    cls: type[AgentDayParts] | type[ShopDayParts], money: st.SearchStrategy[Decimal] = _MONEY
+) -> st.SearchStrategy[object]:
     return st.builds(
-        cls, *[_MONEY if f in cls.DECIMAL_FIELDS else _COUNT for f in cls.FIELDS]
+        cls, *[money if f in cls.DECIMAL_FIELDS else _COUNT for f in cls.FIELDS]
     ).filter(lambda p: not p.is_zero())
 
 
@@ -69,3 +77,46 @@ def test_zero_decimals_other_than_plain_zero_are_kept() -> None:
         {"agent_id": "a1", "day": "2026-11-11", "consultations": 1, "sales_amount": "0.00"}
     ]
     assert compact_contributions(Contributions()) == {"agent_days": [], "shop_days": []}
+
+
+_TIMES = st.builds(
+    ResponseTimes,
+    st.dictionaries(st.integers(0, 5), st.integers(1, 2), min_size=1),
+    st.dictionaries(st.integers(0, 5), st.integers(1, 2)),
+)
+_FEW_DAYS = st.sampled_from([date(2026, 3, 28), date(2026, 3, 29), date(2026, 11, 11)])
+_AGENT_DAY = st.tuples(st.sampled_from(["a1", "店:小雨"]), _FEW_DAYS)
+# A positive exponent too: x − Decimal(0) is then written differently from x itself.
+_ANY_MONEY = st.sampled_from([Decimal(0), Decimal("0.00"), Decimal("1E+1"), Decimal("-3.50")])
+_WITH_SPREADS = st.builds(
+    Contributions,
+    st.dictionaries(_AGENT_DAY, _parts(AgentDayParts, _ANY_MONEY), max_size=3),
+    st.dictionaries(_FEW_DAYS, _parts(ShopDayParts, _ANY_MONEY), max_size=2),
+    st.dictionaries(_AGENT_DAY, _TIMES, max_size=2),
+)
+
+
+def _exact_diff(c: Contributions) -> object:
+    return (*_exact(c), sorted((k, t.responses, t.first) for k, t in c.spreads.items()))
+
+
+# Stored with no rows at all: core diff returns new's rows themselves (not new − 0).
+_TEN = Contributions(shop_days={date(2026, 3, 28): ShopDayParts(sales_total=Decimal("1E+1"))})
+
+
+@settings(max_examples=60)
+@example(new=_TEN, old=Contributions(), full=False)
+@given(_WITH_SPREADS, st.none() | _WITH_SPREADS, st.booleans())
+def test_stored_diff_is_the_core_diff(
+    new: Contributions, old: Contributions | None, full: bool
+) -> None:
+    """new − stored from the stored JSON (equal rows skipped undecoded) is core diff's
+    new − old exactly, Decimal exponents included, whichever form the old was stored in."""
+    if old is not None and new.agent_days:  # some rows stored exactly as they are again
+        old.agent_days.update(list(new.agent_days.items())[:1])
+    store = contributions_to_json if full else compact_contributions
+    stored = None if old is None else json.loads(json.dumps(store(old)))
+    expected = diff(new, None if old is None else contributions_from_json(stored))
+    assert _exact_diff(stored_diff(new, compact_contributions(new), stored)) == _exact_diff(
+        expected
+    )

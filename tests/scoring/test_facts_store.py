@@ -12,12 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.parts import AgentDayParts, ShopDayParts
 from services.scoring.contributions_json import compact_contributions
+from services.scoring.core.contributions import contributions_from_json
 from services.scoring.core.facts import Contributions
 from services.scoring.facts_store import (
     FactRows,
     delete_facts,
     insert_facts,
-    load_contributions,
+    load_stored,
     upsert_states,
 )
 from services.scoring.repository import driver
@@ -106,7 +107,8 @@ async def test_contributions_round_trip_through_buyer_state(db: AsyncConnection)
     await upsert_states(pg=pg, states=[(SHOP, "b1", T, state), (SHOP, "b2", None, state)])
     await upsert_states(pg=pg, states=[(SHOP, "b2", T, '{"agent_days": [], "shop_days": []}')])
 
-    loaded = await load_contributions(pg=pg, keys=[(SHOP, "b1"), (SHOP, "b2"), (SHOP, "b3")])
+    stored = await load_stored(pg=pg, keys=[(SHOP, "b1"), (SHOP, "b2"), (SHOP, "b3")])
+    loaded = {key: contributions_from_json(document) for key, document in stored.items()}
 
     assert set(loaded) == {(SHOP, "b1"), (SHOP, "b2")}
     assert loaded[(SHOP, "b1")] == contributions

@@ -11,9 +11,13 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
+from operator import attrgetter
 
 from .inquiries import Consultation, ConsultationDraft, Kind
 from .orders import Order
+
+_EVENT_ID = attrgetter("event_id")
+_ORDER_ID = attrgetter("order_id")
 
 InquiryKey = tuple[str, date]  # (agent_id, local day): one buyer has one inquiry per key
 
@@ -72,9 +76,9 @@ def finalize(
         kind,
         messages[0].sent_at,  # first_buyer_at
         last,  # last_buyer_at
-        tuple([m.event_id for m in messages]),
+        tuple(map(_EVENT_ID, messages)),
         draft.replied,
-        tuple(sorted([o.order_id for o in credited])),
+        tuple(sorted(map(_ORDER_ID, credited))) if credited else (),
         bool(credited),  # ordered
         converted,
         kind == "presale" and not converted and watermark - last > window,  # lost

@@ -49,24 +49,28 @@ def _add_messages(
 
 
 def _add_session(rows: AgentDays, spreads: Spreads, s: Session, slow_reply_us: int) -> None:
-    _at(rows, s.agent_id, s.day).sessions += 1
+    agent = s.agent_id
+    _at(rows, agent, s.day).sessions += 1
+    day = parts = times = None  # of the question before: a session's are mostly one day's
     for q in s.questions:
-        if q.response_us is None:
+        us = q.response_us
+        if us is None:
             continue
-        key = (s.agent_id, q.day)
-        times = spreads.get(key)
-        if times is None:
-            times = spreads[key] = ResponseTimes()
-        times.add(q.response_us, first=q.first)
-        parts = _at(rows, s.agent_id, q.day)
+        if q.day != day or parts is None or times is None:
+            day = q.day
+            parts = _at(rows, agent, day)
+            times = spreads.get((agent, day))
+            if times is None:
+                times = spreads[(agent, day)] = ResponseTimes()
+        times.add(us, first=q.first)
         parts.responses += 1
-        parts.response_us_sum += q.response_us
-        parts.slow_responses += q.response_us > slow_reply_us
+        parts.response_us_sum += us
+        parts.slow_responses += us > slow_reply_us
         if q.first:
             parts.first_responses += 1
-            parts.first_response_us_sum += q.response_us
+            parts.first_response_us_sum += us
     if s.qa is not None:
-        parts = _at(rows, s.agent_id, s.day)
+        parts = _at(rows, agent, s.day)
         parts.qa_sessions += 1
         parts.qa_score_sum += s.qa.score
         for v in s.qa.violations:
@@ -89,7 +93,8 @@ def _add_consultation(rows: AgentDays, c: Consultation, orders: Mapping[str, Ord
     parts.ordered_buyers += c.ordered
     parts.paid_buyers += c.converted
     parts.lost_inquiries += c.lost
-    for order in (orders[oid] for oid in c.order_ids):
+    for oid in c.order_ids:
+        order = orders[oid]
         parts.refund_amount += order.refund_amount
         if order.paid:
             parts.paid_orders += 1
@@ -174,7 +179,7 @@ def build(
             _add_consultation(rows, c, by_id)
     for r in reminders:
         _add_reminder(rows, r)
-    shop = _shop_days(orders)
+    shop = _shop_days(orders) if orders else {}
     for review in reviews:
         _add_review(rows, shop, review)
     return Contributions(rows, shop, spreads)

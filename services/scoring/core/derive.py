@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
-from functools import lru_cache, partial
+from functools import lru_cache
 from operator import attrgetter
 from typing import NamedTuple
 
+from domain.business_hours import Openings
 from domain.days import ZoneDays, zone, zone_days
 from domain.qa_rules import QaRules
 from domain.settings import ShopSettings
@@ -49,6 +50,23 @@ class Limits(NamedTuple):
     opens: Opens  # business hours (SPEC §11): the next opening; None = always open
 
 
+# id(settings) -> (settings, limits): a shop context's settings object is derived with
+# thousands of times, and lru_cache would hash all its fields on every call. Holding the
+# settings keeps the id from being reused (as qa._PLANS does for rules).
+_LIMITS: dict[int, tuple[ShopSettings, Limits]] = {}
+
+
+def _limits(s: ShopSettings) -> Limits:
+    cached = _LIMITS.get(id(s))
+    if cached is not None and cached[0] is s:
+        return cached[1]
+    lim = limits(s)
+    if len(_LIMITS) >= 1024:
+        _LIMITS.clear()
+    _LIMITS[id(s)] = (s, lim)
+    return lim
+
+
 @lru_cache(maxsize=256)
 def limits(s: ShopSettings) -> Limits:
     hours = s.business_hours
@@ -59,7 +77,7 @@ def limits(s: ShopSettings) -> Limits:
         s.aftersale_lookback,
         s.reminder_window,
         s.slow_reply_us,
-        None if hours is None else partial(hours.next_opening, tz=zone(s.timezone)),
+        None if hours is None else Openings(hours, zone(s.timezone)).__getitem__,
     )
 
 
@@ -85,16 +103,17 @@ def _session(span: list[ChatMessage], lim: Limits, rules: QaRules, watermark: da
     assert first.agent_id is not None
     questions = find_questions(span, lim.days, lim.opens)
     closed = is_closed(last.sent_at, watermark, lim.session_gap)
-    return Session(
-        agent_id=first.agent_id,
-        day=lim.days[first.sent_at],
-        first_at=first.sent_at,
-        last_at=last.sent_at,
-        closed=closed,
-        message_ids=tuple(map(_EVENT_ID, span)),
-        buyer_messages=list(map(_SENDER, span)).count("buyer"),
-        questions=questions,
-        qa=score_session(span, questions, rules, lim.slow_reply_us) if closed else None,
+    return Session(  # positional: agent_id, day, first_at, last_at, closed, message_ids,
+        # buyer_messages, questions, qa (keywords cost a dict per session)
+        first.agent_id,
+        lim.days[first.sent_at],
+        first.sent_at,
+        last.sent_at,
+        closed,
+        tuple(map(_EVENT_ID, span)),
+        list(map(_SENDER, span)).count("buyer"),
+        questions,
+        score_session(span, questions, rules, lim.slow_reply_us) if closed else None,
     )
 
 
@@ -116,6 +135,8 @@ def _consultations(
     """Classify, attribute orders to inquiries (setting Order.attributed), then settle
     every inquiry's status."""
     window = lim.attribution_window
+    if not orders:  # no order: every consultation is an inquiry, and none is credited
+        return [finalize(d, "presale", (), watermark, window) for d in drafts]
     kinds: dict[InquiryKey, Kind] = {
         (d.agent_id, d.day): classify(d.messages[0].sent_at, orders, lim.aftersale_lookback)
         if orders
@@ -143,19 +164,20 @@ def wake_at(
     Only two facts depend on the watermark: a session closing (then QA-scored) and a
     pending inquiry becoming lost. Both flip when watermark > instant + span.
     """
-    return _wake_at(sessions, consultations, limits(s))
+    return _wake_at(sessions, consultations, _limits(s))
 
 
 def _wake_at(
     sessions: Sequence[Session], consultations: Sequence[Consultation], lim: Limits
 ) -> datetime | None:
-    instants = [x.last_at + lim.session_gap for x in sessions if not x.closed]
+    gap, window = lim.session_gap, lim.attribution_window
+    instants = [x.last_at + gap for x in sessions if not x.closed]
     instants += [
-        c.last_buyer_at + lim.attribution_window
+        c.last_buyer_at + window
         for c in consultations
-        if c.is_inquiry and not c.converted and not c.lost
+        if c.kind == "presale" and not c.converted and not c.lost  # pending inquiries
     ]
-    return min(instants, default=None)
+    return min(instants) if instants else None
 
 
 def derive_buyer(
@@ -179,17 +201,21 @@ def derive_buyer(
     `agents`: the shop's agents (agent_ids on its valid chat messages), whom good reviews
     may name (SPEC §11).
     """
-    lim = limits(settings)
+    lim = _limits(settings)
     buyer = _identify(messages, order_events, buyer_id)
     timeline = scoring_messages(messages, buyer)
-    placed = fold_orders(order_events, settings.timezone).values() if order_events else ()
-    orders = sorted((o for o in placed if o.buyer_id == buyer), key=_PLACEMENT)
+    orders: list[Order] = []
+    if order_events:
+        placed = fold_orders(order_events, settings.timezone).values()
+        orders = sorted([o for o in placed if o.buyer_id == buyer], key=_PLACEMENT)
     spans = _spans(timeline, lim.session_gap)
     sessions = [_session(span, lim, rules, watermark) for span in spans]
     consultations = _consultations(collect(spans, lim.days), orders, lim, watermark)
-    reminders = find_reminders(orders, timeline, lim.reminder_window, lim.days)
+    reminders = find_reminders(orders, timeline, lim.reminder_window, lim.days) if orders else []
     reviewed = (
-        order_reviews(orders, reviews, agents, lim.days, lim.aftersale_lookback) if reviews else []
+        order_reviews(orders, reviews, agents, lim.days, lim.aftersale_lookback)
+        if reviews and orders
+        else []
     )
     parts = build(
         timeline,
@@ -201,16 +227,16 @@ def derive_buyer(
         slow_reply_us=lim.slow_reply_us,
         reviews=reviewed,
     )
-    return BuyerFacts(
-        shop_id=_shop(messages, order_events),
-        buyer_id=buyer,
-        sessions=tuple(sessions),
-        consultations=tuple(consultations),
-        orders=tuple(orders),
-        reminders=tuple(reminders),
-        agent_days=parts.agent_days,
-        shop_days=parts.shop_days,
-        wake_at=_wake_at(sessions, consultations, lim),
-        reviews=tuple(reviewed),
-        spreads=parts.spreads,
+    return BuyerFacts(  # positional, in field order (see _session)
+        _shop(messages, order_events),
+        buyer,
+        tuple(sessions),
+        tuple(consultations),
+        tuple(orders),
+        tuple(reminders),
+        parts.agent_days,
+        parts.shop_days,
+        _wake_at(sessions, consultations, lim),
+        tuple(reviewed),
+        parts.spreads,
     )

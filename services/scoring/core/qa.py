@@ -7,9 +7,9 @@ session as a whole), how many occurrences it stands for, and the penalty they co
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from functools import lru_cache
-from operator import attrgetter, itemgetter
+from dataclasses import dataclass, field
+from operator import attrgetter
+from typing import NamedTuple
 
 from domain.qa_rules import RULES, QaRules
 
@@ -38,6 +38,15 @@ class QaResult:
         return sum(v.count for v in self.violations if v.rule == rule)
 
 
+class _Text(NamedTuple):
+    """What the rules of one plan read of one agent message's text (SPEC §6)."""
+
+    chars: int  # text.char_count
+    emojis: int  # text.count_emojis
+    greets: bool  # holds one of the greeting phrases
+    words: tuple[tuple[str, int], ...]  # (case-folded forbidden word, occurrences) found
+
+
 @dataclass(slots=True)
 class _Session:
     messages: Sequence[ChatMessage]
@@ -46,29 +55,31 @@ class _Session:
     slow_reply_us: int
     # Several rules look at the agent's messages: select them once per session.
     agent_messages: list[ChatMessage]
-    # (characters, emoji) of each agent message (text.text_measures), in the same order:
-    # two rules read them, so they are looked up once.
-    measures: list[tuple[int, int]]
+    # What the plan's rules read of each agent message's text, in the same order.
+    texts: list[_Text]
 
 
-# The text checks are pure functions of (text, parameters), memoised because a buyer is
-# re-derived from its whole history on every new event, and canned replies repeat.
-@lru_cache(maxsize=1 << 16)
-def _has_phrase(text: str, phrases: tuple[str, ...]) -> bool:
-    return any(p in text for p in phrases)
+def _read(text: str, plan: _Plan) -> _Text:
+    """The text checks are pure functions of (text, phrases, words), memoised by the text
+    alone for the plan's phrases and words (one dict lookup per agent message): a buyer
+    is re-derived from its whole history on every new event, and canned replies repeat
+    across buyers."""
+    found = plan.texts.get(text)
+    if found is None:
+        chars, emojis = text_measures(text)
+        folded = text.casefold()  # both sides folded: the plan folds its words once
+        words = tuple((w, n) for w in plan.folded_forbidden_words if (n := folded.count(w)))
+        found = _Text(chars, emojis, any(p in text for p in plan.greeting_phrases), words)
+        if len(plan.texts) >= _TEXTS:
+            plan.texts.clear()  # bounded: a cold memo only costs the checks again
+        plan.texts[text] = found
+    return found
 
 
-@lru_cache(maxsize=1 << 16)
-def _word_counts(text: str, folded_words: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
-    """(case-folded word, occurrences) of every word found in the case-folded text; the
-    words come case-folded already (the plan folds them once, not once per message)."""
-    folded = text.casefold()
-    return tuple((w, n) for w in folded_words if (n := folded.count(w)))
-
-
+_TEXTS = 1 << 16
 _TEXT = attrgetter("text")
 _MSG_TYPE = attrgetter("msg_type")
-_EMOJIS = itemgetter(1)  # of a text_measures pair
+_EMOJIS = attrgetter("emojis")
 
 # A hit: (message event_id or None, occurrences, detail).
 _Hit = tuple[str | None, int, str | None]
@@ -84,8 +95,8 @@ def _min_reply_length(s: _Session) -> Sequence[_Hit]:
     least = s.plan.min_chars
     return [
         (m.event_id, 1, None)
-        for m, (chars, _) in zip(s.agent_messages, s.measures, strict=True)
-        if chars < least and m.msg_type == "text"
+        for m, text in zip(s.agent_messages, s.texts, strict=True)
+        if text.chars < least and m.msg_type == "text"
     ]
 
 
@@ -93,14 +104,14 @@ def _min_emojis(s: _Session) -> Sequence[_Hit]:
     agent = s.agent_messages
     if not agent:  # an unanswered session is judged by unanswered/closing_by_agent only
         return _NO_HITS
-    # char_count/count_emojis of text.py, read from the session's measures.
-    total = sum(map(_EMOJIS, s.measures)) + list(map(_MSG_TYPE, agent)).count("emoji")
+    # count_emojis of text.py, read from the session's texts.
+    total = sum(map(_EMOJIS, s.texts)) + list(map(_MSG_TYPE, agent)).count("emoji")
     return [(None, 1, None)] if total < s.plan.min_emoji_count else _NO_HITS
 
 
 def _greeting(s: _Session) -> Sequence[_Hit]:
     agent = s.agent_messages
-    if agent and not _has_phrase(agent[0].text, s.plan.greeting_phrases):
+    if agent and not s.texts[0].greets:
         return [(agent[0].event_id, 1, None)]
     return _NO_HITS
 
@@ -121,9 +132,10 @@ def _unanswered(s: _Session) -> Sequence[_Hit]:
 def _forbidden_words(s: _Session) -> Sequence[_Hit]:
     # Case folding on both sides; str.count counts non-overlapping occurrences, and every
     # word is counted on its own: plain substrings, so "滚筒洗衣机" does contain "滚".
-    words = s.plan.folded_forbidden_words
     return [
-        (m.event_id, n, word) for m in s.agent_messages for word, n in _word_counts(m.text, words)
+        (m.event_id, n, word)
+        for m, text in zip(s.agent_messages, s.texts, strict=True)
+        for word, n in text.words
     ]
 
 
@@ -147,11 +159,16 @@ class _Plan:
     min_emoji_count: int
     greeting_phrases: tuple[str, ...]
     folded_forbidden_words: tuple[str, ...]  # each case-folded, in the rules' order
+    # text -> what the rules above read of it (_read), shared by every plan with the same
+    # phrases and words: a shop's rules are parsed anew for every batch.
+    texts: dict[str, _Text] = field(compare=False, repr=False)
 
 
 # id(rules) -> (rules, plan). Holding the rules keeps the id from being reused; a shop's
 # rules object lives as long as its context, so this sees a handful of entries.
 _PLANS: dict[int, tuple[QaRules, _Plan]] = {}
+# (greeting phrases, folded forbidden words) -> the texts memo of the plans that have them.
+_TEXT_MEMOS: dict[tuple[tuple[str, ...], tuple[str, ...]], dict[str, _Text]] = {}
 
 
 def _plan(rules: QaRules) -> _Plan:
@@ -159,12 +176,19 @@ def _plan(rules: QaRules) -> _Plan:
     if cached is not None and cached[0] is rules:
         return cached[1]
     configs = [(rule, rules[rule]) for rule in RULES]
+    params = (rules.greeting_phrases, tuple(w.casefold() for w in rules.forbidden_words))
+    texts = _TEXT_MEMOS.get(params)
+    if texts is None:
+        if len(_TEXT_MEMOS) >= 64:
+            _TEXT_MEMOS.clear()
+        texts = _TEXT_MEMOS[params] = {}
     plan = _Plan(
         checks=tuple((r, _CHECKS[r], c.penalty, c.notify) for r, c in configs if c.enabled),
         min_chars=rules.min_chars,
         min_emoji_count=rules.min_emoji_count,
-        greeting_phrases=rules.greeting_phrases,
-        folded_forbidden_words=tuple(w.casefold() for w in rules.forbidden_words),
+        greeting_phrases=params[0],
+        folded_forbidden_words=params[1],
+        texts=texts,
     )
     if len(_PLANS) >= 1024:
         _PLANS.clear()
@@ -180,8 +204,9 @@ def score_session(
 ) -> QaResult:
     """score = max(0, 100 - sum of penalties) over the enabled rules."""
     agent = [m for m in messages if m.sender == "agent"]
-    measures = list(map(text_measures, map(_TEXT, agent)))
-    session = _Session(messages, questions, _plan(rules), slow_reply_us, agent, measures)
+    plan = _plan(rules)
+    texts = [_read(text, plan) for text in map(_TEXT, agent)]
+    session = _Session(messages, questions, plan, slow_reply_us, agent, texts)
     violations: list[Violation] = []
     penalties = 0
     for rule, check, penalty, notify in session.plan.checks:

@@ -27,7 +27,11 @@ class Totals:
         for (agent, day), parts in delta.agent_days.items():
             key = (shop_id, agent, day)
             current = agent_days.get(key)
-            _put(agent_days, key, parts if current is None else current + parts)
+            value = parts if current is None else current + parts
+            if value.is_zero():  # _put inlined: a batch adds every derived buyer's rows
+                agent_days.pop(key, None)
+            else:
+                agent_days[key] = value
         for day, shop_parts in delta.shop_days.items():
             skey = (shop_id, day)
             current_shop = shop_days.get(skey)
