@@ -272,8 +272,8 @@ async def measure(env: dict[str, str], stack: Stack, relay: CountingRelay, sent:
                 for _ in range(API_CONCURRENCY)
             ),
         ]
-        rss_start: dict[str, float] = {}
-        rss_end: dict[str, float] = {}
+        rss_rows: list[dict[str, float]] = []
+        lags: list[float] = []
         p99s: list[float] = []
         rates: list[float] = []
         sent_before = sent.total
@@ -301,8 +301,8 @@ async def measure(env: dict[str, str], stack: Stack, relay: CountingRelay, sent:
                     for a, t in done.sent.items()
                 ]
                 rss = rss_mb(stack)
-                rss_start = rss_start or rss
-                rss_end = rss
+                rss_rows.append(rss)
+                lags.append(lag)
                 errors_now = sum(relay.errors.values())
                 restarts = sum(c.restarts for c in stack.children)
                 row_errors = done.api_errors + errors_now - totals["error lines"]
@@ -329,40 +329,85 @@ async def measure(env: dict[str, str], stack: Stack, relay: CountingRelay, sent:
         totals["dead letters"] = await count(conninfo, DEAD) - dead_before
     if api_statuses:
         print(f"API errors by status: {api_statuses}", flush=True)
-    return report(rss_start, rss_end, p99s, totals, rates)
+    return report(rss_rows, p99s, lags, totals, rates)
+
+
+def warm_row(rows: int) -> int:
+    """The row (1-based) from which the run is judged: bounded caches (scoring's timeline
+    cache: 250 000 events, docs/throughput.md) fill during the first minutes at 2 000
+    events/s, which is warm-up, not growth. SOAK_WARMUP_MINUTES, default a quarter of the
+    run, at most 5 minutes."""
+    default = min(5.0, MINUTES / 4)
+    minutes = float(os.environ.get("SOAK_WARMUP_MINUTES", str(default)))
+    return min(rows, max(1, round(minutes * 60 / MINUTE_S)))
+
+
+def judge(
+    rss_rows: list[dict[str, float]],
+    p99s: list[float],
+    lags: list[float],
+    totals: dict[str, int],
+    rates: list[float],
+) -> dict[str, bool]:
+    """Each part of the aim, judged from the warm row on (`warm_row`)."""
+    warm = warm_row(len(rss_rows))
+    start, end = rss_rows[warm - 1], rss_rows[-1]
+    changes = [abs(end[s] - start[s]) / start[s] for s in SERVICES if start.get(s) and s in end]
+    judged = p99s[warm - 1 :] or p99s
+    steady = rates[1:] or rates  # the first minute includes the producer's start
+    return {
+        "producers": bool(steady) and min(steady) >= 0.95 * RATE,
+        "rss": bool(changes) and max(changes) <= 0.10,
+        "p99 flat": bool(judged) and max(judged) <= 2 * sorted(judged)[len(judged) // 2],
+        # The markers are a shop of their own: a backlog of the demo shop shows in the lag.
+        "lag held": lags[-1] <= max(10_000.0, 2 * lags[warm - 1]),
+        "no errors": not any(totals.values()),
+    }
 
 
 def report(
-    start: dict[str, float],
-    end: dict[str, float],
+    rss_rows: list[dict[str, float]],
     p99s: list[float],
+    lags: list[float],
     totals: dict[str, int],
     rates: list[float],
 ) -> int:
-    print("\nRSS (MB)      start      end   change", flush=True)
-    worst = 0.0
+    if not rss_rows:
+        return 0
+    warm = warm_row(len(rss_rows))
+    first, start, end = rss_rows[0], rss_rows[warm - 1], rss_rows[-1]
+    print(f"\nRSS (MB)   minute 1  minute {warm}      end   change from minute {warm}", flush=True)
     for name in SERVICES:
         a, b = start.get(name), end.get(name)
         if not a or b is None:
             print(f"{name:<10} {'-':>8} {'-':>8}")
             continue
         change = (b - a) / a * 100
-        worst = max(worst, abs(change))
-        print(f"{name:<10} {a:>8.0f} {b:>8.0f} {change:>+7.1f} %")
+        print(f"{name:<10} {first.get(name, 0):>8.0f} {a:>9.0f} {b:>8.0f} {change:>+7.1f} %")
     print(
         f"\nsent per minute (events/s, target {RATE:g}): "
         + ", ".join(f"{r:.0f}" for r in rates)
         + "\nfreshness p99 per minute (ms): "
         + ", ".join(f"{p * 1000:.0f}" for p in p99s)
+        + "\nscoring lag per minute (records): "
+        + ", ".join(f"{lag:.0f}" for lag in lags)
         + "\nerrors: "
         + ", ".join(f"{k} {v}" for k, v in totals.items()),
         flush=True,
     )
-    ok = worst <= 10.0 and not any(totals.values())
-    steady = rates[1:] or rates  # the first minute includes the producer's start
-    reached = bool(steady) and min(steady) >= 0.95 * RATE
-    print(f"producer at the target (each minute after the first ≥ 95 %): {reached}", flush=True)
-    print(f"\naim (RSS within ±10 %, zero errors): {'met' if ok else 'NOT met'}", flush=True)
+    verdict = judge(rss_rows, p99s, lags, totals, rates)
+    print(
+        f"producer at the target (each minute after the first ≥ 95 %): {verdict['producers']}",
+        flush=True,
+    )
+    print(
+        f"from minute {warm} on: RSS within ±10 %: {verdict['rss']}; freshness p99 flat (no "
+        f"minute over twice the median): {verdict['p99 flat']}; scoring lag held (end ≤ "
+        f"max(10 000, twice minute {warm}'s)): {verdict['lag held']}; zero errors: "
+        f"{verdict['no errors']}",
+        flush=True,
+    )
+    print(f"\naim of issue #18: {'met' if all(verdict.values()) else 'NOT met'}", flush=True)
     return 0
 
 
@@ -372,6 +417,8 @@ def report(
 # scoring fell from 1 300 to 280 records/s within five minutes on a load no shop has.
 BUYERS = int(os.environ.get("SOAK_BUYERS", str(max(3000, round(3000 * RATE / PRODUCERS / 20)))))
 LIVE = ["--warmup-minutes", "0", "--history-days", "0", "--buyers", str(BUYERS)]
+# librdkafka: the producers take a fifth less CPU from the stack they load (docs/operations.md)
+LIVE += ["--producer", "librdkafka"]
 
 
 def counted(child: Child, sent: Sent) -> Child:

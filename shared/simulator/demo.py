@@ -22,10 +22,12 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+from aiokafka import AIOKafkaProducer
 
 from shared.simulator.console_users import create_console_users
 from shared.simulator.demo_plans import create_demo_plans
 from shared.simulator.generator import EVENTS_PER_ARRIVAL, Stream, generate, scenario_of
+from shared.simulator.librdkafka_producer import LibrdkafkaProducer
 from shared.simulator.model import (
     CHAT_TOPIC,
     ORDER_TOPIC,
@@ -234,6 +236,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="producer batch compression (lz4: least CPU per event on both sides)",
     )
     p.add_argument(
+        "--producer",
+        choices=("aiokafka", "librdkafka"),
+        default="aiokafka",
+        help="Kafka client of the sends (librdkafka: confluent-kafka, a dev dependency, "
+        "a fraction of aiokafka's CPU per event; the soak's producers use it)",
+    )
+    p.add_argument(
         "--record",
         default=env.get("SIMULATOR_RECORD"),
         help="append every event the broker acknowledged to this file, one JSON line each "
@@ -431,6 +440,7 @@ async def run(args: argparse.Namespace) -> int:
         events = hold_rate(Stream(config), rate) if live and rate else generate(config, args.count)
         record = _recorder(args.record, stack)
         compression = None if args.compression == "none" else args.compression
+        factory = LibrdkafkaProducer if args.producer == "librdkafka" else AIOKafkaProducer
         sent = 0
         history = history_config(args, config)
         if history is not None:
@@ -441,6 +451,7 @@ async def run(args: argparse.Namespace) -> int:
                 stop=stop,
                 record=record,
                 compression_type=compression,
+                producer_factory=factory,
             )
             print(
                 f"sent {sent} events of {args.history_days:g} days of history "
@@ -456,6 +467,7 @@ async def run(args: argparse.Namespace) -> int:
                 stop=stop,
                 record=record,
                 compression_type=compression,
+                producer_factory=factory,
             )
             sent += warm
             print(
@@ -488,6 +500,7 @@ async def run(args: argparse.Namespace) -> int:
                 on_progress=progress,
                 record=record,
                 compression_type=compression,
+                producer_factory=factory,
             )
         if groups_task is not None:
             groups_task.cancel()
