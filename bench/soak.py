@@ -272,14 +272,11 @@ async def measure(env: dict[str, str], stack: Stack, relay: CountingRelay, sent:
                 for _ in range(API_CONCURRENCY)
             ),
         ]
-        rss_rows: list[dict[str, float]] = []
-        lags: list[float] = []
-        p99s: list[float] = []
-        rates: list[float] = []
+        run = Run(totals={"api errors": 0, "error lines": 0, "restarts": 0, "dead letters": 0})
+        totals = run.totals
         sent_before = sent.total
         scoring_port = env.get("SCORING_METRICS_PORT", "0")
         scored_before, _ = await scoring_progress(scoring_port)
-        totals = {"api errors": 0, "error lines": 0, "restarts": 0, "dead letters": 0}
         dead_before = await count(conninfo, DEAD)
         api_statuses: dict[str, int] = {}
         print(header(), flush=True)
@@ -289,7 +286,7 @@ async def measure(env: dict[str, str], stack: Stack, relay: CountingRelay, sent:
                 await asyncio.sleep(MINUTE_S)
                 done, minute[0] = minute[0], Minute()
                 stored = await count(conninfo, STORED.format(s=int(MINUTE_S)))
-                rates.append((sent.total - sent_before) / MINUTE_S)
+                run.rates.append((sent.total - sent_before) / MINUTE_S)
                 sent_before = sent.total
                 scored, lag = await scoring_progress(scoring_port)
                 # a restarted scoring counts from zero again
@@ -301,8 +298,8 @@ async def measure(env: dict[str, str], stack: Stack, relay: CountingRelay, sent:
                     for a, t in done.sent.items()
                 ]
                 rss = rss_mb(stack)
-                rss_rows.append(rss)
-                lags.append(lag)
+                run.rss.append(rss)
+                run.lags.append(lag)
                 errors_now = sum(relay.errors.values())
                 restarts = sum(c.restarts for c in stack.children)
                 row_errors = done.api_errors + errors_now - totals["error lines"]
@@ -313,9 +310,9 @@ async def measure(env: dict[str, str], stack: Stack, relay: CountingRelay, sent:
                 totals["restarts"] = restarts
                 p99 = pct(latencies, 0.99)
                 if p99 is not None:
-                    p99s.append(p99)
+                    run.p99s.append(p99)
                 print(
-                    f"{row:>4} {RATE:>7.0f} {rates[-1]:>7.0f} {stored / MINUTE_S:>9.0f}"
+                    f"{row:>4} {RATE:>7.0f} {run.rates[-1]:>7.0f} {stored / MINUTE_S:>9.0f}"
                     f" {scored_now / MINUTE_S:>9.0f} {lag:>8.0f}"
                     f" {ms(pct(latencies, 0.5)):>10}"
                     f" {ms(p99):>10} {len(done.api_latencies) / MINUTE_S:>8.0f}"
@@ -329,7 +326,7 @@ async def measure(env: dict[str, str], stack: Stack, relay: CountingRelay, sent:
         totals["dead letters"] = await count(conninfo, DEAD) - dead_before
     if api_statuses:
         print(f"API errors by status: {api_statuses}", flush=True)
-    return report(rss_rows, p99s, lags, totals, rates)
+    return report(run)
 
 
 def warm_row(rows: int) -> int:
@@ -342,40 +339,39 @@ def warm_row(rows: int) -> int:
     return min(rows, max(1, round(minutes * 60 / MINUTE_S)))
 
 
-def judge(
-    rss_rows: list[dict[str, float]],
-    p99s: list[float],
-    lags: list[float],
-    totals: dict[str, int],
-    rates: list[float],
-) -> dict[str, bool]:
+@dataclass
+class Run:
+    """What the soak measured, one entry a minute (`totals`: error counts of the run)."""
+
+    totals: dict[str, int]
+    rss: list[dict[str, float]] = field(default_factory=list)  # MB by service
+    p99s: list[float] = field(default_factory=list)  # freshness, s
+    lags: list[float] = field(default_factory=list)  # scoring's, records
+    rates: list[float] = field(default_factory=list)  # sent, events/s
+
+
+def judge(run: Run) -> dict[str, bool]:
     """Each part of the aim, judged from the warm row on (`warm_row`)."""
-    warm = warm_row(len(rss_rows))
-    start, end = rss_rows[warm - 1], rss_rows[-1]
+    warm = warm_row(len(run.rss))
+    start, end = run.rss[warm - 1], run.rss[-1]
     changes = [abs(end[s] - start[s]) / start[s] for s in SERVICES if start.get(s) and s in end]
-    judged = p99s[warm - 1 :] or p99s
-    steady = rates[1:] or rates  # the first minute includes the producer's start
+    judged = run.p99s[warm - 1 :] or run.p99s
+    steady = run.rates[1:] or run.rates  # the first minute includes the producer's start
     return {
         "producers": bool(steady) and min(steady) >= 0.95 * RATE,
         "rss": bool(changes) and max(changes) <= 0.10,
         "p99 flat": bool(judged) and max(judged) <= 2 * sorted(judged)[len(judged) // 2],
         # The markers are a shop of their own: a backlog of the demo shop shows in the lag.
-        "lag held": lags[-1] <= max(10_000.0, 2 * lags[warm - 1]),
-        "no errors": not any(totals.values()),
+        "lag held": run.lags[-1] <= max(10_000.0, 2 * run.lags[warm - 1]),
+        "no errors": not any(run.totals.values()),
     }
 
 
-def report(
-    rss_rows: list[dict[str, float]],
-    p99s: list[float],
-    lags: list[float],
-    totals: dict[str, int],
-    rates: list[float],
-) -> int:
-    if not rss_rows:
+def report(run: Run) -> int:
+    if not run.rss:
         return 0
-    warm = warm_row(len(rss_rows))
-    first, start, end = rss_rows[0], rss_rows[warm - 1], rss_rows[-1]
+    warm = warm_row(len(run.rss))
+    first, start, end = run.rss[0], run.rss[warm - 1], run.rss[-1]
     print(f"\nRSS (MB)   minute 1  minute {warm}      end   change from minute {warm}", flush=True)
     for name in SERVICES:
         a, b = start.get(name), end.get(name)
@@ -386,16 +382,16 @@ def report(
         print(f"{name:<10} {first.get(name, 0):>8.0f} {a:>9.0f} {b:>8.0f} {change:>+7.1f} %")
     print(
         f"\nsent per minute (events/s, target {RATE:g}): "
-        + ", ".join(f"{r:.0f}" for r in rates)
+        + ", ".join(f"{r:.0f}" for r in run.rates)
         + "\nfreshness p99 per minute (ms): "
-        + ", ".join(f"{p * 1000:.0f}" for p in p99s)
+        + ", ".join(f"{p * 1000:.0f}" for p in run.p99s)
         + "\nscoring lag per minute (records): "
-        + ", ".join(f"{lag:.0f}" for lag in lags)
+        + ", ".join(f"{lag:.0f}" for lag in run.lags)
         + "\nerrors: "
-        + ", ".join(f"{k} {v}" for k, v in totals.items()),
+        + ", ".join(f"{k} {v}" for k, v in run.totals.items()),
         flush=True,
     )
-    verdict = judge(rss_rows, p99s, lags, totals, rates)
+    verdict = judge(run)
     print(
         f"producer at the target (each minute after the first ≥ 95 %): {verdict['producers']}",
         flush=True,

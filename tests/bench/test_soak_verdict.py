@@ -25,7 +25,7 @@ def _run(**change: list[float]) -> dict[str, bool]:
     p99s = change.get("p99s", [1.0] * MINUTES)
     lags = change.get("lags", [2_000.0] * MINUTES)
     rates = change.get("rates", [1_900.0] + [2_000.0] * (MINUTES - 1))
-    return soak.judge(rss, p99s, lags, {"api errors": 0}, rates)
+    return soak.judge(soak.Run({"api errors": 0}, rss, p99s, lags, rates))
 
 
 def test_a_steady_run_meets_every_part_though_minute_one_warmed_up() -> None:
@@ -41,11 +41,13 @@ def test_growth_after_the_warm_up_fails_its_part() -> None:
     assert _run(rates=[2_000.0] * (MINUTES - 1) + [1_500.0])["producers"] is False
     assert (
         soak.judge(
-            [WARM_RSS] * MINUTES,
-            [1.0] * MINUTES,
-            [0.0] * MINUTES,
-            {"api errors": 1},
-            [2_000.0] * MINUTES,
+            soak.Run(
+                {"api errors": 1},
+                [WARM_RSS] * MINUTES,
+                [1.0] * MINUTES,
+                [0.0] * MINUTES,
+                [2_000.0] * MINUTES,
+            )
         )["no errors"]
         is False
     )
