@@ -46,6 +46,9 @@ from shared.embedded import free_port
 from shared.simulator import SimEvent, generate
 
 POLL_S = float(os.environ.get("BENCH_E2E_POLL_S", "0.2"))  # per round of all shops
+# An empty database of a server of one's own instead of the embedded one (one run: the
+# shops are registered in it). Its CPU is not in cpu_us_per_event; docs/throughput.md.
+EXTERNAL_DATABASE_URL = os.environ.get("BENCH_E2E_DATABASE_URL", "")
 UP_TIMEOUT_S = 240.0
 RUN_TIMEOUT_S = 900.0
 TIMEZONE = "Asia/Shanghai"  # the simulator's shops
@@ -141,6 +144,8 @@ def start_stack(data_dir: str) -> Stack:
     env.update(
         DEMO="0", DATA_DIR=data_dir, ADMIN_TOKEN=token, API_PORT=str(port), LOG_FORMAT="json"
     )
+    if EXTERNAL_DATABASE_URL:  # a server of one's own, e.g. with pg_stat_statements loaded
+        env["DATABASE_URL"] = EXTERNAL_DATABASE_URL
     process = subprocess.Popen(
         [sys.executable, "-m", "shared.launcher"],
         env=env,
@@ -151,7 +156,7 @@ def start_stack(data_dir: str) -> Stack:
         errors="replace",
         start_new_session=True,
     )
-    stack = Stack(process, f"http://127.0.0.1:{port}", token)
+    stack = Stack(process, f"http://127.0.0.1:{port}", token, database_url=EXTERNAL_DATABASE_URL)
     threading.Thread(target=stack.read, daemon=True).start()
     deadline = time.monotonic() + UP_TIMEOUT_S
     while not stack.up.wait(0.5):

@@ -136,7 +136,8 @@ def add_row(table: Table, result: dict[str, Any]) -> None:
         result["peak_rss_mb"],
         "MB",
         f"peak, 1 process, {result['records']:,} events waiting at start; aim < {AIM_MB} MB; "
-        f"caches: timelines ≤ {timeline_cache.CAPACITY:,} buyers, "
+        f"caches: timelines ≤ {timeline_cache.CAPACITY:,} buyers and "
+        f"{timeline_cache.EVENT_CAPACITY:,} events, "
         f"memo ≤ {input_memo.CAPACITY:,} buyers; took {result['seconds']} s",
     )
 

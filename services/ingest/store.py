@@ -19,14 +19,27 @@ from services.ingest.batch import Candidate, DeadLetter, Key, StoredEvent
 _FIND_IN = {
     table: text(
         f"""
-        SELECT t.shop_id, t.event_id, t.src_topic, t.src_partition, t.src_offset, t.body::text,
-            t.xmin = pg_current_xact_id()::xid AS mine
+        SELECT t.shop_id, t.event_id, t.src_topic, t.src_partition, t.src_offset, t.body::text
         FROM {table} t
         JOIN json_to_recordset(CAST(:keys AS json)) AS k(s text, e text)
           ON t.shop_id = k.s AND t.event_id = k.e
         """
     )
     for table in ("chat_messages", "order_events", "review_events")
+}
+# Of `keys`, the rows this transaction wrote: keys only, no bodies (a batch with one
+# duplicate among thousands would otherwise read every body back).
+_MINE_IN = {
+    table: text(
+        f"""
+        SELECT t.shop_id, t.event_id
+        FROM {table} t
+        JOIN json_to_recordset(CAST(:keys AS json)) AS k(s text, e text)
+          ON t.shop_id = k.s AND t.event_id = k.e
+        WHERE t.xmin = pg_current_xact_id()::xid
+        """
+    )
+    for table in _FIND_IN
 }
 
 # Rows travel as one JSON array of [the event's original bytes, its parsed timestamp,
@@ -106,21 +119,19 @@ async def find_stored(*, session: AsyncSession, keys: Collection[Key]) -> dict[K
     """The stored rows among `keys`, from either table (event ids are unique per shop)."""
     found: dict[Key, StoredEvent] = {}
     for table in _FIND_IN:
-        found |= {key: stored for key, (stored, _) in (await _find(session, table, keys)).items()}
+        found |= await _find(session, table, keys)
     return found
 
 
-async def _find(
-    session: AsyncSession, table: str, keys: Collection[Key]
-) -> dict[Key, tuple[StoredEvent, bool]]:
-    """Stored rows of `table` among `keys`, each with whether this transaction wrote it."""
+async def _find(session: AsyncSession, table: str, keys: Collection[Key]) -> dict[Key, StoredEvent]:
+    """Stored rows of `table` among `keys`."""
     if not keys:
         return {}
     document = orjson.dumps([{"s": shop, "e": event_id} for shop, event_id in keys])
     rows = await session.execute(_FIND_IN[table], {"keys": document.decode()})
     return {
-        (shop, event_id): (StoredEvent((topic, partition, offset), orjson.loads(body)), mine)
-        for shop, event_id, topic, partition, offset, body, mine in rows
+        (shop, event_id): StoredEvent((topic, partition, offset), orjson.loads(body))
+        for shop, event_id, topic, partition, offset, body in rows
     }
 
 
@@ -135,10 +146,16 @@ async def insert_events(*, session: AsyncSession, candidates: Sequence[Candidate
         document = Jsonb([_row(c) for c in group], dumps=orjson.dumps)
         result = await session.execute(_INSERT[table], {"rows": document})
         if result.rowcount != len(group):  # type: ignore[attr-defined]
-            # Some were there: the rows of these keys that this transaction did not write.
-            found = await _find(session, table, [c.key for c in group])
-            existing.update(c.key for c in group if not found.get(c.key, (None, False))[1])
+            # Some were there: the keys whose rows this transaction did not write.
+            mine = await _written(session, table, [c.key for c in group])
+            existing.update(c.key for c in group if c.key not in mine)
     return existing
+
+
+async def _written(session: AsyncSession, table: str, keys: Collection[Key]) -> set[Key]:
+    document = orjson.dumps([{"s": shop, "e": event_id} for shop, event_id in keys])
+    rows = await session.execute(_MINE_IN[table], {"keys": document.decode()})
+    return {(shop, event_id) for shop, event_id in rows}
 
 
 async def insert_dead_letters(*, session: AsyncSession, letters: Sequence[DeadLetter]) -> int:

@@ -42,6 +42,7 @@ async def main(settings: ScoringSettings) -> None:
         group_id=settings.group_id,
         max_records=settings.max_records,
         timeline_cache_events=settings.timeline_cache_events,
+        input_memo_buyers=settings.input_memo_buyers,
         partitions=settings.partitions,
         consumer_options=settings.consumer_options(),
         batch_delay_s=settings.batch_delay_ms / 1000,

@@ -33,7 +33,10 @@ from domain.settings import ShopSettings
 from services.scoring.repository import BuyerKey
 from services.scoring.timeline_loader import Timeline
 
-CAPACITY = 200_000  # buyers; ~100 bytes each
+# Buyers; ~410 bytes each with the key, digest and watermark objects (tracemalloc), so
+# 50 000 is ~20 MB. A backlog re-touches a buyer within a few batches (≤ 20 000 records
+# each), which this covers; live traffic hardly re-touches an unchanged buyer at all.
+CAPACITY = 50_000
 _EVENT_ID = attrgetter("event_id")
 
 

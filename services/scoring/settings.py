@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from services.scoring.input_memo import CAPACITY as MEMO_BUYERS
 from services.scoring.rescore import WORKERS as RESCORE_WORKERS
 from services.scoring.timeline_cache import EVENT_CAPACITY
 from shared.settings import Settings
@@ -23,6 +24,9 @@ class ScoringSettings(Settings):
     # Events the timeline cache holds across all cached timelines (~1 KB each): the
     # knob of the process's memory (docs/throughput.md).
     timeline_cache_events: int = Field(default=EVENT_CAPACITY, ge=0)
+    # Buyers whose last derivation's inputs are remembered (~410 bytes each), to skip
+    # re-deriving those whose inputs did not change (input_memo.py).
+    input_memo_buyers: int = Field(default=MEMO_BUYERS, ge=0)
     # Run the rescore job poller in this process (false: another process does).
     rescore: bool = True
     # Processes deriving a large shop's rescore (services/scoring/rescore_pool.py); 1: all

@@ -36,8 +36,10 @@ from services.scoring.timeline_loader import Timeline
 
 CAPACITY = 100_000  # buyers
 # Events held in all cached timelines together: what bounds the cache's memory (~1 KB an
-# event with its objects, text and id sets), whatever the buyers' history lengths.
-EVENT_CAPACITY = 250_000
+# event with its objects, text and id sets), whatever the buyers' history lengths. At
+# 120 000 a scoring process stays under 500 MB through a 1 000 000-event backlog
+# (docs/throughput.md "Memory").
+EVENT_CAPACITY = 120_000
 _EVENT_ID = attrgetter("event_id")
 _ORDER_ID = attrgetter("order_id")
 

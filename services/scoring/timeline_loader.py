@@ -74,19 +74,27 @@ async def buyers_of_orders(*, pg: Pg, orders: Iterable[tuple[str, str]]) -> set[
     return {(row[0], row[1]) for row in await cur.fetchall()}
 
 
+# Shops per waking-buyers statement (one branch each).
+_WAKING_SHOPS = 100
+_WAKING_BRANCH = "SELECT shop_id, buyer_id FROM buyer_state WHERE shop_id = %s AND wake_at < %s"
+
+
+def waking_statement(marks: list[tuple[str, datetime]]) -> tuple[str, list[object]]:
+    """One branch per shop with its watermark as a plain parameter: the planner then sees
+    the value and takes the (shop_id, wake_at) index for the few buyers below it. Joined
+    to an unnest of the marks it cannot see them, guesses a third of buyer_state, and
+    scans all of it every batch (30 ms at 111 000 buyers, growing with the shop)."""
+    return " UNION ALL ".join([_WAKING_BRANCH] * len(marks)), [v for m in marks for v in m]
+
+
 async def waking_buyers(*, pg: Pg, marks: dict[str, datetime]) -> set[BuyerKey]:
     """Buyers whose facts change once the watermark passes (strictly) their wake_at."""
-    if not marks:
-        return set()
-    cur = await pg.execute(
-        """
-        SELECT b.shop_id, b.buyer_id
-        FROM unnest(%b::text[], %b::timestamptz[]) AS m(shop_id, at)
-        JOIN buyer_state b ON b.shop_id = m.shop_id AND b.wake_at < m.at
-        """,
-        (list(marks), list(marks.values())),
-    )
-    return {(row[0], row[1]) for row in await cur.fetchall()}
+    found: set[BuyerKey] = set()
+    shops = list(marks.items())
+    for i in range(0, len(shops), _WAKING_SHOPS):
+        cur = await pg.execute(*waking_statement(shops[i : i + _WAKING_SHOPS]))
+        found.update((row[0], row[1]) for row in await cur.fetchall())
+    return found
 
 
 async def shop_buyers(*, pg: Pg, shop_id: str) -> list[str]:

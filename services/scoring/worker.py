@@ -25,6 +25,7 @@ from services.scoring.batch_processor import BatchResult, CatchUp, process_recor
 from services.scoring.catch_up_plan import CatchUpPlan
 from services.scoring.collector import Collector
 from services.scoring.hooks import AfterBatch
+from services.scoring.input_memo import CAPACITY as MEMO_BUYERS
 from services.scoring.input_memo import InputMemo
 from services.scoring.offsets import Stored, load_offsets
 from services.scoring.positions import Positions
@@ -78,6 +79,7 @@ class ScoringWorker:
         purge_every_s: float | None = retention.INTERVAL_S,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         timeline_cache_events: int = EVENT_CAPACITY,
+        input_memo_buyers: int = MEMO_BUYERS,
     ) -> None:
         """`partitions`: a static assignment instead of group membership (tests, benches,
         a single-process deployment); positions still come from Postgres. `batch_delay_s`:
@@ -96,7 +98,7 @@ class ScoringWorker:
         self.busy = asyncio.Lock()
         self.collector = Collector()
         # Inputs of this worker's committed derivations, to skip unchanged buyers.
-        self.memo = InputMemo()
+        self.memo = InputMemo(input_memo_buyers)
         # Raw timelines of buyers this worker derived (valid while it owns their shops).
         self.timelines = TimelineCache(event_capacity=timeline_cache_events)
         options: dict[str, object] = {

@@ -236,6 +236,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="producer batch compression (lz4: least CPU per event on both sides)",
     )
     p.add_argument(
+        "--linger-ms",
+        type=int,
+        default=20,
+        help="how long the producer gathers a partition's batch (fewer, larger batches: "
+        "the embedded broker's fetch cost grows with the batches a partition holds)",
+    )
+    p.add_argument(
         "--producer",
         choices=("aiokafka", "librdkafka"),
         default="aiokafka",
@@ -452,6 +459,7 @@ async def run(args: argparse.Namespace) -> int:
                 record=record,
                 compression_type=compression,
                 producer_factory=factory,
+                linger_ms=args.linger_ms,
             )
             print(
                 f"sent {sent} events of {args.history_days:g} days of history "
@@ -468,6 +476,7 @@ async def run(args: argparse.Namespace) -> int:
                 record=record,
                 compression_type=compression,
                 producer_factory=factory,
+                linger_ms=args.linger_ms,
             )
             sent += warm
             print(
@@ -501,6 +510,7 @@ async def run(args: argparse.Namespace) -> int:
                 record=record,
                 compression_type=compression,
                 producer_factory=factory,
+                linger_ms=args.linger_ms,
             )
         if groups_task is not None:
             groups_task.cancel()

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from domain.qa_rules import QaRules
 from domain.settings import ShopSettings
 from services.scoring.core import ChatMessage, OrderEvent, derive_buyer
@@ -81,3 +83,17 @@ def test_bounded_least_recently_used() -> None:
     assert len(memo) == 2
     assert not memo.unchanged(("s", "2"), b"x", ShopSettings(), QaRules(), T0)
     assert memo.unchanged(("s", "1"), b"x", ShopSettings(), QaRules(), T0)
+
+
+def test_capacities_are_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SCORING_INPUT_MEMO_BUYERS and SCORING_TIMELINE_CACHE_EVENTS bound the process's
+    memory (docs/throughput.md "Memory"); the defaults keep a 1 000 000-event backlog
+    under 500 MB."""
+    from services.scoring.settings import ScoringSettings
+
+    defaults = ScoringSettings(_env_file=None)  # type: ignore[call-arg]
+    assert (defaults.input_memo_buyers, defaults.timeline_cache_events) == (50_000, 120_000)
+    monkeypatch.setenv("SCORING_INPUT_MEMO_BUYERS", "7")
+    monkeypatch.setenv("SCORING_TIMELINE_CACHE_EVENTS", "9")
+    tuned = ScoringSettings(_env_file=None)  # type: ignore[call-arg]
+    assert (tuned.input_memo_buyers, tuned.timeline_cache_events) == (7, 9)
