@@ -77,7 +77,7 @@ def test_applying_a_difference_gives_the_new_multiset(
 
     delta = times(new) - times(old)
     stored = encode(sorted(other + old))
-    assert applied(stored, delta.responses) == sorted(other + new)
+    assert applied(stored, delta.responses).tolist() == sorted(other + new)
     assert (times(old) + delta) == times(new)
     assert ResponseTimes.from_json(times(new).to_json()) == times(new)
 
@@ -85,6 +85,11 @@ def test_applying_a_difference_gives_the_new_multiset(
 def test_removing_a_value_the_day_lacks_is_refused() -> None:
     with pytest.raises(ValueError, match="lacks"):
         applied(encode([1, 2]), {3: -1})
+    with pytest.raises(ValueError, match="lacks"):  # more copies than the day holds
+        applied(encode([1, 5, 5, 9]), {5: -3})
+    with pytest.raises(ValueError, match="lacks"):  # past the last value
+        applied(encode([1, 5]), {7: -1})
+    assert applied(encode([1, 5, 5, 9]), {5: -2, 9: 2, 0: 1}).tolist() == [0, 1, 9, 9, 9]
 
 
 def test_rows_past_the_carry_free_size_sum_field_by_field(monkeypatch: pytest.MonkeyPatch) -> None:
