@@ -11,35 +11,42 @@ from collections.abc import Collection, Sequence
 
 import orjson
 from psycopg.types.json import Jsonb
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ingest.batch import Candidate, DeadLetter, Key, StoredEvent
 
-_FIND_IN = {
-    table: text(
+_RAW_TABLES = ("chat_messages", "order_events", "review_events")
+
+
+def _among_keys(columns: str, table: str, where: str = "") -> TextClause:
+    """SELECT `columns` of `table`'s rows among the :keys document (`_keys`)."""
+    return text(
         f"""
-        SELECT t.shop_id, t.event_id, t.src_topic, t.src_partition, t.src_offset, t.body::text
+        SELECT {columns}
         FROM {table} t
         JOIN json_to_recordset(CAST(:keys AS json)) AS k(s text, e text)
           ON t.shop_id = k.s AND t.event_id = k.e
+        {where}
         """
     )
-    for table in ("chat_messages", "order_events", "review_events")
+
+
+def _keys(keys: Collection[Key]) -> dict[str, str]:
+    return {"keys": orjson.dumps([{"s": shop, "e": event_id} for shop, event_id in keys]).decode()}
+
+
+_FIND_IN = {
+    table: _among_keys(
+        "t.shop_id, t.event_id, t.src_topic, t.src_partition, t.src_offset, t.body::text", table
+    )
+    for table in _RAW_TABLES
 }
 # Of `keys`, the rows this transaction wrote: keys only, no bodies (a batch with one
 # duplicate among thousands would otherwise read every body back).
 _MINE_IN = {
-    table: text(
-        f"""
-        SELECT t.shop_id, t.event_id
-        FROM {table} t
-        JOIN json_to_recordset(CAST(:keys AS json)) AS k(s text, e text)
-          ON t.shop_id = k.s AND t.event_id = k.e
-        WHERE t.xmin = pg_current_xact_id()::xid
-        """
-    )
-    for table in _FIND_IN
+    table: _among_keys("t.shop_id, t.event_id", table, "WHERE t.xmin = pg_current_xact_id()::xid")
+    for table in _RAW_TABLES
 }
 
 # Rows travel as one JSON array of [the event's original bytes, its parsed timestamp,
@@ -127,8 +134,7 @@ async def _find(session: AsyncSession, table: str, keys: Collection[Key]) -> dic
     """Stored rows of `table` among `keys`."""
     if not keys:
         return {}
-    document = orjson.dumps([{"s": shop, "e": event_id} for shop, event_id in keys])
-    rows = await session.execute(_FIND_IN[table], {"keys": document.decode()})
+    rows = await session.execute(_FIND_IN[table], _keys(keys))
     return {
         (shop, event_id): StoredEvent((topic, partition, offset), orjson.loads(body))
         for shop, event_id, topic, partition, offset, body in rows
@@ -153,8 +159,7 @@ async def insert_events(*, session: AsyncSession, candidates: Sequence[Candidate
 
 
 async def _written(session: AsyncSession, table: str, keys: Collection[Key]) -> set[Key]:
-    document = orjson.dumps([{"s": shop, "e": event_id} for shop, event_id in keys])
-    rows = await session.execute(_MINE_IN[table], {"keys": document.decode()})
+    rows = await session.execute(_MINE_IN[table], _keys(keys))
     return {(shop, event_id) for shop, event_id in rows}
 
 
