@@ -19,6 +19,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from itertools import chain
 from typing import Any, Literal
 
 import psycopg
@@ -305,7 +306,8 @@ FROM (
     OFFSET 0) z
 GROUP BY z.req
 """
-# Runs whose row changed since their histogram was read, whole, as they are now.
+# Runs whose row changed since their histogram was read, whole, as they are now: every
+# part of the agent-day (services/scoring/response_parts.py), one row each.
 _WHOLE = """
 SELECT w.i, CASE WHEN w.first THEN r.first_response_us ELSE r.response_us END
 FROM unnest(%(shop)s::text[], %(agent)s::text[], %(day)s::date[], %(first)s::bool[])
@@ -533,21 +535,30 @@ async def fetch_values(
         changed = await _fetch_buckets(session, wanted) if wanted else []
     if not changed:
         return
-    keys = [
-        (block.shop_id, agent, day, block.first)
-        for runs in changed
-        for block in runs.blocks
-        for agent, day in zip(block.agents, block.days, strict=True)
-    ]
+    # Every part of each agent-day (an agent-day's rows are read again together: its
+    # runs are then all of one moment, whichever of them changed).
+    held = [_agent_days(runs) for runs in changed]
+    keys = [key for days in held for key in days]
     params = {
         name: [k[i] for k in keys] for i, name in enumerate(("shop", "agent", "day", "first"))
     }
-    now = dict(await _binary_sql(session, _WHOLE, params))
+    now: dict[int, list[bytes]] = {}
+    for i, run in await _binary_sql(session, _WHOLE, params):
+        now.setdefault(i, []).append(run)
     at = 1
-    for runs in changed:
-        held = sum(len(block.sizes) for block in runs.blocks)
-        runs.replace_blocks(now.get(i, b"") for i in range(at, at + held))
-        at += held
+    for runs, days in zip(changed, held, strict=True):
+        runs.replace_blocks(chain.from_iterable(now.get(i, ()) for i in range(at, at + len(days))))
+        at += len(days)
+
+
+def _agent_days(runs: Runs) -> list[tuple[str, str, Any, bool]]:
+    """The (shop, agent, day, first) of the rows of a Runs' blocks, each agent-day once
+    per block (a block holds one row per part of it)."""
+    return [
+        (block.shop_id, agent, day, block.first)
+        for block in runs.blocks
+        for agent, day in dict.fromkeys(zip(block.agents, block.days, strict=True))
+    ]
 
 
 async def histograms(session: Executor, query: AgentQuery) -> dict[tuple[str, Any], Spread]:

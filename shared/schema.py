@@ -248,6 +248,8 @@ shop_daily = Table(
 # Every response_seconds of an agent's day (question's day) and of its first responses:
 # sorted little-endian int64 microseconds (domain/spread.py), merged at read time into
 # exact percentiles (docs/percentiles.md). Absent when the agent had no response that day.
+# An agent-day is the sum of its parts: 0 settled, 1 recent additions
+# (services/scoring/response_parts.py).
 agent_responses = Table(
     "agent_responses",
     metadata,
@@ -256,7 +258,8 @@ agent_responses = Table(
     Column("agent_id", Text, nullable=False),
     Column("response_us", LargeBinary, nullable=False),
     Column("first_response_us", LargeBinary, nullable=False),
-    PrimaryKeyConstraint("shop_id", "day", "agent_id"),
+    Column("part", SmallInteger, nullable=False, server_default="0"),
+    PrimaryKeyConstraint("shop_id", "day", "agent_id", "part"),
 )
 
 buyer_state = Table(

@@ -7,7 +7,8 @@ became all zero are deleted (the API would skip them anyway).
 
 Response times (agent_responses, SPEC §11 percentiles) are not sums: a batch's summed
 multiset differences are applied to the touched agent-days' stored sorted runs, read
-under FOR UPDATE, in key order (domain/spread.py, docs/percentiles.md).
+under FOR UPDATE, in key order: to the small recent part of each agent-day, merged into
+its settled part now and then (services/scoring/response_parts.py, docs/percentiles.md).
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from __future__ import annotations
 from typing import Any
 
 from domain.parts import AgentDayParts, ShopDayParts
-from domain.spread import ResponseTimes, applied, encode
+from domain.spread import HEADER, ResponseTimes, encode
 from services.scoring.core.totals import Totals
 from services.scoring.repository import Pg
+from services.scoring.response_parts import RECENT, SETTLED, merged, recent_applied
 
 # The deltas of a batch are a core Totals: (shop_id, agent_id, day) and (shop_id, day) rows.
 RollupDeltas = Totals
@@ -89,54 +91,102 @@ async def apply_deltas(*, pg: Pg, deltas: RollupDeltas) -> None:
 
 
 _EMPTY = encode([])
+_NOTHING = (_EMPTY, _EMPTY)
+SpreadKey = tuple[str, str, Any]  # (shop_id, agent_id, day)
+_Row = tuple[str, str, Any, int, bytes, bytes]  # key, part, response_us, first_response_us
+
+# The touched agent-days' rows, locked in key order; the values of the recent parts only
+# (a settled run is read when it is merged into, below).
+_LOCK_PARTS = """
+SELECT r.shop_id, r.agent_id, r.day, r.part,
+       CASE WHEN r.part = 1 THEN r.response_us END,
+       CASE WHEN r.part = 1 THEN r.first_response_us END
+FROM agent_responses r
+JOIN unnest(%b::text[], %b::text[], %b::date[]) AS k(shop_id, agent_id, day)
+  ON r.shop_id = k.shop_id AND r.agent_id = k.agent_id AND r.day = k.day
+ORDER BY r.shop_id, r.day, r.agent_id, r.part
+FOR UPDATE OF r
+"""
+_SETTLED = """
+SELECT r.shop_id, r.agent_id, r.day, r.response_us, r.first_response_us
+FROM agent_responses r
+JOIN unnest(%b::text[], %b::text[], %b::date[]) AS k(shop_id, agent_id, day)
+  ON r.shop_id = k.shop_id AND r.agent_id = k.agent_id AND r.day = k.day
+WHERE r.part = 0
+"""
+_UPSERT = """
+INSERT INTO agent_responses (shop_id, agent_id, day, part, response_us, first_response_us)
+SELECT * FROM unnest(%b::text[], %b::text[], %b::date[], %b::int2[], %b::bytea[], %b::bytea[])
+ON CONFLICT (shop_id, day, agent_id, part) DO UPDATE SET
+    response_us = excluded.response_us,
+    first_response_us = excluded.first_response_us
+"""
+_DELETE = """
+DELETE FROM agent_responses r
+USING unnest(%b::text[], %b::text[], %b::date[], %b::int2[]) AS k(shop_id, agent_id, day, part)
+WHERE r.shop_id = k.shop_id AND r.agent_id = k.agent_id AND r.day = k.day AND r.part = k.part
+"""
 
 
-async def _apply_spreads(pg: Pg, spreads: dict[tuple[str, str, Any], ResponseTimes]) -> None:
+def _key_columns(keys: list[SpreadKey]) -> list[list[Any]]:
+    return [[k[i] for k in keys] for i in range(3)]
+
+
+async def _apply_spreads(pg: Pg, spreads: dict[SpreadKey, ResponseTimes]) -> None:
+    """Each touched agent-day's difference into its recent part, or merged into its
+    settled part (services/scoring/response_parts.py)."""
     live = {k: v for k, v in spreads.items() if not v.is_zero()}
     if not live:
         return
     keys = sorted(live)  # the same fixed order as the other upserts
-    columns = [[k[i] for k in keys] for i in range(3)]
-    cursor = await pg.execute(
-        """
-        SELECT r.shop_id, r.agent_id, r.day, r.response_us, r.first_response_us
-        FROM agent_responses r
-        JOIN unnest(%b::text[], %b::text[], %b::date[]) AS k(shop_id, agent_id, day)
-          ON r.shop_id = k.shop_id AND r.agent_id = k.agent_id AND r.day = k.day
-        ORDER BY r.shop_id, r.day, r.agent_id
-        FOR UPDATE OF r
-        """,
-        columns,
-    )
-    current = {(row[0], row[1], row[2]): (row[3], row[4]) for row in await cursor.fetchall()}
-    keep: list[tuple[Any, ...]] = []
-    drop: list[tuple[str, str, Any]] = []
+    cursor = await pg.execute(_LOCK_PARTS, _key_columns(keys))
+    recent: dict[SpreadKey, tuple[bytes, bytes]] = {}
+    settled_exists: set[SpreadKey] = set()
+    for shop_id, agent_id, day, part, r, f in await cursor.fetchall():
+        if part == RECENT:
+            recent[(shop_id, agent_id, day)] = (bytes(r), bytes(f))
+        else:
+            settled_exists.add((shop_id, agent_id, day))
+    write: list[_Row] = []
+    merging: list[SpreadKey] = []
     for key in keys:
-        delta = live[key]
-        old_r, old_f = current.get(key, (_EMPTY, _EMPTY))
-        new_r = applied(bytes(old_r), delta.responses)
-        new_f = applied(bytes(old_f), delta.first)
-        if new_r or new_f:
-            keep.append((*key, encode(new_r), encode(new_f)))
-        elif key in current:
-            drop.append(key)
+        new = recent_applied(recent.get(key, _NOTHING), live[key])
+        if new is None:
+            merging.append(key)
+        else:
+            write.append((*key, RECENT, encode(new[0]), encode(new[1])))
+    if merging:
+        write += await _merged_rows(pg, merging, live, recent, settled_exists)
+    keep = [row for row in write if len(row[4]) > HEADER or len(row[5]) > HEADER]
+    gone = [
+        row[:4]
+        for row in write
+        if len(row[4]) == len(row[5]) == HEADER
+        and (row[:3] in recent if row[3] == RECENT else row[:3] in settled_exists)
+    ]
     if keep:
-        await pg.execute(
-            """
-            INSERT INTO agent_responses (shop_id, agent_id, day, response_us, first_response_us)
-            SELECT * FROM unnest(%b::text[], %b::text[], %b::date[], %b::bytea[], %b::bytea[])
-            ON CONFLICT (shop_id, day, agent_id) DO UPDATE SET
-                response_us = excluded.response_us,
-                first_response_us = excluded.first_response_us
-            """,
-            [[row[i] for row in keep] for i in range(5)],
-        )
-    if drop:
-        await pg.execute(
-            """
-            DELETE FROM agent_responses r
-            USING unnest(%b::text[], %b::text[], %b::date[]) AS k(shop_id, agent_id, day)
-            WHERE r.shop_id = k.shop_id AND r.agent_id = k.agent_id AND r.day = k.day
-            """,
-            [[k[i] for k in drop] for i in range(3)],
-        )
+        await pg.execute(_UPSERT, [[row[i] for row in keep] for i in range(6)])
+    if gone:
+        await pg.execute(_DELETE, [[row[i] for row in gone] for i in range(4)])
+
+
+async def _merged_rows(
+    pg: Pg,
+    keys: list[SpreadKey],
+    live: dict[SpreadKey, ResponseTimes],
+    recent: dict[SpreadKey, tuple[bytes, bytes]],
+    settled_exists: set[SpreadKey],
+) -> list[_Row]:
+    """The agent-days' new settled parts (recent + difference merged in) and their recent
+    parts emptied."""
+    settled: dict[SpreadKey, tuple[bytes, bytes]] = {}
+    if any(k in settled_exists for k in keys):
+        cursor = await pg.execute(_SETTLED, _key_columns(keys))
+        for shop_id, agent_id, day, r, f in await cursor.fetchall():
+            settled[(shop_id, agent_id, day)] = (bytes(r), bytes(f))
+    rows: list[_Row] = []
+    for key in keys:
+        whole = merged(settled.get(key, _NOTHING), recent.get(key, _NOTHING), live[key])
+        rows.append((*key, SETTLED, encode(whole[0]), encode(whole[1])))
+        rows.append((*key, RECENT, _EMPTY, _EMPTY))
+    return rows

@@ -116,18 +116,29 @@ async def insert_agent_responses(
     engine: AsyncEngine,
     shop_id: str,
     rows: Iterable[tuple[str, date, Sequence[int], Sequence[int]]],
+    *,
+    parts: bool = False,
 ) -> None:
-    """agent_responses rows (agent, day, response µs, first response µs), any order."""
-    values = [
-        {
-            "shop_id": shop_id,
-            "agent_id": agent,
-            "day": day,
-            "response_us": encode(sorted(responses)),
-            "first_response_us": encode(sorted(first)),
-        }
-        for agent, day, responses, first in rows
-    ]
+    """agent_responses rows (agent, day, response µs, first response µs), any order;
+    `parts`: each agent-day stored as scoring does between merges, in two parts (the
+    first half of each list settled, the rest recent)."""
+    values = []
+    for agent, day, responses, first in rows:
+        halves = [(0, responses, first)]
+        if parts:
+            r, f = len(responses) // 2, len(first) // 2
+            halves = [(0, responses[:r], first[:f]), (1, responses[r:], first[f:])]
+        values += [
+            {
+                "shop_id": shop_id,
+                "agent_id": agent,
+                "day": day,
+                "part": part,
+                "response_us": encode(sorted(some)),
+                "first_response_us": encode(sorted(some_first)),
+            }
+            for part, some, some_first in halves
+        ]
     async with engine.begin() as conn:
         await conn.execute(insert(agent_responses), values)
 

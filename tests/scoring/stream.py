@@ -407,7 +407,8 @@ SpreadRows = dict[tuple[str, str, date], tuple[list[int], list[int]]]
 
 
 async def read_spreads(engine: AsyncEngine, shop_id: str) -> SpreadRows:
-    """agent_responses: (shop, agent, day) -> (response µs, first response µs), sorted."""
+    """agent_responses: (shop, agent, day) -> (response µs, first response µs), sorted,
+    of the agent-day's parts together."""
     async with engine.connect() as conn:
         pg = await driver(conn)
         cur = await pg.execute(
@@ -415,12 +416,13 @@ async def read_spreads(engine: AsyncEngine, shop_id: str) -> SpreadRows:
             " FROM agent_responses WHERE shop_id = %s",
             (shop_id,),
         )
-        rows = {
-            (r[0], r[1], r[2]): (list(decode(r[3])), list(decode(r[4])))
-            for r in await cur.fetchall()
-        }
+        rows: SpreadRows = {}
+        for r in await cur.fetchall():
+            responses, first = rows.setdefault((r[0], r[1], r[2]), ([], []))
+            responses += decode(r[3])
+            first += decode(r[4])
         await conn.rollback()
-    return rows
+    return {key: (sorted(r), sorted(f)) for key, (r, f) in rows.items()}
 
 
 def expected_spreads(

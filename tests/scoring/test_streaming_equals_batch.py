@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.scoring import rederive
+from services.scoring import rederive, response_parts
 from services.scoring.repository import driver
 from shared.settings import Settings
 from tests.scoring.stream import (
@@ -42,8 +42,23 @@ async def _assert_equal(engine: AsyncEngine, events: list[dict[str, Any]], shop:
     assert await read_spreads(engine, shop) == expected_spreads(events, shop)
 
 
-async def test_shuffled_stream_with_duplicates(engine: AsyncEngine, settings: Settings) -> None:
-    shop, group = "shop-shuffled", f"g-{uuid.uuid4().hex[:6]}"
+async def _rows_per_part(engine: AsyncEngine, shop: str) -> dict[int, int]:
+    async with engine.connect() as conn:
+        pg = await driver(conn)
+        cursor = await pg.execute(
+            "SELECT part, count(*) FROM agent_responses WHERE shop_id = %s GROUP BY part",
+            (shop,),
+        )
+        return dict(await cursor.fetchall())
+
+
+@pytest.mark.parametrize("recent_cap", [None, 3], ids=["parts", "merging-often"])
+async def test_shuffled_stream_with_duplicates(
+    engine: AsyncEngine, settings: Settings, recent_cap: int | None, monkeypatch: Any
+) -> None:
+    shop, group = f"shop-shuffled-{recent_cap}", f"g-{uuid.uuid4().hex[:6]}"
+    if recent_cap is not None:  # response-time parts merged every few values
+        monkeypatch.setattr(response_parts, "RECENT_CAP", recent_cap)
     await register_shop(engine, shop)
     events = generate(7, shop, 3000, buyers=60, agents=4, reviews=0.5)
     rng = random.Random(7)
@@ -53,6 +68,9 @@ async def test_shuffled_stream_with_duplicates(engine: AsyncEngine, settings: Se
         await ingest(engine, settings, chunk)
         await drain(engine, settings, group)
     await _assert_equal(engine, events, shop)
+    parts = await _rows_per_part(engine, shop)
+    if recent_cap is not None:
+        assert parts.get(0, 0) > 0 and parts.get(1, 0) > 0, parts  # both parts in use
     agents, _ = await read_rollups(engine, shop)
     assert sum(p.qa_sessions for p in agents.values()) > 0
     assert sum(p.paid_orders for p in agents.values()) > 0

@@ -47,3 +47,32 @@ def test_every_table_is_keyed_by_shop_id_first() -> None:
             continue
         first = next(iter(table.primary_key.columns)).name
         assert first == "shop_id", f"{name}'s primary key starts with {first}"
+
+
+def test_downgrading_the_response_parts_merges_them(postgres_url: str) -> None:
+    from domain.spread import decode, encode
+
+    url = create_database(postgres_url, template=None)
+    migrate.upgrade(url)
+    rows = [
+        ("s", "a", 0, encode([1, 5, 9]), encode([5])),
+        ("s", "a", 1, encode([2, 5]), encode([2])),
+        ("s", "b", 1, encode([4]), encode([])),  # a recent part alone
+    ]
+    with psycopg.connect(libpq_conninfo(url)) as conn:
+        for row in rows:
+            conn.execute(
+                "INSERT INTO agent_responses"
+                " (shop_id, agent_id, day, part, response_us, first_response_us)"
+                " VALUES (%s, %s, '2026-11-11', %s, %s, %s)",
+                row,
+            )
+    migrate.downgrade(url, "0013")
+    with psycopg.connect(libpq_conninfo(url)) as conn:
+        got = conn.execute(
+            "SELECT agent_id, response_us, first_response_us FROM agent_responses ORDER BY agent_id"
+        ).fetchall()
+    assert [(a, list(decode(r)), list(decode(f))) for a, r, f in got] == [
+        ("a", [1, 2, 5, 5, 9], [2, 5]),
+        ("b", [4], []),
+    ]
