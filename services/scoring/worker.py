@@ -34,6 +34,7 @@ from services.scoring.settings import GROUP_ID
 from services.scoring.timeline_cache import EVENT_CAPACITY, TimelineCache
 from shared import topics
 from shared.db import DATABASE_UNAVAILABLE
+from shared.heap import HeapTrim
 from shared.kafka import create_consumer
 from shared.logging import get_logger
 from shared.settings import Settings
@@ -117,6 +118,8 @@ class ScoringWorker:
         self.purge_every_s = purge_every_s
         self.clock = clock
         self._purge_at = time.monotonic()  # the first purge once the worker runs
+        # Between batches, glibc's free heap pages back to the system (shared/heap.py).
+        self.heap = HeapTrim()
 
     async def seek_stored(self, assigned: list[TopicPartition]) -> None:
         """Resume every assigned partition where Postgres says its results end (in the
@@ -284,6 +287,7 @@ class ScoringWorker:
                 await self._catch_up_step()
             if self._purge_due():
                 await self._purge_step()
+            self.heap.step()
 
     async def _handle(self, batch: Records) -> None:
         async with self.busy:
