@@ -21,6 +21,8 @@ from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from .instant_memo import InstantMemo
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HHMM = re.compile(r"([01][0-9]|2[0-4]):([0-5][0-9])")
 _MINUTE_US = 60_000_000
@@ -115,17 +117,18 @@ class BusinessHours:
         raise AssertionError("business hours with no interval")  # parse refuses these
 
 
-_MAX_OPENINGS = 1 << 18
-
-
-class Openings(dict[datetime, datetime]):
+class Openings(InstantMemo[datetime]):
     """instant -> hours.next_opening(instant, tz), memoised: a buyer's questions are timed
     again on every re-derivation of its whole history, so `openings[asked_at]` is one
     C-level lookup after the first. Keyed like domain.days.ZoneDays: only an instant with
     a fixed offset is stored (two wall times that differ only by `fold` compare equal);
-    an equal key is the same instant, whose opening is the same instant."""
+    an equal key is the same instant, whose opening is the same instant (bounded:
+    domain/instant_memo.py)."""
 
     __slots__ = ("hours", "tz")
+    # One entry per question's instant: the questions of the buyers being re-derived
+    # (the timeline cache's ~15 000 at the soak's rate) fit in a generation.
+    GENERATION = 1 << 15
 
     def __init__(self, hours: BusinessHours, tz: ZoneInfo) -> None:
         super().__init__()
@@ -133,11 +136,12 @@ class Openings(dict[datetime, datetime]):
         self.tz = tz
 
     def __missing__(self, at: datetime) -> datetime:
+        recalled = self.recalled(at)
+        if recalled is not None:
+            return recalled
         opening = self.hours.next_opening(at, self.tz)
         if type(at.tzinfo) is timezone:  # the scoring shell reads timestamps in UTC
-            if len(self) >= _MAX_OPENINGS:
-                self.clear()  # bounded: a cold memo only costs the computations again
-            self[at] = opening
+            self.keep(at, opening)
         return opening
 
 

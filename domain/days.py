@@ -6,7 +6,7 @@ from datetime import date, datetime, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-_MAX_DAYS = 1 << 18
+from .instant_memo import InstantMemo
 
 
 @lru_cache(maxsize=256)
@@ -15,10 +15,10 @@ def zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
-class ZoneDays(dict[datetime, date]):
+class ZoneDays(InstantMemo[date]):
     """instant -> local date in one zone, memoised: `days[instant]` is one C-level lookup
     on the hot path (a buyer's re-derivation asks for the same messages' days again and
-    again), and a miss computes and stores the day.
+    again), and a miss computes and stores the day (bounded: domain/instant_memo.py).
 
     Keying by the datetime alone is exact: aware datetimes compare equal as the same
     instant, except two wall times of one tzinfo that differ only by `fold` (PEP 495) --
@@ -26,12 +26,18 @@ class ZoneDays(dict[datetime, date]):
     """
 
     __slots__ = ("tz",)
+    # One entry per message's instant: a generation holds about the timeline cache's
+    # events (services/scoring/timeline_cache.py).
+    GENERATION = 1 << 16
 
     def __init__(self, name: str) -> None:
         super().__init__()
         self.tz = zone(name)
 
     def __missing__(self, instant: datetime) -> date:
+        recalled = self.recalled(instant)
+        if recalled is not None:
+            return recalled
         given = instant.tzinfo  # the instant's own zone or offset, not the shop's
         if given is None:
             # A naive timestamp is invalid per SPEC §2; failing loudly beats guessing UTC.
@@ -42,9 +48,7 @@ class ZoneDays(dict[datetime, date]):
         if type(given) is timezone or (
             instant.utcoffset() == instant.replace(fold=1 - instant.fold).utcoffset()
         ):
-            if len(self) >= _MAX_DAYS:
-                self.clear()  # bounded: a cold cache only costs the conversions again
-            self[instant] = day
+            self.keep(instant, day)
         return day
 
 
