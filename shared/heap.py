@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import time
 from collections.abc import Callable
 from typing import Any
 
-#: seconds between trims of a busy service
+#: seconds between trims of a busy service (shared/every.py paces them)
 EVERY_S = 60.0
 
 
@@ -40,27 +39,3 @@ def release() -> bool:
     """Return the heap's free pages to the system now; whether any were (False where
     malloc_trim is missing)."""
     return bool(_TRIM(0)) if _TRIM is not None else False
-
-
-class HeapTrim:
-    """`due()` once every `every_s` seconds of `clock` (a service's loop asks after each
-    batch: never during one)."""
-
-    def __init__(self, every_s: float = EVERY_S, clock: Callable[[], float] = time.monotonic):
-        self.every_s = every_s
-        self.clock = clock
-        self._next = clock() + every_s
-
-    def due(self) -> bool:
-        now = self.clock()
-        if now < self._next:
-            return False
-        self._next = now + self.every_s
-        return True
-
-    def step(self) -> bool:
-        """release() when due; whether it ran."""
-        if not self.due():
-            return False
-        release()
-        return True

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import time
 import uuid
 from collections.abc import Collection, Iterable
 from io import BytesIO
@@ -40,6 +39,7 @@ from aiokafka.protocol.types import (
     TaggedFields,
 )
 
+from shared.every import Every
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -229,18 +229,13 @@ class LogWatch:
     def __init__(self, bootstrap: str, *, check_s: float = LOG_CHECK_S) -> None:
         self.ids = LogIds(bootstrap)
         self.logs: dict[TopicPartition, str | None] = {}
-        self.check_s = check_s
-        self._next_check = time.monotonic() + check_s
+        self._check = Every(check_s)
 
     async def close(self) -> None:
         await self.ids.close()
 
     def check_due(self) -> bool:
-        now = time.monotonic()
-        if now < self._next_check:
-            return False
-        self._next_check = now + self.check_s
-        return True
+        return self._check.due()
 
     async def changed(self, owned: Collection[TopicPartition], action: str) -> list[TopicPartition]:
         """The partitions among `owned` whose topic id is no longer the one they were read

@@ -25,6 +25,7 @@ import time
 from collections.abc import Iterable, Sequence
 
 from services.scoring.timeline_cache import Arrival
+from shared.every import Every
 
 SWEEP_S = 10.0
 STEP_EVERY_S = 30.0
@@ -44,7 +45,6 @@ class CatchUpPlan:
         rows_per_step: int = ROWS_PER_STEP,
         behind_records: int = BEHIND_RECORDS,
     ) -> None:
-        self.sweep_s = sweep_s
         self.step_every_s = step_every_s
         self.shops_per_step = shops_per_step
         self.rows_per_step = rows_per_step
@@ -52,7 +52,7 @@ class CatchUpPlan:
         self.lag: dict[object, int] = {}  # partition → records behind its log end
         self.pending: dict[str, None] = {}  # an ordered set: the oldest first
         self.seen: dict[str, set[str]] = {}
-        self._next_sweep = time.monotonic() + sweep_s
+        self._sweep = Every(sweep_s)
         self._last_step = time.monotonic()
 
     def __len__(self) -> int:
@@ -88,11 +88,7 @@ class CatchUpPlan:
             ids.add(event_id)
 
     def sweep_due(self, now: float | None = None) -> bool:
-        now = time.monotonic() if now is None else now
-        if now < self._next_sweep:
-            return False
-        self._next_sweep = now + self.sweep_s
-        return True
+        return self._sweep.due(now)
 
     def step_due(self, *, idle: bool, now: float | None = None) -> bool:
         now = time.monotonic() if now is None else now

@@ -32,9 +32,9 @@ from services.scoring.positions import Positions
 from services.scoring.repository import Pg, driver, load_shops
 from services.scoring.settings import GROUP_ID
 from services.scoring.timeline_cache import EVENT_CAPACITY, TimelineCache
-from shared import topics
+from shared import heap, topics
 from shared.db import DATABASE_UNAVAILABLE
-from shared.heap import HeapTrim
+from shared.every import Every
 from shared.kafka import create_consumer
 from shared.logging import get_logger
 from shared.settings import Settings
@@ -115,11 +115,11 @@ class ScoringWorker:
         )
         self.positions = Positions(self.consumer, self.bootstrap)
         self.catch_up = catch_up or CatchUpPlan()
-        self.purge_every_s = purge_every_s
+        # the first purge once the worker runs
+        self._purge = None if purge_every_s is None else Every(purge_every_s, first=0)
         self.clock = clock
-        self._purge_at = time.monotonic()  # the first purge once the worker runs
         # Between batches, glibc's free heap pages back to the system (shared/heap.py).
-        self.heap = HeapTrim()
+        self._heap_trim = Every(heap.EVERY_S)
 
     async def seek_stored(self, assigned: list[TopicPartition]) -> None:
         """Resume every assigned partition where Postgres says its results end (in the
@@ -208,10 +208,7 @@ class ScoringWorker:
             )
 
     def _purge_due(self) -> bool:
-        if self.purge_every_s is None or time.monotonic() < self._purge_at:
-            return False
-        self._purge_at = time.monotonic() + self.purge_every_s
-        return True
+        return self._purge is not None and self._purge.due()
 
     async def _purge_step(self) -> None:
         """A failed purge never stops scoring: it is tried again at the next interval."""
@@ -287,7 +284,8 @@ class ScoringWorker:
                 await self._catch_up_step()
             if self._purge_due():
                 await self._purge_step()
-            self.heap.step()
+            if self._heap_trim.due():
+                heap.release()
 
     async def _handle(self, batch: Records) -> None:
         async with self.busy:

@@ -1,5 +1,5 @@
 """Freed heap memory handed back (shared/heap.py): the pages a fragmented heap holds free
-leave the resident set after release(); the trim is paced by an injected clock."""
+leave the resident set after release() (paced by shared/every.py: tests/shared/test_every.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import psutil
 import pytest
 
 from shared import heap
-from shared.heap import HeapTrim
 
 
 @pytest.mark.skipif(
@@ -29,17 +28,3 @@ def test_release_returns_the_free_pages_inside_the_heap() -> None:
     after = process.memory_info().rss
     assert before - after > 100 * 2**20, (before, after)  # of the ~190 MB freed
     assert len(kept) == 12_500
-
-
-def test_the_trim_runs_once_per_interval_of_the_clock() -> None:
-    now = [100.0]
-    trim = HeapTrim(every_s=60, clock=lambda: now[0])
-    assert not trim.step()
-    now[0] = 159.9
-    assert not trim.due()
-    now[0] = 160.0
-    assert trim.step() and not trim.step()
-    now[0] = 219.0
-    assert not trim.due()
-    now[0] = 220.0
-    assert trim.due()
