@@ -13,6 +13,7 @@ its settled part now and then (services/scoring/response_parts.py, docs/percenti
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from domain.parts import AgentDayParts, ShopDayParts
@@ -25,8 +26,13 @@ from services.scoring.response_parts import RECENT, SETTLED, merged, recent_appl
 RollupDeltas = Totals
 
 
+def _columns(rows: Sequence[tuple[Any, ...]]) -> list[list[Any]]:
+    """Rows (never none) as columns: one array parameter per column for `unnest`."""
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
 def _arrays(keys: list[tuple[Any, ...]], parts: list[Any], fields: tuple[str, ...]) -> list[Any]:
-    columns: list[Any] = [[k[i] for k in keys] for i in range(len(keys[0]))]
+    columns: list[Any] = _columns(keys)
     columns += [[getattr(p, f) for p in parts] for f in fields]
     return columns
 
@@ -128,10 +134,6 @@ WHERE r.shop_id = k.shop_id AND r.agent_id = k.agent_id AND r.day = k.day AND r.
 """
 
 
-def _key_columns(keys: list[SpreadKey]) -> list[list[Any]]:
-    return [[k[i] for k in keys] for i in range(3)]
-
-
 async def _apply_spreads(pg: Pg, spreads: dict[SpreadKey, ResponseTimes]) -> None:
     """Each touched agent-day's difference into its recent part, or merged into its
     settled part (services/scoring/response_parts.py)."""
@@ -139,7 +141,7 @@ async def _apply_spreads(pg: Pg, spreads: dict[SpreadKey, ResponseTimes]) -> Non
     if not live:
         return
     keys = sorted(live)  # the same fixed order as the other upserts
-    cursor = await pg.execute(_LOCK_PARTS, _key_columns(keys))
+    cursor = await pg.execute(_LOCK_PARTS, _columns(keys))
     recent: dict[SpreadKey, tuple[bytes, bytes]] = {}
     settled_exists: set[SpreadKey] = set()
     for shop_id, agent_id, day, part, r, f in await cursor.fetchall():
@@ -165,9 +167,9 @@ async def _apply_spreads(pg: Pg, spreads: dict[SpreadKey, ResponseTimes]) -> Non
         and (row[:3] in recent if row[3] == RECENT else row[:3] in settled_exists)
     ]
     if keep:
-        await pg.execute(_UPSERT, [[row[i] for row in keep] for i in range(6)])
+        await pg.execute(_UPSERT, _columns(keep))
     if gone:
-        await pg.execute(_DELETE, [[row[i] for row in gone] for i in range(4)])
+        await pg.execute(_DELETE, _columns(gone))
 
 
 async def _merged_rows(
@@ -181,7 +183,7 @@ async def _merged_rows(
     parts emptied."""
     settled: dict[SpreadKey, tuple[bytes, bytes]] = {}
     if any(k in settled_exists for k in keys):
-        cursor = await pg.execute(_SETTLED, _key_columns(keys))
+        cursor = await pg.execute(_SETTLED, _columns(keys))
         for shop_id, agent_id, day, r, f in await cursor.fetchall():
             settled[(shop_id, agent_id, day)] = (bytes(r), bytes(f))
     rows: list[_Row] = []
