@@ -7,6 +7,8 @@ use after 20 minutes, and its resident size crept up with it (docs/operations.md
 "Soak"). `malloc_trim(0)` returns every whole free page of the heap (not only its top)
 to the system; it takes a few milliseconds for a heap of that size, so a service calls
 it between batches, once a minute at most. Elsewhere than glibc it does nothing.
+`usage()` says what the heap holds, in use and free (scoring exports it as a gauge: a
+heap that holds much more than it uses is fragmented, not leaking).
 """
 
 from __future__ import annotations
@@ -14,25 +16,56 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 #: seconds between trims of a busy service (shared/every.py paces them)
 EVERY_S = 60.0
 
 
-def _malloc_trim() -> Callable[[int], int] | None:
+class _Mallinfo2(ctypes.Structure):
+    _fields_ = [  # glibc ≥ 2.33, struct mallinfo2: all size_t
+        (name, ctypes.c_size_t)
+        for name in (
+            "arena", "ordblks", "smblks", "hblks", "hblkhd",
+            "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost",
+        )
+    ]  # fmt: skip
+
+
+def _glibc(function: str, argtypes: list[Any], restype: Any) -> Callable[..., Any] | None:
+    """glibc's `function`, or None where the C library lacks it (musl, macOS, old glibc)."""
     name = ctypes.util.find_library("c")
     if name is None:
         return None
     try:
-        trim: Any = ctypes.CDLL(name).malloc_trim
-    except (OSError, AttributeError):  # not glibc (musl, macOS)
+        found: Any = getattr(ctypes.CDLL(name), function)
+    except (OSError, AttributeError):
         return None
-    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
-    return trim  # type: ignore[no-any-return]
+    found.argtypes, found.restype = argtypes, restype
+    return found  # type: ignore[no-any-return]
 
 
-_TRIM = _malloc_trim()
+_TRIM = _glibc("malloc_trim", [ctypes.c_size_t], ctypes.c_int)
+_MALLINFO2 = _glibc("mallinfo2", [], _Mallinfo2)
+
+
+class Usage(NamedTuple):
+    """What glibc's heap holds, in bytes: its pages (the main heap and the mmapped
+    blocks), of which in use, and free inside it. CPython's small objects live in its own
+    arenas beside this; `sys.getallocatedblocks()` counts them."""
+
+    held: int
+    in_use: int
+    free: int
+
+
+def usage() -> Usage | None:
+    """glibc's heap right now (None where mallinfo2 is missing); a walk of its free lists,
+    fine for a metrics scrape, not for every batch."""
+    if _MALLINFO2 is None:
+        return None
+    m = _MALLINFO2()
+    return Usage(held=m.arena + m.hblkhd, in_use=m.uordblks + m.hblkhd, free=m.fordblks)
 
 
 def release() -> bool:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
+
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
+
+from shared import heap
 
 EVENTS = Counter("scoring_events_total", "cs.events.v1 records processed")
 SKIPPED = Counter("scoring_events_skipped_total", "records that could not be read")
@@ -36,6 +41,24 @@ TIMELINE_CACHE_MISSES = Counter(
 TIMELINE_EVENTS_APPENDED = Counter(
     "scoring_timeline_events_appended_total", "stored events appended to cached timelines"
 )
+
+
+TIMELINE_CACHE_BUYERS = Gauge("scoring_timeline_cache_buyers", "buyers' timelines cached")
+TIMELINE_CACHE_EVENTS = Gauge("scoring_timeline_cache_events", "events in cached timelines")
+INPUT_MEMO_BUYERS = Gauge("scoring_input_memo_buyers", "buyers whose derivation inputs are held")
+# Where the resident memory is, read at each scrape: CPython's small objects (its own
+# arenas) and glibc's heap (objects above 512 bytes), held and in use.
+PYTHON_BLOCKS = Gauge("scoring_python_allocated_blocks", "CPython memory blocks allocated")
+PYTHON_BLOCKS.set_function(sys.getallocatedblocks)
+MALLOC_BYTES = Gauge("scoring_malloc_bytes", "glibc heap bytes", ["state"])
+
+
+def _malloc_bytes(state: str) -> Callable[[], float]:
+    return lambda: float(getattr(heap.usage() or heap.Usage(0, 0, 0), state))
+
+
+for _state in heap.Usage._fields:
+    MALLOC_BYTES.labels(_state).set_function(_malloc_bytes(_state))
 
 
 def serve(port: int) -> None:

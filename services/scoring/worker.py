@@ -333,6 +333,9 @@ class ScoringWorker:
         metrics.BATCH_SECONDS.observe(elapsed)
         metrics.BUYERS_REDERIVED.inc(result.buyers)
         metrics.BUYERS_UNCHANGED.inc(result.unchanged)
+        metrics.TIMELINE_CACHE_BUYERS.set(len(self.timelines))
+        metrics.TIMELINE_CACHE_EVENTS.set(self.timelines.events)
+        metrics.INPUT_MEMO_BUYERS.set(len(self.memo))
         for tp, recs in batch.items():
             high = self.consumer.highwater(tp)
             if high is not None:

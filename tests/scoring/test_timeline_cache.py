@@ -41,6 +41,10 @@ def _misses() -> float:
     return REGISTRY.get_sample_value("scoring_timeline_cache_misses_total") or 0.0
 
 
+def _gauge(name: str) -> float | None:
+    return REGISTRY.get_sample_value(name)
+
+
 def _cross_buyer(events: list[dict[str, Any]], rng: random.Random) -> list[dict[str, Any]]:
     """Give a third of the non-placing order events another buyer's id: the order still
     belongs to the buyer of its placing event, whose timeline must take them in."""
@@ -88,6 +92,10 @@ async def _stored_ahead_rounds(
             await wait_caught_up(engine, settings, group)
         assert len(worker.timelines) > 0
         assert worker.timelines.events <= worker.timelines.event_capacity
+        # What the cache holds is exported after each batch (docs/operations.md).
+        assert _gauge("scoring_timeline_cache_buyers") == len(worker.timelines)
+        assert _gauge("scoring_timeline_cache_events") == worker.timelines.events
+        assert _gauge("scoring_input_memo_buyers") == len(worker.memo)
     if cache is None:
         assert _appended() > appended_before  # records were taken into cached timelines
     else:  # evicted timelines were read whole again: more reads than there are buyers

@@ -28,3 +28,17 @@ def test_release_returns_the_free_pages_inside_the_heap() -> None:
     after = process.memory_info().rss
     assert before - after > 100 * 2**20, (before, after)  # of the ~190 MB freed
     assert len(kept) == 12_500
+
+
+@pytest.mark.skipif(heap._MALLINFO2 is None, reason="needs glibc ≥ 2.33")
+def test_usage_counts_what_malloc_holds() -> None:
+    before = heap.usage()
+    held = [bytes(4096) + bytes([i % 256]) for i in range(10_000)]  # ~40 MB via malloc
+    during = heap.usage()
+    assert before is not None and during is not None
+    assert during.in_use - before.in_use > 35 * 2**20, (before, during)
+    assert during.held >= during.in_use
+    del held
+    gc.collect()
+    after = heap.usage()
+    assert after is not None and during.in_use - after.in_use > 35 * 2**20
