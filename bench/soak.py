@@ -17,6 +17,9 @@ simulator traffic at the rate. Measured beside it:
 - *stored/s*: raw rows stored during the minute (ingest's throughput at the input).
 - *scored/s* and *lag*: `cs.events.v1` records scoring processed in the minute, and its
   consumer lag at its end (records behind the log ends), from its metrics endpoint.
+- *busy* and *hits*: the share of the minute scoring spent in batches (near 100 %: it has
+  no room left, and its batches grow), and the share of its timeline lookups its cache
+  answered (docs/throughput.md, "Live traffic at 2 000 events/s").
 - *API load*: SOAK_API_CONCURRENCY loops of GET /v1/metrics (demo shop, last 7 days) and
   GET /v1/agents, SOAK_API_RATE requests/s in all (default 40; 0: unpaced, a stress
   test); requests/s and p99 per minute.
@@ -220,23 +223,68 @@ async def api_load(
             statuses[status] = statuses.get(status, 0) + 1
 
 
-async def scoring_progress(port: str) -> tuple[float, float]:
-    """Scoring's records processed so far and its consumer lag (records behind the log
-    ends), from its Prometheus endpoint; zeros when it does not answer."""
+@dataclass
+class Scoring:
+    """What scoring's Prometheus endpoint says so far: records processed, its consumer lag
+    (records behind the log ends), seconds spent in batches, timeline cache hits and
+    misses. All zero when it does not answer."""
+
+    scored: float = 0.0
+    lag: float = 0.0
+    busy_s: float = 0.0
+    hits: float = 0.0
+    misses: float = 0.0
+
+    def since(self, before: Scoring) -> Scoring:
+        """The counters' growth from `before` (a restarted scoring counts from zero again);
+        the lag as it is now."""
+        if self.scored < before.scored:
+            before = Scoring()
+        return Scoring(
+            self.scored - before.scored,
+            self.lag,
+            self.busy_s - before.busy_s,
+            self.hits - before.hits,
+            self.misses - before.misses,
+        )
+
+    @property
+    def hit_rate(self) -> float | None:
+        looked = self.hits + self.misses
+        return self.hits / looked if looked else None
+
+
+_SCORING_COUNTERS = {
+    "scoring_events_total": "scored",
+    "scoring_batch_seconds_sum": "busy_s",
+    "scoring_timeline_cache_hits_total": "hits",
+    "scoring_timeline_cache_misses_total": "misses",
+}
+
+
+def scoring_samples(text: str) -> Scoring:
+    """The Prometheus exposition `text` read into a Scoring (the lag summed over its
+    partitions)."""
+    found = Scoring()
+    for line in text.splitlines():
+        name, _, value = line.rpartition(" ")
+        if name in _SCORING_COUNTERS:
+            setattr(found, _SCORING_COUNTERS[name], float(value))
+        elif name.startswith("scoring_consumer_lag{"):
+            found.lag += float(value)
+    return found
+
+
+async def scoring_progress(port: str) -> Scoring:
+    """Scoring's metrics now (scoring_samples), zeros when it does not answer."""
     if port in ("", "0"):
-        return 0.0, 0.0
+        return Scoring()
     try:
         async with httpx.AsyncClient(timeout=5) as client:
             text = (await client.get(f"http://127.0.0.1:{port}/metrics")).text
     except httpx.HTTPError:
-        return 0.0, 0.0
-    scored = lag = 0.0
-    for line in text.splitlines():
-        if line.startswith("scoring_events_total "):
-            scored = float(line.split()[-1])
-        elif line.startswith("scoring_consumer_lag{"):
-            lag += float(line.split()[-1])
-    return scored, lag
+        return Scoring()
+    return scoring_samples(text)
 
 
 async def count(conninfo: str, sql: str) -> int:
@@ -252,11 +300,15 @@ STORED = (
 DEAD = "SELECT count(*) FROM dead_letters"
 
 
+def percent(share: float | None) -> str:
+    return "-" if share is None else f"{share:.0%}"
+
+
 def header() -> str:
     rss = " ".join(f"{s + ' MB':>12}" for s in SERVICES)
     return (
         f"{'min':>4} {'target':>7} {'sent/s':>7} {'stored/s':>9} {'scored/s':>9}"
-        f" {'lag':>8} {'fresh p50':>10} {'fresh p99':>10} {'api rps':>8}"
+        f" {'lag':>8} {'busy':>5} {'hits':>6} {'fresh p50':>10} {'fresh p99':>10} {'api rps':>8}"
         f" {'api p99':>8} {'errors':>7} {rss}"
     )
 
@@ -286,7 +338,7 @@ async def measure(env: dict[str, str], stack: Stack, relay: CountingRelay, sent:
         totals = run.totals
         sent_before = sent.total
         scoring_port = env.get("SCORING_METRICS_PORT", "0")
-        scored_before, _ = await scoring_progress(scoring_port)
+        scoring_before = await scoring_progress(scoring_port)
         dead_before = await count(conninfo, DEAD)
         api_statuses: dict[str, int] = {}
         print(header(), flush=True)
@@ -298,10 +350,9 @@ async def measure(env: dict[str, str], stack: Stack, relay: CountingRelay, sent:
                 stored = await count(conninfo, STORED.format(s=int(MINUTE_S)))
                 run.rates.append((sent.total - sent_before) / MINUTE_S)
                 sent_before = sent.total
-                scored, lag = await scoring_progress(scoring_port)
-                # a restarted scoring counts from zero again
-                scored_now = scored - scored_before if scored >= scored_before else scored
-                scored_before = scored
+                scoring_now = await scoring_progress(scoring_port)
+                scoring = scoring_now.since(scoring_before)
+                scoring_before, lag = scoring_now, scoring.lag
                 # A marker of the minute not seen yet counts as its wait so far.
                 latencies = [
                     probe.seen[a] if a in probe.seen else time.perf_counter() - t
@@ -323,7 +374,8 @@ async def measure(env: dict[str, str], stack: Stack, relay: CountingRelay, sent:
                     run.p99s.append(p99)
                 print(
                     f"{row:>4} {RATE:>7.0f} {run.rates[-1]:>7.0f} {stored / MINUTE_S:>9.0f}"
-                    f" {scored_now / MINUTE_S:>9.0f} {lag:>8.0f}"
+                    f" {scoring.scored / MINUTE_S:>9.0f} {lag:>8.0f}"
+                    f" {scoring.busy_s / MINUTE_S:>5.0%} {percent(scoring.hit_rate):>6}"
                     f" {ms(pct(latencies, 0.5)):>10}"
                     f" {ms(p99):>10} {len(done.api_latencies) / MINUTE_S:>8.0f}"
                     f" {ms(pct(done.api_latencies, 0.99)):>8} {row_errors:>7} "
