@@ -32,12 +32,27 @@ DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
 )
 
 
+# libpq's TCP settings for every pooled connection. A peer that vanished without closing
+# the connection (a failover, a dropped NAT entry) would otherwise hold a batch for the
+# system's defaults: two hours before the first keepalive probe on an idle read, ~15
+# minutes of retransmissions on a send. With these the statement fails within about a
+# minute, the batch rolls back and is retried on a fresh connection. Ignored over Unix
+# sockets (the embedded Postgres).
+TCP_SETTINGS = {
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 60_000,  # ms of sent data left unacknowledged
+}
+
+
 def create_engine(settings: Settings, *, pool_size: int = 10) -> AsyncEngine:
     return create_async_engine(
         settings.require_database_url(),
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
+        connect_args=dict(TCP_SETTINGS),
     )
 
 
