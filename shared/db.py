@@ -71,8 +71,9 @@ async def transaction(factory: async_sessionmaker[AsyncSession]) -> AsyncIterato
 
 
 def libpq_conninfo(url: str) -> str:
-    """SQLAlchemy URL → libpq conninfo, for plain psycopg admin connections (CREATE DATABASE
-    cannot run inside the pool's transactions)."""
+    """SQLAlchemy URL → libpq conninfo, for plain psycopg connections (CREATE DATABASE
+    cannot run inside the pool's transactions; rescore workers, the API's listener), with
+    the pool's TCP settings."""
     u = make_url(url)
     parts = [f"dbname={u.database or 'postgres'}", f"user={u.username or 'postgres'}"]
     host = u.query.get("host") or u.host
@@ -82,6 +83,7 @@ def libpq_conninfo(url: str) -> str:
         parts.append(f"port={u.port}")
     if u.password:
         parts.append(f"password={u.password}")
+    parts += [f"{name}={value}" for name, value in TCP_SETTINGS.items()]
     return " ".join(parts)
 
 

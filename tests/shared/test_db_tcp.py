@@ -1,10 +1,12 @@
-"""Pooled connections carry libpq's keepalive and TCP timeout settings (shared/db.py
+"""Pooled and plain connections carry libpq's keepalive and TCP timeout settings (shared/db.py
 TCP_SETTINGS), so a peer that vanished fails a statement within about a minute instead
 of holding a batch for the system's defaults."""
 
 from __future__ import annotations
 
-from shared.db import TCP_SETTINGS, create_engine
+import psycopg
+
+from shared.db import TCP_SETTINGS, create_engine, libpq_conninfo
 from shared.settings import Settings
 
 
@@ -16,6 +18,14 @@ async def test_every_pooled_connection_carries_the_tcp_settings(database_url: st
             parameters = raw.driver_connection.info.get_parameters()  # type: ignore[union-attr]
     finally:
         await engine.dispose()
+    assert {k: parameters.get(k) for k in TCP_SETTINGS} == {
+        k: str(v) for k, v in TCP_SETTINGS.items()
+    }
+
+
+async def test_plain_connections_carry_them_too(database_url: str) -> None:
+    async with await psycopg.AsyncConnection.connect(libpq_conninfo(database_url)) as conn:
+        parameters = conn.info.get_parameters()
     assert {k: parameters.get(k) for k in TCP_SETTINGS} == {
         k: str(v) for k, v in TCP_SETTINGS.items()
     }
