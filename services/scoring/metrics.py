@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Iterator
 
-from prometheus_client import Counter, Gauge, Histogram, start_http_server
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram, start_http_server
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 from shared import heap
 
@@ -50,15 +52,20 @@ INPUT_MEMO_BUYERS = Gauge("scoring_input_memo_buyers", "buyers whose derivation 
 # arenas) and glibc's heap (objects above 512 bytes), held and in use.
 PYTHON_BLOCKS = Gauge("scoring_python_allocated_blocks", "CPython memory blocks allocated")
 PYTHON_BLOCKS.set_function(sys.getallocatedblocks)
-MALLOC_BYTES = Gauge("scoring_malloc_bytes", "glibc heap bytes", ["state"])
 
 
-def _malloc_bytes(state: str) -> Callable[[], float]:
-    return lambda: float(getattr(heap.usage() or heap.Usage(0, 0, 0), state))
+class _MallocBytes(Collector):
+    """`scoring_malloc_bytes{state}`: glibc's heap held, in use and free, from one
+    mallinfo2 walk per scrape (zeros where glibc lacks it)."""
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily("scoring_malloc_bytes", "glibc heap bytes", labels=["state"])
+        for state, value in (heap.usage() or heap.Usage(0, 0, 0))._asdict().items():
+            family.add_metric([state], float(value))
+        yield family
 
 
-for _state in heap.Usage._fields:
-    MALLOC_BYTES.labels(_state).set_function(_malloc_bytes(_state))
+REGISTRY.register(_MallocBytes())
 
 
 def serve(port: int) -> None:

@@ -18,14 +18,16 @@ async def test_every_pooled_connection_carries_the_tcp_settings(database_url: st
             parameters = raw.driver_connection.info.get_parameters()  # type: ignore[union-attr]
     finally:
         await engine.dispose()
-    assert {k: parameters.get(k) for k in TCP_SETTINGS} == {
-        k: str(v) for k, v in TCP_SETTINGS.items()
-    }
+    _assert_carried(parameters)
 
 
 async def test_plain_connections_carry_them_too(database_url: str) -> None:
     async with await psycopg.AsyncConnection.connect(libpq_conninfo(database_url)) as conn:
         parameters = conn.info.get_parameters()
+    _assert_carried(parameters)
+
+
+def _assert_carried(parameters: dict[str, str]) -> None:
     assert {k: parameters.get(k) for k in TCP_SETTINGS} == {
         k: str(v) for k, v in TCP_SETTINGS.items()
     }
